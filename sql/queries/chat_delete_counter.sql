@@ -1,0 +1,6 @@
+-- First step of a chat delete: removing the counter row makes every later message creation in
+-- this chat find nothing (and waits for the ones in flight), so no job can appear behind us.
+DELETE FROM chat_counters cc
+USING applications a
+WHERE a.token = $1 AND cc.application_id = a.id AND cc.chat_number = $2
+RETURNING cc.application_id

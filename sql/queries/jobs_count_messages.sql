@@ -1,0 +1,13 @@
+-- Adds $3 to each chat's messages_count. Rows are locked in key order first, so two workers
+-- never wait on each other in a cycle.
+WITH delta AS (
+    SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS d(application_id, number, n)
+), locked AS (
+    SELECT c.application_id, c.number FROM chats c
+    WHERE (c.application_id, c.number) IN (SELECT application_id, number FROM delta)
+    ORDER BY c.application_id, c.number
+    FOR NO KEY UPDATE
+)
+UPDATE chats c SET messages_count = c.messages_count + delta.n
+FROM delta, (SELECT count(*) FROM locked) AS l
+WHERE c.application_id = delta.application_id AND c.number = delta.number

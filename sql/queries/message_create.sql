@@ -1,0 +1,14 @@
+-- Allocates the message's number from the chat's locked counter and enqueues the job that
+-- writes it: one statement, one round trip. No row: unknown application or chat.
+WITH counter AS (
+    UPDATE chat_counters cc SET last_message_number = cc.last_message_number + 1
+    FROM applications a
+    WHERE a.token = $1 AND cc.application_id = a.id AND cc.chat_number = $2
+    RETURNING cc.application_id, cc.last_message_number
+), job AS (
+    INSERT INTO jobs (application_id, chat_number, message_number, body)
+    SELECT application_id, $2, last_message_number, $3 FROM counter
+    RETURNING message_number, created_at, updated_at
+)
+SELECT job.message_number, job.created_at, job.updated_at
+FROM job CROSS JOIN LATERAL (SELECT pg_notify('chat_system_jobs', '')) AS wake

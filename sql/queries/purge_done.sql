@@ -1,0 +1,1 @@
+DELETE FROM purges WHERE application_id = $1 AND id = $2

@@ -1,0 +1,243 @@
+//! `/api/applications`: create, list (operator only), read, rename, delete.
+
+use poem_openapi::{
+    auth::ApiKey,
+    param::{Path, Query},
+    payload::Json,
+    Object, OpenApi, SecurityScheme,
+};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+use super::{
+    params::{self, MAX_NAME_CHARS},
+    problem::ApiError,
+    ApiTags, State,
+};
+use crate::{model::Application, op_response};
+
+/// The operator key, sent in the `X-Operator-Key` header.
+#[derive(SecurityScheme)]
+#[oai(ty = "api_key", key_name = "X-Operator-Key", key_in = "header")]
+pub struct OperatorKey(ApiKey);
+
+/// Body of `POST /api/applications`.
+#[derive(Debug, Object)]
+pub struct CreateApplication {
+    /// Display name (1–200 characters).
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub name: String,
+}
+
+/// Body of `PUT /api/applications/{token}`.
+#[derive(Debug, Object)]
+pub struct UpdateApplication {
+    /// New display name (1–200 characters).
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub name: String,
+    /// Accepted for compatibility with the previous system; must equal the token in the URL.
+    pub token: Option<Uuid>,
+}
+
+/// A page of applications.
+#[derive(Debug, Object)]
+pub struct ApplicationList {
+    /// The applications, oldest first.
+    pub data: Vec<Application>,
+    /// The page number.
+    pub page: i64,
+    /// The page size.
+    pub limit: i64,
+    /// True when a next page exists.
+    pub has_more: bool,
+}
+
+op_response! {
+    /// Result of creating an application.
+    pub enum CreateApplicationResponse {
+        /// The application; `Location` is its URL.
+        #[oai(status = 201)]
+        Created(Json<Application>, #[oai(header = "Location")] String),
+    }
+    errors {
+        400 => BadRequest: "The body is not valid JSON or lacks `name`.",
+        413 => TooLarge: "The body is too large.",
+        422 => Invalid: "The name is blank, too long or contains NUL.",
+    }
+}
+
+op_response! {
+    /// Result of listing applications.
+    pub enum ListApplicationsResponse {
+        /// A page of applications.
+        #[oai(status = 200)]
+        Ok(Json<ApplicationList>),
+    }
+    errors {
+        400 => BadRequest: "A pagination parameter is out of range.",
+        401 => Unauthorized: "The operator key is missing or wrong.",
+        403 => Forbidden: "No operator key is configured, so listing is disabled.",
+    }
+}
+
+op_response! {
+    /// Result of reading, renaming or deleting an application.
+    pub enum ApplicationResponse {
+        /// The application.
+        #[oai(status = 200)]
+        Ok(Json<Application>),
+        /// Deleted: the token no longer works and everything under it is gone.
+        #[oai(status = 204)]
+        Deleted,
+    }
+    errors {
+        400 => BadRequest: "The token is not a UUID, or the body is not valid JSON.",
+        404 => NotFound: "No application has this token.",
+        413 => TooLarge: "The body is too large.",
+        422 => Invalid: "The name is not acceptable, or the body's token differs from the URL's.",
+    }
+}
+
+/// Operations on applications.
+pub struct ApplicationsApi(pub State);
+
+#[OpenApi(prefix_path = "/api", tag = "ApiTags::Applications")]
+impl ApplicationsApi {
+    /// Create an application
+    ///
+    /// Creates a tenant and generates its token. The token is the only way to address the
+    /// application afterwards: keep it.
+    #[oai(
+        path = "/applications",
+        method = "post",
+        operation_id = "create_application"
+    )]
+    async fn create(&self, body: Json<CreateApplication>) -> CreateApplicationResponse {
+        let result = async {
+            params::text("name", &body.name, MAX_NAME_CHARS)?;
+            Ok::<_, ApiError>(self.0.db.create_application(&body.name).await?)
+        };
+        match result.await {
+            Ok(app) => {
+                let location = format!("/api/applications/{}", app.token);
+                CreateApplicationResponse::Created(Json(app), location)
+            }
+            Err(e) => e.into(),
+        }
+    }
+
+    /// List all applications (operator only)
+    ///
+    /// Lists every application with its token, oldest first. Needs the operator key in the
+    /// `X-Operator-Key` header; refused when the service has no operator key configured.
+    #[oai(
+        path = "/applications",
+        method = "get",
+        operation_id = "list_applications"
+    )]
+    async fn list(
+        &self,
+        key: OperatorKey,
+        /// Page number, from 1.
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
+        page: Query<Option<i64>>,
+        /// Page size, 1–100 (default 10).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<Option<i64>>,
+    ) -> ListApplicationsResponse {
+        let result = async {
+            let Some(expected) = &self.0.operator_key else {
+                return Err(ApiError::Forbidden(
+                    "listing applications is disabled: no operator key is configured",
+                ));
+            };
+            if !bool::from(key.0.key.as_bytes().ct_eq(expected.as_bytes())) {
+                return Err(ApiError::Unauthorized);
+            }
+            let page = page.0.unwrap_or(1);
+            let limit = limit.0.unwrap_or(params::DEFAULT_LIMIT);
+            let found = self.0.db.applications((page - 1) * limit, limit).await?;
+            Ok(ApplicationList {
+                data: found.items,
+                page,
+                limit,
+                has_more: found.has_more,
+            })
+        };
+        match result.await {
+            Ok(list) => ListApplicationsResponse::Ok(Json(list)),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Get an application
+    #[oai(
+        path = "/applications/:token",
+        method = "get",
+        operation_id = "get_application"
+    )]
+    async fn get(
+        &self,
+        /// The application's token.
+        token: Path<Uuid>,
+    ) -> ApplicationResponse {
+        match self.0.db.application(token.0).await {
+            Ok(app) => ApplicationResponse::Ok(Json(app)),
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// Rename an application
+    ///
+    /// Also accepts the previous system's body `{"token": ..., "name": ...}`; a `token` that
+    /// differs from the one in the URL is refused.
+    #[oai(
+        path = "/applications/:token",
+        method = "put",
+        operation_id = "update_application"
+    )]
+    async fn update(
+        &self,
+        /// The application's token.
+        token: Path<Uuid>,
+        body: Json<UpdateApplication>,
+    ) -> ApplicationResponse {
+        let result = async {
+            if body.token.is_some_and(|t| t != token.0) {
+                return Err(ApiError::Invalid {
+                    field: "token",
+                    detail: "`token` in the body differs from the token in the URL; tokens cannot be changed".into(),
+                });
+            }
+            params::text("name", &body.name, MAX_NAME_CHARS)?;
+            Ok(self.0.db.rename_application(token.0, &body.name).await?)
+        };
+        match result.await {
+            Ok(app) => ApplicationResponse::Ok(Json(app)),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Delete an application
+    ///
+    /// Deletes the application with all its chats and messages. The token stops working at
+    /// once; the rows are removed in the background.
+    #[oai(
+        path = "/applications/:token",
+        method = "delete",
+        operation_id = "delete_application"
+    )]
+    async fn delete(
+        &self,
+        /// The application's token.
+        token: Path<Uuid>,
+    ) -> ApplicationResponse {
+        match self.0.db.delete_application(token.0).await {
+            Ok(()) => {
+                self.0.purge_wake.notify_one();
+                ApplicationResponse::Deleted
+            }
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+}

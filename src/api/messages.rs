@@ -1,0 +1,277 @@
+//! `/api/applications/{token}/chats/{number}/messages`: create, list or search, read, edit,
+//! delete.
+
+use poem_openapi::{
+    param::{Path, Query},
+    payload::Json,
+    Object, OpenApi,
+};
+use uuid::Uuid;
+
+use super::{
+    params::{self, MAX_BODY_CHARS},
+    problem::ApiError,
+    ApiTags, State,
+};
+use crate::{
+    model::{Message, Page},
+    op_response,
+};
+
+/// Body of creating or editing a message.
+#[derive(Debug, Object)]
+pub struct MessageBody {
+    /// The text (1–10,000 characters; any Unicode except NUL).
+    #[oai(validator(min_length = 1, max_length = 10000))]
+    pub body: String,
+}
+
+/// A page of messages.
+#[derive(Debug, Object)]
+pub struct MessageList {
+    /// The messages, by ascending number.
+    pub data: Vec<Message>,
+    /// The page size.
+    pub limit: i64,
+    /// True when more messages follow in the direction of travel (after the last one; before
+    /// the first one when paging with `before`).
+    pub has_more: bool,
+    /// Number of the last message on this page: pass it as `after` for the next page.
+    pub next_after: Option<i64>,
+    /// Number of the first message on this page: pass it as `before` for the previous page.
+    pub next_before: Option<i64>,
+}
+
+impl From<(Page<Message>, i64)> for MessageList {
+    fn from((page, limit): (Page<Message>, i64)) -> Self {
+        MessageList {
+            next_after: page.items.last().map(|m| m.number),
+            next_before: page.items.first().map(|m| m.number),
+            data: page.items,
+            limit,
+            has_more: page.has_more,
+        }
+    }
+}
+
+op_response! {
+    /// Result of creating a message.
+    pub enum CreateMessageResponse {
+        /// The message, with its number; `Location` is its URL. It is readable at once.
+        #[oai(status = 201)]
+        Created(Json<Message>, #[oai(header = "Location")] String),
+    }
+    errors {
+        400 => BadRequest: "Malformed token or number, or the body is not valid JSON with a `body` string.",
+        404 => NotFound: "No application has this token, or it has no chat with this number.",
+        413 => TooLarge: "The request body is too large.",
+        422 => Invalid: "The body is blank, too long or contains NUL.",
+    }
+}
+
+op_response! {
+    /// Result of listing or searching messages.
+    pub enum ListMessagesResponse {
+        /// A page of messages.
+        #[oai(status = 200)]
+        Ok(Json<MessageList>),
+    }
+    errors {
+        400 => BadRequest: "Malformed token or number, or a pagination parameter is out of range.",
+        404 => NotFound: "No application has this token, or it has no chat with this number.",
+        501 => NotImplemented: "Search is not available yet.",
+    }
+}
+
+op_response! {
+    /// Result of reading, editing or deleting a message.
+    pub enum MessageResponse {
+        /// The message.
+        #[oai(status = 200)]
+        Ok(Json<Message>),
+        /// Deleted. Its number is not reused.
+        #[oai(status = 204)]
+        Deleted,
+    }
+    errors {
+        400 => BadRequest: "Malformed token or number, or the body is not valid JSON with a `body` string.",
+        404 => NotFound: "No such application, chat or message.",
+        413 => TooLarge: "The request body is too large.",
+        422 => Invalid: "The body is blank, too long or contains NUL.",
+    }
+}
+
+/// Operations on messages.
+pub struct MessagesApi(pub State);
+
+#[OpenApi(prefix_path = "/api", tag = "ApiTags::Messages")]
+impl MessagesApi {
+    /// Create a message
+    ///
+    /// Posts a message with the chat's next number (1, 2, 3…). Works right after the chat's
+    /// own creation.
+    #[oai(
+        path = "/applications/:token/chats/:chat/messages",
+        method = "post",
+        operation_id = "create_message"
+    )]
+    async fn create(
+        &self,
+        /// The application's token.
+        token: Path<Uuid>,
+        /// The chat's number.
+        #[oai(validator(minimum(value = "1")))]
+        chat: Path<i64>,
+        body: Json<MessageBody>,
+    ) -> CreateMessageResponse {
+        let result = async {
+            params::text("body", &body.body, MAX_BODY_CHARS)?;
+            Ok::<_, ApiError>(
+                self.0
+                    .db
+                    .create_message(token.0, chat.0, &body.body)
+                    .await?,
+            )
+        };
+        match result.await {
+            Ok(message) => {
+                let location = format!(
+                    "/api/applications/{}/chats/{}/messages/{}",
+                    token.0, chat.0, message.number
+                );
+                CreateMessageResponse::Created(Json(message), location)
+            }
+            Err(e) => e.into(),
+        }
+    }
+
+    /// List or search messages
+    ///
+    /// Without `query`: messages by ascending number, paged with `page` or with the keyset
+    /// cursors `after` / `before` (fast on deep pages). Use at most one of the three.
+    #[oai(
+        path = "/applications/:token/chats/:chat/messages",
+        method = "get",
+        operation_id = "list_messages"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn list(
+        &self,
+        /// The application's token.
+        token: Path<Uuid>,
+        /// The chat's number.
+        #[oai(validator(minimum(value = "1")))]
+        chat: Path<i64>,
+        /// Search text (see the search rules).
+        #[oai(validator(max_length = 500))]
+        query: Query<Option<String>>,
+        /// Page number, from 1.
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
+        page: Query<Option<i64>>,
+        /// Page size, 1–100 (default 10).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<Option<i64>>,
+        /// Only messages numbered above this.
+        #[oai(validator(minimum(value = "0")))]
+        after: Query<Option<i64>>,
+        /// Only messages numbered below this (the page just before it).
+        #[oai(validator(minimum(value = "1")))]
+        before: Query<Option<i64>>,
+    ) -> ListMessagesResponse {
+        let result = async {
+            let (cursor, limit) = params::cursor(page.0, after.0, before.0, limit.0)?;
+            if query.0.is_some() {
+                return Err(ApiError::NotImplemented("search is not available yet"));
+            }
+            let page = self.0.db.messages(token.0, chat.0, cursor, limit).await?;
+            Ok(MessageList::from((page, limit)))
+        };
+        match result.await {
+            Ok(list) => ListMessagesResponse::Ok(Json(list)),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Get a message
+    #[oai(
+        path = "/applications/:token/chats/:chat/messages/:number",
+        method = "get",
+        operation_id = "get_message"
+    )]
+    async fn get(
+        &self,
+        /// The application's token.
+        token: Path<Uuid>,
+        /// The chat's number.
+        #[oai(validator(minimum(value = "1")))]
+        chat: Path<i64>,
+        /// The message's number.
+        #[oai(validator(minimum(value = "1")))]
+        number: Path<i64>,
+    ) -> MessageResponse {
+        match self.0.db.message(token.0, chat.0, number.0).await {
+            Ok(message) => MessageResponse::Ok(Json(message)),
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+
+    /// Edit a message
+    ///
+    /// Replaces the message's body.
+    #[oai(
+        path = "/applications/:token/chats/:chat/messages/:number",
+        method = "put",
+        operation_id = "update_message"
+    )]
+    async fn update(
+        &self,
+        /// The application's token.
+        token: Path<Uuid>,
+        /// The chat's number.
+        #[oai(validator(minimum(value = "1")))]
+        chat: Path<i64>,
+        /// The message's number.
+        #[oai(validator(minimum(value = "1")))]
+        number: Path<i64>,
+        body: Json<MessageBody>,
+    ) -> MessageResponse {
+        let result = async {
+            params::text("body", &body.body, MAX_BODY_CHARS)?;
+            Ok::<_, ApiError>(
+                self.0
+                    .db
+                    .edit_message(token.0, chat.0, number.0, &body.body)
+                    .await?,
+            )
+        };
+        match result.await {
+            Ok(message) => MessageResponse::Ok(Json(message)),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Delete a message
+    ///
+    /// The number is never given to another message.
+    #[oai(
+        path = "/applications/:token/chats/:chat/messages/:number",
+        method = "delete",
+        operation_id = "delete_message"
+    )]
+    async fn delete(
+        &self,
+        /// The application's token.
+        token: Path<Uuid>,
+        /// The chat's number.
+        #[oai(validator(minimum(value = "1")))]
+        chat: Path<i64>,
+        /// The message's number.
+        #[oai(validator(minimum(value = "1")))]
+        number: Path<i64>,
+    ) -> MessageResponse {
+        match self.0.db.delete_message(token.0, chat.0, number.0).await {
+            Ok(()) => MessageResponse::Deleted,
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The HTTP API: the OpenAPI service (one module per resource), Swagger UI at `/docs`, the spec
+//! at `/openapi.json`, health probes, and the middleware that makes every error problem+json and
+//! bounds request bodies.
+
+pub mod applications;
+pub mod chats;
+pub mod health;
+pub mod messages;
+pub mod params;
+pub mod problem;
+
+use std::sync::Arc;
+
+use poem::{
+    http::Method, middleware::CatchPanic, Body, Endpoint, EndpointExt, IntoEndpoint, IntoResponse,
+    Request, Response, Route,
+};
+use poem_openapi::{OpenApiService, Tags};
+use tokio::sync::Notify;
+
+use crate::{db::Db, queue::Bell};
+
+/// Shared by every operation.
+#[derive(Clone)]
+pub struct State {
+    /// The database.
+    pub db: Db,
+    /// The operator key, if configured; listing applications needs it.
+    pub operator_key: Option<Arc<str>>,
+    /// Wakes this process's purger after a delete.
+    pub purge_wake: Arc<Notify>,
+    /// Wakes this process's workers (they are also woken by NOTIFY).
+    pub bell: Bell,
+}
+
+/// Groups of operations in the spec.
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Tenants: create one to get a token.
+    Applications,
+    /// Chats inside an application, numbered 1, 2, 3…
+    Chats,
+    /// Messages inside a chat, numbered 1, 2, 3…, and search.
+    Messages,
+    /// Liveness and readiness probes.
+    Operations,
+}
+
+/// The OpenAPI service (also used to write the spec file).
+pub fn service(state: State) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
+    let apis = (
+        applications::ApplicationsApi(state.clone()),
+        chats::ChatsApi(state.clone()),
+        messages::MessagesApi(state.clone()),
+        health::HealthApi(state),
+    );
+    OpenApiService::new(apis, "Chat System API", env!("CARGO_PKG_VERSION"))
+        .description(include_str!("description.md"))
+        .server("/")
+}
+
+/// The OpenAPI document as served at `/openapi.json`.
+pub fn spec_json(state: State) -> String {
+    service(state).spec()
+}
+
+/// The whole HTTP application.
+pub fn routes(state: State, max_body_bytes: usize) -> impl Endpoint<Output = Response> {
+    let api = service(state);
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    Route::new()
+        .nest("/", api)
+        .nest("/docs", docs)
+        .at("/openapi.json", spec)
+        .around(move |ep, req| limit_body(ep, req, max_body_bytes))
+        .with(CatchPanic::new().with_handler(problem::from_panic))
+        .catch_all_error(|err| async move { problem::from_poem_error(err) })
+        .into_endpoint()
+}
+
+/// Refuses bodies over `max` bytes with 413, whether or not they declare a Content-Length.
+async fn limit_body<E: Endpoint>(
+    ep: Arc<E>,
+    mut req: Request,
+    max: usize,
+) -> poem::Result<Response> {
+    if matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) {
+        let declared = req
+            .headers()
+            .get(poem::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max as u64) {
+            return Err(poem::Error::from_status(
+                poem::http::StatusCode::PAYLOAD_TOO_LARGE,
+            ));
+        }
+        let body = req
+            .take_body()
+            .into_bytes_limit(max)
+            .await
+            .map_err(|e| match e {
+                poem::error::ReadBodyError::PayloadTooLarge => {
+                    poem::Error::from_status(poem::http::StatusCode::PAYLOAD_TOO_LARGE)
+                }
+                other => poem::Error::from(other),
+            })?;
+        req.set_body(Body::from(body));
+    }
+    Ok(ep.call(req).await?.into_response())
+}

@@ -1,0 +1,264 @@
+//! Errors as RFC 9457 problem+json: the API-wide error enum, the `Problem` body, the conversion
+//! of poem's own errors (bad JSON, bad parameters, unknown routes, oversized bodies), and the
+//! macro that turns an `ApiError` into an operation's documented response.
+
+use poem::{http::StatusCode, IntoResponse, Response};
+use poem_openapi::{types::ToJSON, Object};
+use uuid::Uuid;
+
+use crate::db::{DbError, Missing};
+
+/// Media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error, as RFC 9457 problem details.
+#[derive(Debug, Clone, Object)]
+#[oai(example)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem (stable; one per `code`).
+    #[oai(rename = "type")]
+    pub kind: String,
+    /// Short human-readable summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong this time, for a human.
+    pub detail: String,
+    /// Stable machine-readable error code, e.g. `chat_not_found`.
+    pub code: String,
+    /// The request field at fault, when one is.
+    #[oai(skip_serializing_if_is_none)]
+    pub field: Option<String>,
+    /// For server errors only: quote it when reporting the problem.
+    #[oai(skip_serializing_if_is_none)]
+    pub error_id: Option<String>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        Problem {
+            kind: format!("/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code: code.to_owned(),
+            field: None,
+            error_id: None,
+        }
+    }
+
+    /// The problem as a complete HTTP response.
+    pub fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Response::builder()
+            .status(status)
+            .content_type(PROBLEM_JSON)
+            .body(self.to_json_string())
+    }
+}
+
+impl poem_openapi::types::Example for Problem {
+    fn example() -> Self {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "chat_not_found",
+            "the application has no chat with this number",
+        )
+    }
+}
+
+/// Everything an operation can fail with, and the status each becomes.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 404: the token, chat number or message number names nothing.
+    #[error("not found: {0:?}")]
+    NotFound(Missing),
+    /// 400: a request parameter is malformed or conflicts with another.
+    #[error("bad request: {detail}")]
+    BadRequest { field: &'static str, detail: String },
+    /// 422: the body parsed but a field's value is not acceptable.
+    #[error("invalid {field}: {detail}")]
+    Invalid { field: &'static str, detail: String },
+    /// 401: the operator key is missing or wrong.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// 403: operator actions are disabled (no key configured).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// 501: not built yet.
+    #[error("not implemented: {0}")]
+    NotImplemented(&'static str),
+    /// 503: the database is unreachable or overloaded; retrying later may work.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// 500: a bug. The cause is logged with an id; the client sees only the id.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound(missing) => ApiError::NotFound(missing),
+            e if e.is_unavailable() => ApiError::Unavailable(e.to_string()),
+            e => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl ApiError {
+    /// The problem body; logs server errors (with the id the client sees).
+    pub fn into_problem(self) -> Problem {
+        match self {
+            ApiError::NotFound(missing) => {
+                let (code, detail) = match missing {
+                    Missing::Application => {
+                        ("application_not_found", "no application has this token")
+                    }
+                    Missing::Chat => (
+                        "chat_not_found",
+                        "the application has no chat with this number",
+                    ),
+                    Missing::Message => (
+                        "message_not_found",
+                        "the chat has no message with this number",
+                    ),
+                };
+                Problem::new(StatusCode::NOT_FOUND, code, detail)
+            }
+            ApiError::BadRequest { field, detail } => Problem {
+                field: Some(field.to_owned()),
+                ..Problem::new(StatusCode::BAD_REQUEST, "invalid_parameter", detail)
+            },
+            ApiError::Invalid { field, detail } => Problem {
+                field: Some(field.to_owned()),
+                ..Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", detail)
+            },
+            ApiError::Unauthorized => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a valid operator key is required in the X-Operator-Key header",
+            ),
+            ApiError::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, "forbidden", detail),
+            ApiError::NotImplemented(detail) => {
+                Problem::new(StatusCode::NOT_IMPLEMENTED, "not_implemented", detail)
+            }
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(%cause, "answering 503");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "service_unavailable",
+                    "the database is unavailable; retry shortly",
+                )
+            }
+            ApiError::Internal(cause) => {
+                let id = Uuid::new_v4().to_string();
+                tracing::error!(error_id = %id, %cause, "internal error");
+                Problem {
+                    error_id: Some(id),
+                    ..Problem::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal_error",
+                        "an internal error occurred",
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Turns any error poem raises outside our handlers (unparseable JSON, wrong types, bad path or
+/// query parameters, unknown routes, wrong methods, oversized bodies) into problem+json.
+pub fn from_poem_error(err: poem::Error) -> Response {
+    let status = err.status();
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::NOT_FOUND => "route_not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => {
+            return ApiError::Internal(err.to_string())
+                .into_problem()
+                .into_response();
+        }
+        _ => "bad_request",
+    };
+    let detail = match status {
+        StatusCode::NOT_FOUND => "no such route".to_owned(),
+        StatusCode::UNAUTHORIZED => {
+            "a valid operator key is required in the X-Operator-Key header".to_owned()
+        }
+        _ => err.to_string(),
+    };
+    let field = field_of(&detail);
+    Problem {
+        field,
+        ..Problem::new(status, code, detail)
+    }
+    .into_response()
+}
+
+/// The parameter or field a poem-openapi parse error names, e.g. "failed to parse parameter
+/// `limit`: ..." or "... field `name` ...".
+fn field_of(detail: &str) -> Option<String> {
+    let start = detail.find('`')? + 1;
+    let len = detail[start..].find('`')?;
+    Some(detail[start..start + len].to_owned())
+}
+
+/// The response for a panic caught in a handler.
+pub fn from_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::Internal("handler panicked".into())
+        .into_problem()
+        .into_response()
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        Problem::into_response(self)
+    }
+}
+
+/// Declares an operation's response enum: its success variants as written, then one
+/// problem+json variant per listed error status, then 503 and 500 (which every operation can
+/// return), and the conversion from `ApiError`.
+#[macro_export]
+macro_rules! op_response {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($ok:tt)*
+        }
+        errors { $($status:tt => $variant:ident: $doc:literal),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(::poem_openapi::ApiResponse)]
+        pub enum $name {
+            $($ok)*
+            $(
+                #[doc = $doc]
+                #[oai(status = $status, content_type = "application/problem+json")]
+                $variant(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
+            )*
+            /// The database is unavailable or overloaded; retry shortly.
+            #[oai(status = 503, content_type = "application/problem+json")]
+            Unavailable(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
+            /// A server error; the body carries an `error_id` to quote when reporting it.
+            #[oai(status = 500, content_type = "application/problem+json")]
+            Internal(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
+        }
+
+        impl From<$crate::api::problem::ApiError> for $name {
+            fn from(e: $crate::api::problem::ApiError) -> Self {
+                let problem = e.into_problem();
+                match problem.status {
+                    $($status => $name::$variant(::poem_openapi::payload::Json(problem)),)*
+                    503 => $name::Unavailable(::poem_openapi::payload::Json(problem)),
+                    _ => $name::Internal(::poem_openapi::payload::Json(problem)),
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,239 @@
+//! A private PostgreSQL cluster owned by this process: used by `cargo run` without
+//! `DATABASE_URL` and by the test suite. initdb on first use, reused afterwards, stopped when the
+//! owner drops it or dies. PostgreSQL refuses to run as root, so as root the server runs as the
+//! `postgres` (or `nobody`) user.
+
+use std::{
+    fs,
+    net::TcpListener,
+    os::unix::process::CommandExt,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    thread,
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context, Result};
+
+/// How durable the private cluster is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// PostgreSQL's defaults: what a user running the service expects.
+    Full,
+    /// No fsync: for throwaway test clusters.
+    Throwaway,
+}
+
+/// A running PostgreSQL server on 127.0.0.1 that this process started.
+pub struct Cluster {
+    port: u16,
+    /// Asks the thread that owns the server process to stop it; dropping it does the same.
+    stop: Option<mpsc::Sender<()>>,
+    /// The owning thread: it forked the server (so the server's parent-death signal fires when
+    /// this process ends) and waits for it on stop.
+    owner: Option<thread::JoinHandle<()>>,
+}
+
+impl Cluster {
+    /// Starts a server on `data_dir`, running initdb first when the directory holds no cluster.
+    pub fn start(data_dir: &Path, bin_dir: Option<&Path>, durability: Durability) -> Result<Self> {
+        let bin = find_bin_dir(bin_dir)?;
+        let run_as = unprivileged_user()?;
+        fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+        let data_dir = data_dir.canonicalize()?;
+        if let Some((uid, gid)) = run_as {
+            std::os::unix::fs::chown(&data_dir, Some(uid), Some(gid))?;
+        }
+        if !data_dir.join("PG_VERSION").exists() {
+            initdb(&bin, &data_dir, run_as, durability)?;
+        }
+        let port = free_port()?;
+        let log = fs::File::create(data_dir.join("server.log"))?;
+        let mut cmd = Command::new(bin.join("postgres"));
+        cmd.arg("-D")
+            .arg(&data_dir)
+            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
+            .args([
+                "-c",
+                "unix_socket_directories=",
+                "-c",
+                "max_connections=300",
+            ])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        if durability == Durability::Throwaway {
+            cmd.args(["-c", "fsync=off", "-c", "full_page_writes=off"])
+                .args(["-c", "synchronous_commit=off"]);
+        }
+        if let Some((uid, gid)) = run_as {
+            cmd.uid(uid).gid(gid);
+        }
+        // SAFETY: prctl is async-signal-safe; it runs in the child between fork and exec, after
+        // the uid change (which would otherwise clear the setting).
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGINT);
+                Ok(())
+            });
+        }
+        let (child_tx, child_rx) = mpsc::channel::<std::io::Result<u32>>();
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let owner = thread::Builder::new()
+            .name("postgres-owner".into())
+            .spawn(move || own_server(cmd, child_tx, stop_rx))?;
+        let pid = child_rx.recv()?.context("starting postgres")?;
+        let cluster = Cluster {
+            port,
+            stop: Some(stop_tx),
+            owner: Some(owner),
+        };
+        wait_ready(&bin, port, &data_dir).with_context(|| format!("postgres (pid {pid})"))?;
+        Ok(cluster)
+    }
+
+    /// A connection URL for `database` as the superuser.
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Stops the server and waits for it.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        drop(self.stop.take());
+        if let Some(owner) = self.owner.take() {
+            let _ = owner.join();
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn own_server(
+    mut cmd: Command,
+    child_tx: mpsc::Sender<std::io::Result<u32>>,
+    stop: mpsc::Receiver<()>,
+) {
+    let mut child: Child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            let _ = child_tx.send(Err(e));
+            return;
+        }
+    };
+    let _ = child_tx.send(Ok(child.id()));
+    // Blocks until the Cluster is stopped or dropped.
+    let _ = stop.recv();
+    // SAFETY: plain kill(2) on our own child's pid. SIGINT is PostgreSQL's "fast shutdown".
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let _ = child.wait();
+}
+
+fn initdb(
+    bin: &Path,
+    data_dir: &Path,
+    run_as: Option<(u32, u32)>,
+    durability: Durability,
+) -> Result<()> {
+    let mut cmd = Command::new(bin.join("initdb"));
+    cmd.arg("-D").arg(data_dir).args([
+        "-U",
+        "postgres",
+        "-A",
+        "trust",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+    ]);
+    if durability == Durability::Throwaway {
+        cmd.arg("--no-sync");
+    }
+    if let Some((uid, gid)) = run_as {
+        cmd.uid(uid).gid(gid);
+    }
+    let out = cmd.output().context("running initdb")?;
+    if !out.status.success() {
+        bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+fn wait_ready(bin: &Path, port: u16, data_dir: &Path) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = Command::new(bin.join("pg_isready"))
+            .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
+            .status()
+            .context("running pg_isready")?;
+        if status.success() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let log = fs::read_to_string(data_dir.join("server.log")).unwrap_or_default();
+            bail!("PostgreSQL did not become ready in 60 s:\n{log}");
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The directory holding `initdb` and `postgres`: the hint, `pg_config --bindir`, or the newest
+/// `/usr/lib/postgresql/*/bin`.
+pub fn find_bin_dir(hint: Option<&Path>) -> Result<PathBuf> {
+    if let Some(dir) = hint {
+        return Ok(dir.to_path_buf());
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if dir.join("initdb").exists() {
+            return Ok(dir);
+        }
+    }
+    let mut candidates: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    candidates.sort();
+    match candidates.pop() {
+        Some((_, dir)) => Ok(dir),
+        None => bail!("PostgreSQL binaries not found: install PostgreSQL or set PG_BIN_DIR"),
+    }
+}
+
+/// `None` when not root; otherwise the uid/gid of `postgres` (or `nobody`) to run the server as.
+fn unprivileged_user() -> Result<Option<(u32, u32)>> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(None);
+    }
+    let passwd = fs::read_to_string("/etc/passwd")?;
+    for wanted in ["postgres", "nobody"] {
+        for line in passwd.lines() {
+            let fields: Vec<&str> = line.split(':').collect();
+            if fields.len() > 3 && fields[0] == wanted {
+                return Ok(Some((fields[2].parse()?, fields[3].parse()?)));
+            }
+        }
+    }
+    bail!("running as root and no 'postgres' or 'nobody' user to run PostgreSQL as")
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}

@@ -1,0 +1,113 @@
+//! Every setting of the service, each one a command-line flag and an environment variable.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+
+/// The command line: a subcommand (serving by default) and the settings.
+#[derive(Debug, Parser)]
+#[command(
+    name = "chat-system",
+    version,
+    about = "Multi-tenant chat API on one PostgreSQL database"
+)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings shared by every subcommand.
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Write the OpenAPI document to a file (default `openapi/openapi.json`) and exit.
+    Openapi {
+        /// Where to write the document.
+        #[arg(default_value = "openapi/openapi.json")]
+        path: PathBuf,
+    },
+}
+
+/// Settings of a running service.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// PostgreSQL connection URL. Without it the service starts and owns a private PostgreSQL
+    /// cluster under `--data-dir`.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Data directory of the private PostgreSQL cluster (used only without DATABASE_URL).
+    #[arg(long, env = "DATA_DIR", default_value = ".pgdata")]
+    pub data_dir: PathBuf,
+
+    /// Directory with PostgreSQL's binaries (initdb, pg_ctl, postgres) for the private cluster;
+    /// searched in the usual places when omitted.
+    #[arg(long, env = "PG_BIN_DIR")]
+    pub pg_bin_dir: Option<PathBuf>,
+
+    /// Maximum connections in the pool shared by requests and workers.
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: usize,
+
+    /// How long a request waits for a pooled connection before answering 503, in milliseconds.
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3000)]
+    pub db_acquire_timeout_ms: u64,
+
+    /// Server-side statement timeout for the service's connections, in milliseconds.
+    #[arg(long, env = "DB_STATEMENT_TIMEOUT_MS", default_value_t = 15000)]
+    pub db_statement_timeout_ms: u64,
+
+    /// Operator key required to list all applications. Without it, listing is refused.
+    #[arg(long, env = "OPERATOR_KEY", hide_env_values = true)]
+    pub operator_key: Option<String>,
+
+    /// Number of queue workers in this process (0 disables them).
+    #[arg(long, env = "WORKERS", default_value_t = 2)]
+    pub workers: usize,
+
+    /// Most jobs one worker transaction takes from the queue.
+    #[arg(long, env = "WORKER_BATCH_SIZE", default_value_t = 500)]
+    pub worker_batch_size: i64,
+
+    /// How often an idle worker looks at the queue without being notified, in milliseconds.
+    #[arg(long, env = "WORKER_POLL_MS", default_value_t = 1000)]
+    pub worker_poll_ms: u64,
+
+    /// Attempts before a failing job is set aside in `dead_jobs`.
+    #[arg(long, env = "JOB_MAX_ATTEMPTS", default_value_t = 8)]
+    pub job_max_attempts: i32,
+
+    /// How often the count reconciler runs, in seconds (guarantees the 1-hour bound on counts).
+    #[arg(long, env = "RECONCILE_INTERVAL_SECS", default_value_t = 300)]
+    pub reconcile_interval_secs: u64,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "LOG_JSON", default_value_t = false)]
+    pub log_json: bool,
+}
+
+impl Config {
+    /// Settings for tests and tools: every default, no database URL.
+    pub fn defaults() -> Self {
+        Cli::parse_from(["chat-system"]).config
+    }
+
+    pub(crate) fn worker_poll(&self) -> Duration {
+        Duration::from_millis(self.worker_poll_ms)
+    }
+}

@@ -1,0 +1,44 @@
+//! Schema migrations (refinery, `sql/migrations/`), applied under an advisory lock so that many
+//! instances starting at once apply each migration once.
+
+use super::{Db, DbResult};
+
+refinery::embed_migrations!("sql/migrations");
+
+const MIGRATION_LOCK: i64 = 0x6368_6174_6d69_67; // "chatmig"
+
+/// Applies every pending migration.
+pub async fn migrate(db: &Db) -> anyhow::Result<()> {
+    let mut client = db.client().await?;
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let result = migrations::runner().run_async(&mut **client).await;
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let report = result?;
+    for m in report.applied_migrations() {
+        tracing::info!(migration = %m, "applied migration");
+    }
+    Ok(())
+}
+
+/// True when every migration this binary knows is applied.
+pub async fn migrations_applied(db: &Db) -> DbResult<bool> {
+    let latest = migrations::runner()
+        .get_migrations()
+        .iter()
+        .map(|m| m.version())
+        .max()
+        .unwrap_or(0);
+    let row = db
+        .query_opt("SELECT max(version) FROM refinery_schema_history", &[])
+        .await;
+    match row {
+        Ok(Some(row)) => Ok(row.get::<_, Option<i32>>(0).unwrap_or(0) >= latest as i32),
+        Ok(None) => Ok(false),
+        Err(e) if !e.is_unavailable() => Ok(false),
+        Err(e) => Err(e),
+    }
+}

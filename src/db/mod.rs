@@ -1,0 +1,177 @@
+//! The database facade: the connection pool, migrations, and one module of queries per table
+//! family. Every statement is parameterised and prepared once per connection (cached).
+
+mod applications;
+mod chats;
+mod messages;
+mod migrate;
+
+use std::time::Duration;
+
+use deadpool_postgres::{
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, Timeouts,
+};
+use tokio_postgres::{error::SqlState, NoTls, Row};
+
+pub use applications::ApplicationPage;
+pub use migrate::{migrate, migrations_applied};
+
+use crate::config::Config;
+
+/// Channel on which the creation statements NOTIFY the workers.
+pub const JOBS_CHANNEL: &str = "chat_system_jobs";
+
+/// Which resource a lookup did not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// No application has this token.
+    Application,
+    /// The application has no chat with this number.
+    Chat,
+    /// The chat has no message with this number.
+    Message,
+}
+
+/// What can go wrong talking to the database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The addressed resource does not exist.
+    #[error("{0:?} not found")]
+    NotFound(Missing),
+    /// No connection could be had from the pool.
+    #[error("connection pool: {0}")]
+    Pool(#[from] PoolError),
+    /// A statement failed.
+    #[error("postgres: {}", describe(.0))]
+    Postgres(#[from] tokio_postgres::Error),
+}
+
+impl DbError {
+    /// True when the failure is the database being unreachable, overloaded or shutting down:
+    /// worth a 503 and a retry, not a bug.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DbError::NotFound(_) => false,
+            DbError::Pool(_) => true,
+            DbError::Postgres(e) => match e.code() {
+                None => true,
+                Some(code) => {
+                    [
+                        SqlState::QUERY_CANCELED,
+                        SqlState::T_R_DEADLOCK_DETECTED,
+                        SqlState::T_R_SERIALIZATION_FAILURE,
+                        SqlState::ADMIN_SHUTDOWN,
+                        SqlState::CRASH_SHUTDOWN,
+                        SqlState::CANNOT_CONNECT_NOW,
+                        SqlState::TOO_MANY_CONNECTIONS,
+                    ]
+                    .contains(code)
+                        || code.code().starts_with("08")
+                }
+            },
+        }
+    }
+}
+
+/// The server's message and code when there is one (tokio-postgres' Display says only "db error").
+fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
+/// Shorthand for results of this module.
+pub type DbResult<T> = Result<T, DbError>;
+
+/// The database handle handed to requests and background tasks (cheap to clone).
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    pg_config: tokio_postgres::Config,
+}
+
+impl Db {
+    /// Builds the pool for `url`; connections are opened lazily.
+    pub fn connect(url: &str, config: &Config) -> anyhow::Result<Self> {
+        let mut pg_config: tokio_postgres::Config = url.parse()?;
+        pg_config.application_name("chat-system");
+        pg_config.connect_timeout(Duration::from_secs(5));
+        pg_config.options(format!(
+            "-c statement_timeout={} -c idle_in_transaction_session_timeout=60000 -c lock_timeout={}",
+            config.db_statement_timeout_ms, config.db_statement_timeout_ms
+        ));
+        let manager = Manager::from_config(
+            pg_config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let timeout = Duration::from_millis(config.db_acquire_timeout_ms);
+        let pool = Pool::builder(manager)
+            .max_size(config.db_pool_size)
+            .runtime(Runtime::Tokio1)
+            .timeouts(Timeouts {
+                wait: Some(timeout),
+                create: Some(timeout),
+                recycle: Some(timeout),
+            })
+            .build()?;
+        Ok(Db { pool, pg_config })
+    }
+
+    /// A pooled connection.
+    pub async fn client(&self) -> DbResult<Object> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// The connection settings, for connections outside the pool (the LISTEN connection).
+    pub fn pg_config(&self) -> &tokio_postgres::Config {
+        &self.pg_config
+    }
+
+    /// Pool figures: (size, available).
+    pub fn pool_status(&self) -> (usize, usize) {
+        let s = self.pool.status();
+        (s.size, s.available)
+    }
+
+    /// Runs one cached statement and returns its rows.
+    async fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> DbResult<Vec<Row>> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(sql).await?;
+        Ok(client.query(&stmt, params).await?)
+    }
+
+    /// Runs one cached statement that returns at most one row.
+    async fn query_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> DbResult<Option<Row>> {
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(sql).await?;
+        Ok(client.query_opt(&stmt, params).await?)
+    }
+
+    /// True when the database answers.
+    pub async fn ping(&self) -> DbResult<()> {
+        self.query("SELECT 1", &[]).await.map(drop)
+    }
+}
+
+/// Which of (application, chat) is missing, for a 404 detail; the item itself otherwise.
+fn missing(app_exists: bool, chat_exists: bool, item: Missing) -> DbError {
+    DbError::NotFound(if !app_exists {
+        Missing::Application
+    } else if !chat_exists {
+        Missing::Chat
+    } else {
+        item
+    })
+}

@@ -1,0 +1,20 @@
+//! chat-system: a multi-tenant chat API that does on one PostgreSQL database what its predecessor
+//! needed MySQL, Redis, RabbitMQ and Elasticsearch for.
+//!
+//! - [`api`]: the HTTP API (poem-openapi), problem+json errors, Swagger UI.
+//! - [`db`]: the database facade: pool, migrations, queries per table family.
+//! - [`queue`]: the workers that drain the job table, and the LISTEN connection that wakes them.
+//! - [`maintenance`]: the purger (finishes large deletes) and the count reconciler.
+//! - [`cluster`]: a private PostgreSQL cluster for `cargo run` without `DATABASE_URL`, and tests.
+//! - [`model`]: the resources as clients see them.
+//! - [`config`]: every setting, by flag or environment variable.
+//! - [`startup`]: wiring and graceful shutdown.
+
+pub mod api;
+pub mod cluster;
+pub mod config;
+pub mod db;
+pub mod maintenance;
+pub mod model;
+pub mod queue;
+pub mod startup;

@@ -1,0 +1,131 @@
+//! Background upkeep shared by all instances: the purger (finishes application and chat deletes
+//! in small chunks) and the count reconciler (corrects any drift of `chats_count` and
+//! `messages_count`, the safety net behind the 1-hour bound).
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::db::{Db, DbResult};
+
+/// Rows one purge step deletes per table.
+const PURGE_CHUNK: i64 = 5000;
+/// Advisory lock that keeps reconcilers of different instances from running at once.
+const RECONCILE_LOCK: i64 = 0x6368_6174_7265_63; // "chatrec"
+
+/// Runs purge steps until no purge is pending. Returns how many steps ran.
+pub async fn purge_all(db: &Db) -> DbResult<usize> {
+    let mut steps = 0;
+    while purge_step(db).await? {
+        steps += 1;
+    }
+    Ok(steps)
+}
+
+/// Deletes one chunk of the oldest pending purge, in one transaction. False when none is pending.
+async fn purge_step(db: &Db) -> DbResult<bool> {
+    let mut client = db.client().await?;
+    let tx = client.transaction().await?;
+    let claim = tx
+        .prepare_cached(include_str!("../sql/queries/purge_claim.sql"))
+        .await?;
+    let Some(purge) = tx.query_opt(&claim, &[]).await? else {
+        return Ok(false);
+    };
+    let (id, app, chat): (i64, i64, Option<i64>) = (purge.get(0), purge.get(1), purge.get(2));
+    // Table order matters: counters, then jobs, then rows (see the statements).
+    let steps: &[&str] = match chat {
+        None => &[
+            include_str!("../sql/queries/purge_app_counters.sql"),
+            include_str!("../sql/queries/purge_app_jobs.sql"),
+            include_str!("../sql/queries/purge_app_messages.sql"),
+            include_str!("../sql/queries/purge_app_chats.sql"),
+        ],
+        Some(_) => &[
+            include_str!("../sql/queries/purge_chat_jobs.sql"),
+            include_str!("../sql/queries/purge_chat_messages.sql"),
+        ],
+    };
+    let mut finished = true;
+    for sql in steps {
+        let stmt = tx.prepare_cached(sql).await?;
+        let deleted = match chat {
+            None => tx.execute(&stmt, &[&app, &PURGE_CHUNK]).await?,
+            Some(number) => tx.execute(&stmt, &[&app, &PURGE_CHUNK, &number]).await?,
+        };
+        if deleted as i64 >= PURGE_CHUNK {
+            finished = false;
+            break;
+        }
+    }
+    if finished {
+        let done = tx
+            .prepare_cached(include_str!("../sql/queries/purge_done.sql"))
+            .await?;
+        tx.execute(&done, &[&app, &id]).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Corrects every count that drifted from the rows. Returns how many counts it changed, or
+/// `None` when another instance is reconciling right now.
+pub async fn reconcile_counts(db: &Db) -> DbResult<Option<u64>> {
+    let mut client = db.client().await?;
+    let tx = client.transaction().await?;
+    let locked: bool = tx
+        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&RECONCILE_LOCK])
+        .await?
+        .get(0);
+    if !locked {
+        return Ok(None);
+    }
+    tx.batch_execute("SET LOCAL statement_timeout = 0").await?;
+    let chats = tx
+        .execute(
+            include_str!("../sql/queries/reconcile_chats_count.sql"),
+            &[],
+        )
+        .await?;
+    let messages = tx
+        .execute(
+            include_str!("../sql/queries/reconcile_messages_count.sql"),
+            &[],
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(Some(chats + messages))
+}
+
+/// The purger task: runs pending purges when woken (by a delete in this process) or every few
+/// seconds (for deletes made through other instances).
+pub async fn run_purger(db: Db, wake: Arc<Notify>, cancel: CancellationToken) {
+    loop {
+        if let Err(e) = purge_all(&db).await {
+            tracing::warn!(error = %e, "purge failed; will retry");
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = cancel.cancelled() => return,
+        }
+    }
+}
+
+/// The reconciler task: corrects counts every `interval`.
+pub async fn run_reconciler(db: Db, interval: Duration, cancel: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = cancel.cancelled() => return,
+        }
+        match reconcile_counts(&db).await {
+            Ok(Some(n)) if n > 0 => {
+                tracing::warn!(corrected = n, "reconciler corrected drifted counts")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "count reconciliation failed; will retry"),
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The resources as clients see them. The same types are read from the database and rendered by
+//! the API, so a field cannot drift between the two.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::Object;
+use uuid::Uuid;
+
+/// A tenant of the chat system.
+#[derive(Debug, Clone, Object)]
+#[oai(example)]
+pub struct Application {
+    /// The application's token: the only way to address it. Keep it secret.
+    pub token: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Number of chats the application has (may lag creations and deletes by about a second).
+    pub chats_count: i64,
+    /// When the application was created.
+    pub created_at: DateTime<Utc>,
+    /// When the application was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl poem_openapi::types::Example for Application {
+    fn example() -> Self {
+        let at = DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        Application {
+            token: Uuid::parse_str("3f1c2a9e-5b7d-4e8a-9c0f-1a2b3c4d5e6f").unwrap(),
+            name: "Support desk".into(),
+            chats_count: 2,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
+/// A chat inside an application.
+#[derive(Debug, Clone, Object)]
+pub struct Chat {
+    /// The chat's number inside its application: 1, 2, 3… never reused.
+    pub number: i64,
+    /// Number of messages in the chat (may lag creations and deletes by about a second).
+    pub messages_count: i64,
+    /// When the chat was created.
+    pub created_at: DateTime<Utc>,
+    /// When the chat was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A message inside a chat.
+#[derive(Debug, Clone, Object)]
+pub struct Message {
+    /// The message's number inside its chat: 1, 2, 3… never reused.
+    pub number: i64,
+    /// The text of the message.
+    pub body: String,
+    /// When the message was created.
+    pub created_at: DateTime<Utc>,
+    /// When the message was last edited.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where a page of a list starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cursor {
+    /// Items after skipping this many (page-based).
+    Offset(i64),
+    /// Items with a number greater than this one, ascending.
+    After(i64),
+    /// Items with a number smaller than this one (the page just before it), ascending.
+    Before(i64),
+}
+
+/// One page of a list, read with one extra row to know whether more follow.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The items, in ascending number order.
+    pub items: Vec<T>,
+    /// True when there are more items in the direction of travel.
+    pub has_more: bool,
+}
+
+impl<T> Page<T> {
+    /// Cuts `rows` (read with `limit + 1`) to `limit`, keeping the rows nearest the cursor.
+    pub fn from_rows(mut items: Vec<T>, limit: i64, cursor: Cursor) -> Self {
+        let has_more = items.len() as i64 > limit;
+        items.truncate(limit as usize);
+        if let Cursor::Before(_) = cursor {
+            items.reverse();
+        }
+        Page { items, has_more }
+    }
+}

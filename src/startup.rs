@@ -1,0 +1,183 @@
+//! Wiring: connect (or start the private cluster), migrate, start the background tasks, serve
+//! until SIGTERM/SIGINT, then shut down in order: stop accepting, finish in-flight requests, let
+//! workers finish their batch.
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context;
+use poem::{
+    listener::{Acceptor, Listener, TcpListener},
+    Server,
+};
+use tokio::{sync::Notify, task::JoinHandle};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    api::{self, State},
+    cluster::{Cluster, Durability},
+    config::Config,
+    db::{self, Db},
+    maintenance,
+    queue::{self, Bell, Worker},
+};
+
+/// Name of the database the private cluster serves.
+const PRIVATE_DATABASE: &str = "chat_system";
+
+/// The database the service uses, and the private cluster behind it when it owns one.
+pub struct Database {
+    /// The pool.
+    pub db: Db,
+    /// The private cluster, stopped when dropped.
+    pub cluster: Option<Cluster>,
+}
+
+/// Connects to `DATABASE_URL`, or starts the private cluster under the data directory.
+pub async fn database(config: &Config) -> anyhow::Result<Database> {
+    if let Some(url) = &config.database_url {
+        return Ok(Database {
+            db: Db::connect(url, config)?,
+            cluster: None,
+        });
+    }
+    let (data_dir, bin_dir) = (config.data_dir.clone(), config.pg_bin_dir.clone());
+    tracing::info!(data_dir = %data_dir.display(), "no DATABASE_URL: starting a private PostgreSQL cluster");
+    let cluster = tokio::task::spawn_blocking(move || {
+        Cluster::start(&data_dir, bin_dir.as_deref(), Durability::Full)
+    })
+    .await?
+    .context("starting the private PostgreSQL cluster")?;
+    let admin = Db::connect(&cluster.url("postgres"), config)?;
+    let client = admin.client().await?;
+    let exists = client
+        .query_opt(
+            "SELECT 1 FROM pg_database WHERE datname = $1",
+            &[&PRIVATE_DATABASE],
+        )
+        .await?
+        .is_some();
+    if !exists {
+        client
+            .batch_execute(&format!("CREATE DATABASE {PRIVATE_DATABASE}"))
+            .await?;
+    }
+    Ok(Database {
+        db: Db::connect(&cluster.url(PRIVATE_DATABASE), config)?,
+        cluster: Some(cluster),
+    })
+}
+
+/// The background tasks of one process, stopped together.
+pub struct Background {
+    cancel: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Background {
+    /// Starts the listener, `workers` queue workers, the purger and the reconciler.
+    pub fn start(state: &State, config: &Config, workers: usize) -> Self {
+        let cancel = CancellationToken::new();
+        let db = state.db.clone();
+        let worker = Worker::new(
+            db.clone(),
+            config.worker_batch_size,
+            config.job_max_attempts,
+        );
+        let mut tasks = queue::spawn_workers(
+            worker,
+            workers,
+            state.bell.clone(),
+            config.worker_poll(),
+            cancel.clone(),
+        );
+        if workers > 0 {
+            tasks.push(tokio::spawn(queue::listen(
+                db.clone(),
+                state.bell.clone(),
+                cancel.clone(),
+            )));
+        }
+        tasks.push(tokio::spawn(maintenance::run_purger(
+            db.clone(),
+            state.purge_wake.clone(),
+            cancel.clone(),
+        )));
+        let interval = Duration::from_secs(config.reconcile_interval_secs.max(1));
+        tasks.push(tokio::spawn(maintenance::run_reconciler(
+            db,
+            interval,
+            cancel.clone(),
+        )));
+        Background { cancel, tasks }
+    }
+
+    /// Asks every task to stop (workers finish their batch) and waits for them.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// The state handed to the API.
+pub fn state(db: Db, config: &Config) -> State {
+    State {
+        db,
+        operator_key: config
+            .operator_key
+            .clone()
+            .filter(|k| !k.is_empty())
+            .map(Arc::from),
+        purge_wake: Arc::new(Notify::new()),
+        bell: Bell::default(),
+    }
+}
+
+/// Runs the service until SIGTERM or SIGINT.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let Database { db, cluster } = database(&config).await?;
+    db::migrate(&db).await.context("applying migrations")?;
+    let state = state(db, &config);
+    let background = Background::start(&state, &config, config.workers);
+    let acceptor = TcpListener::bind(config.listen).into_acceptor().await?;
+    for addr in acceptor.local_addr() {
+        tracing::info!(%addr, "listening; Swagger UI at /docs");
+    }
+    Server::new_with_acceptor(acceptor)
+        .idle_timeout(Duration::from_secs(60))
+        .run_with_graceful_shutdown(
+            api::routes(state, config.max_body_bytes),
+            shutdown_signal(),
+            Some(Duration::from_secs(8)),
+        )
+        .await?;
+    tracing::info!("stopped accepting; finishing background work");
+    background.shutdown().await;
+    if let Some(cluster) = cluster {
+        tokio::task::spawn_blocking(move || cluster.stop()).await?;
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutdown signal received");
+}
+
+/// Sets up logging: `RUST_LOG` filters (default `info`), text or JSON lines.
+pub fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
