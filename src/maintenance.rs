@@ -12,7 +12,7 @@ use crate::db::{Db, DbResult};
 /// Rows one purge step deletes per table.
 const PURGE_CHUNK: i64 = 5000;
 /// Advisory lock that keeps reconcilers of different instances from running at once.
-const RECONCILE_LOCK: i64 = 0x6368_6174_7265_63; // "chatrec"
+const RECONCILE_LOCK: i64 = 0x0063_6861_7472_6563; // "chatrec"
 
 /// Runs purge steps until no purge is pending. Returns how many steps ran.
 pub async fn purge_all(db: &Db) -> DbResult<usize> {

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::{
     params::{self, MAX_NAME_CHARS},
     problem::ApiError,
+    text::Text,
     ApiTags, State,
 };
 use crate::{model::Application, op_response};
@@ -26,7 +27,7 @@ pub struct OperatorKey(ApiKey);
 pub struct CreateApplication {
     /// Display name (1–200 characters).
     #[oai(validator(min_length = 1, max_length = 200))]
-    pub name: String,
+    pub name: Text,
 }
 
 /// Body of `PUT /api/applications/{token}`.
@@ -34,7 +35,7 @@ pub struct CreateApplication {
 pub struct UpdateApplication {
     /// New display name (1–200 characters).
     #[oai(validator(min_length = 1, max_length = 200))]
-    pub name: String,
+    pub name: Text,
     /// Accepted for compatibility with the previous system; must equal the token in the URL.
     pub token: Option<Uuid>,
 }
@@ -115,7 +116,7 @@ impl ApplicationsApi {
     async fn create(&self, body: Json<CreateApplication>) -> CreateApplicationResponse {
         let result = async {
             params::text("name", &body.name, MAX_NAME_CHARS)?;
-            Ok::<_, ApiError>(self.0.db.create_application(&body.name).await?)
+            Ok::<_, ApiError>(self.0.db.create_application(&body.name.0).await?)
         };
         match result.await {
             Ok(app) => {
@@ -210,7 +211,7 @@ impl ApplicationsApi {
                 });
             }
             params::text("name", &body.name, MAX_NAME_CHARS)?;
-            Ok(self.0.db.rename_application(token.0, &body.name).await?)
+            Ok(self.0.db.rename_application(token.0, &body.name.0).await?)
         };
         match result.await {
             Ok(app) => ApplicationResponse::Ok(Json(app)),

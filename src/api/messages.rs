@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::{
     params::{self, MAX_BODY_CHARS},
     problem::ApiError,
+    text::Text,
     ApiTags, State,
 };
 use crate::{
@@ -23,7 +24,7 @@ use crate::{
 pub struct MessageBody {
     /// The text (1–10,000 characters; any Unicode except NUL).
     #[oai(validator(min_length = 1, max_length = 10000))]
-    pub body: String,
+    pub body: Text,
 }
 
 /// A page of messages.

@@ -8,6 +8,7 @@ pub mod health;
 pub mod messages;
 pub mod params;
 pub mod problem;
+pub mod text;
 
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@ use super::{Db, DbResult};
 
 refinery::embed_migrations!("sql/migrations");
 
-const MIGRATION_LOCK: i64 = 0x6368_6174_6d69_67; // "chatmig"
+const MIGRATION_LOCK: i64 = 0x0063_6861_746d_6967; // "chatmig"
 
 /// Applies every pending migration.
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {
@@ -36,7 +36,7 @@ pub async fn migrations_applied(db: &Db) -> DbResult<bool> {
         .query_opt("SELECT max(version) FROM refinery_schema_history", &[])
         .await;
     match row {
-        Ok(Some(row)) => Ok(row.get::<_, Option<i32>>(0).unwrap_or(0) >= latest as i32),
+        Ok(Some(row)) => Ok(row.get::<_, Option<i32>>(0).unwrap_or(0) >= latest),
         Ok(None) => Ok(false),
         Err(e) if !e.is_unavailable() => Ok(false),
         Err(e) => Err(e),

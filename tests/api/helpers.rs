@@ -1,0 +1,323 @@
+//! The test harness: one throwaway PostgreSQL cluster per test binary (or `DATABASE_URL`), a
+//! migrated template database copied for every test, and a real server on a random port.
+
+use std::{
+    path::PathBuf,
+    sync::OnceLock,
+    time::{Duration, Instant},
+};
+
+use chat_system::{
+    api,
+    cluster::{Cluster, Durability},
+    config::Config,
+    db::{self, Db},
+    queue::Worker,
+    startup::{self, Background},
+};
+use poem::listener::{Acceptor, Listener, TcpListener};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+pub const OPERATOR_KEY: &str = "test-operator-key";
+const TEMPLATE: &str = "chat_template";
+
+struct TestCluster {
+    /// URL of a database on the server, with `{db}` where the database name goes.
+    url_pattern: String,
+    _cluster: Option<Cluster>,
+}
+
+fn cluster() -> &'static TestCluster {
+    static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        // Set up on a thread of its own: the tests' runtimes cannot block.
+        std::thread::spawn(|| {
+            let (url_pattern, cluster) = match std::env::var("DATABASE_URL") {
+                Ok(url) => {
+                    let mut parts: Vec<&str> = url.rsplitn(2, '/').collect();
+                    parts.reverse();
+                    (format!("{}/{{db}}", parts[0]), None)
+                }
+                Err(_) => {
+                    let dir = fresh_data_dir();
+                    let cluster = Cluster::start(&dir, None, Durability::Throwaway)
+                        .expect("start test cluster");
+                    (cluster.url("{db}"), Some(cluster))
+                }
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let admin = connect(&url_pattern.replace("{db}", "postgres"));
+                let client = admin.client().await.expect("connect to test cluster");
+                client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)"))
+                    .await
+                    .unwrap();
+                client
+                    .batch_execute(&format!("CREATE DATABASE {TEMPLATE}"))
+                    .await
+                    .unwrap();
+                let template = connect(&url_pattern.replace("{db}", TEMPLATE));
+                db::migrate(&template).await.expect("migrate template");
+            });
+            TestCluster {
+                url_pattern,
+                _cluster: cluster,
+            }
+        })
+        .join()
+        .expect("test cluster setup")
+    })
+}
+
+/// A data directory for this test process; those of finished processes are removed.
+fn fresh_data_dir() -> PathBuf {
+    let root = std::env::temp_dir().join("chat-system-tests");
+    if let Ok(entries) = std::fs::read_dir(&root) {
+        for entry in entries.flatten() {
+            let pid = entry
+                .file_name()
+                .to_string_lossy()
+                .parse::<u32>()
+                .unwrap_or(0);
+            if !PathBuf::from(format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    root.join(std::process::id().to_string())
+}
+
+fn connect(url: &str) -> Db {
+    Db::connect(url, &test_config()).expect("pool")
+}
+
+pub fn test_config() -> Config {
+    let mut config = Config::defaults();
+    config.database_url = None;
+    config.operator_key = Some(OPERATOR_KEY.into());
+    config.db_pool_size = 24;
+    config.worker_poll_ms = 200;
+    config
+}
+
+/// One test's service: its own database, a server on a random port, workers optional.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub db: Db,
+    pub worker: Worker,
+    /// Workers, listener, purger, reconciler: stopped with the test's runtime.
+    _background: Background,
+}
+
+impl TestApp {
+    /// A service with its workers running.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(test_config(), true).await
+    }
+
+    /// A service whose workers are paused: jobs stay queued until `drain` runs them.
+    pub async fn spawn_paused() -> Self {
+        Self::spawn_with(test_config(), false).await
+    }
+
+    pub async fn spawn_with(config: Config, workers: bool) -> Self {
+        let cluster = cluster();
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let admin = connect(&cluster.url_pattern.replace("{db}", "postgres"));
+        let client = admin.client().await.unwrap();
+        create_database(&client, &name).await;
+        let db = connect(&cluster.url_pattern.replace("{db}", &name));
+        let state = startup::state(db.clone(), &config);
+        let background =
+            Background::start(&state, &config, if workers { config.workers } else { 0 });
+        let acceptor = TcpListener::bind("127.0.0.1:0")
+            .into_acceptor()
+            .await
+            .unwrap();
+        let addr = acceptor.local_addr()[0].as_socket_addr().cloned().unwrap();
+        let routes = api::routes(state.clone(), config.max_body_bytes);
+        tokio::spawn(async move { poem::Server::new_with_acceptor(acceptor).run(routes).await });
+        let worker = Worker::new(
+            db.clone(),
+            config.worker_batch_size,
+            config.job_max_attempts,
+        );
+        TestApp {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .unwrap(),
+            db,
+            worker,
+            _background: background,
+        }
+    }
+
+    /// Runs worker batches until the queue has nothing ready.
+    pub async fn drain(&self) {
+        while self.worker.run_batch().await.unwrap().claimed > 0 {}
+    }
+
+    /// Sends a request; returns the status, the content type and the body as JSON (Null if none).
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        Response::from(req.send().await.expect("request")).await
+    }
+
+    pub async fn raw(&self, req: reqwest::RequestBuilder) -> Response {
+        Response::from(req.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Response {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// Creates an application; returns its token.
+    pub async fn create_app(&self, name: &str) -> String {
+        let r = self
+            .post("/api/applications", json!({ "name": name }))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a chat; returns its number.
+    pub async fn create_chat(&self, token: &str) -> i64 {
+        let r = self
+            .call(
+                Method::POST,
+                &format!("/api/applications/{token}/chats"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["number"].as_i64().unwrap()
+    }
+
+    /// Creates a message; returns its number.
+    pub async fn create_message(&self, token: &str, chat: i64, body: &str) -> i64 {
+        let r = self
+            .post(
+                &format!("/api/applications/{token}/chats/{chat}/messages"),
+                json!({ "body": body }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["number"].as_i64().unwrap()
+    }
+
+    /// Polls `check` until it holds or 5 seconds pass.
+    pub async fn eventually<F, Fut>(&self, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !check().await {
+            assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// A single number from SQL, for checks of what is stored.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let client = self.db.client().await.unwrap();
+        client.query_one(sql, &[]).await.unwrap().get(0)
+    }
+}
+
+async fn create_database(client: &tokio_postgres::Client, name: &str) {
+    // Copies from one template can collide on its lock; retry briefly.
+    for attempt in 0.. {
+        match client
+            .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+            .await
+        {
+            Ok(()) => return,
+            Err(e) if attempt < 50 => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("create test database: {e}"),
+        }
+    }
+}
+
+/// What a test observes of a response.
+pub struct Response {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub location: Option<String>,
+    pub body: Value,
+}
+
+impl Response {
+    async fn from(resp: reqwest::Response) -> Self {
+        let status = resp.status();
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header("content-type").unwrap_or_default();
+        let location = header("location");
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Response {
+            status,
+            content_type,
+            location,
+            body,
+        }
+    }
+
+    /// Asserts this is a problem+json error with `status` and `code`.
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "body: {}",
+            self.body
+        );
+        assert_eq!(self.body["status"], status, "body: {}", self.body);
+        assert_eq!(self.body["code"], code, "body: {}", self.body);
+        assert!(
+            self.body["type"].is_string()
+                && self.body["title"].is_string()
+                && self.body["detail"].is_string()
+        );
+    }
+
+    /// The numbers of the items of a list response.
+    pub fn numbers(&self) -> Vec<i64> {
+        self.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["number"].as_i64().unwrap())
+            .collect()
+    }
+}

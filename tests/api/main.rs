@@ -1,0 +1,11 @@
+//! Integration tests: every test gets its own database and a real server, and asserts what a
+//! client observes over HTTP.
+
+mod applications;
+mod chats;
+mod concurrency;
+mod helpers;
+mod input;
+mod messages;
+mod openapi;
+mod queue;

@@ -1,0 +1,164 @@
+//! The write queue as clients see it: items are usable while queued, edits and deletes of
+//! queued items stick, a failing job is set aside without blocking others.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn queued_items_can_be_read_edited_and_deleted_and_it_sticks() {
+    let app = TestApp::spawn_paused().await;
+    let token = app.create_app("A").await;
+
+    let chat = app.create_chat(&token).await;
+    let chat_read = app
+        .get(&format!("/api/applications/{token}/chats/{chat}"))
+        .await;
+    let base = format!("/api/applications/{token}/chats/{chat}/messages");
+    for body in ["one", "two", "three"] {
+        app.create_message(&token, chat, body).await;
+    }
+    let read = app.get(&format!("{base}/1")).await;
+    let edited = app
+        .put(&format!("{base}/2"), json!({ "body": "two, edited" }))
+        .await;
+    let deleted = app.delete(&format!("{base}/3")).await;
+    let listed = app.get(&base).await;
+
+    assert_eq!(
+        app.count("SELECT count(*) FROM messages").await,
+        0,
+        "still queued"
+    );
+    assert_eq!(chat_read.status, StatusCode::OK);
+    assert_eq!(read.body["body"], "one");
+    assert_eq!(edited.body["body"], "two, edited");
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(listed.numbers(), vec![1, 2]);
+
+    app.drain().await;
+
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM messages").await, 2);
+    assert_eq!(
+        app.get(&format!("{base}/2")).await.body["body"],
+        "two, edited"
+    );
+    app.get(&format!("{base}/3"))
+        .await
+        .assert_problem(404, "message_not_found");
+    assert_eq!(
+        app.get(&format!("/api/applications/{token}/chats/{chat}"))
+            .await
+            .body["messages_count"],
+        2
+    );
+    assert_eq!(
+        app.get(&format!("/api/applications/{token}")).await.body["chats_count"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_queued_chat_can_be_deleted_and_its_queued_messages_go_with_it() {
+    let app = TestApp::spawn_paused().await;
+    let token = app.create_app("A").await;
+    let chat = app.create_chat(&token).await;
+    app.create_message(&token, chat, "queued").await;
+
+    let deleted = app
+        .delete(&format!("/api/applications/{token}/chats/{chat}"))
+        .await;
+    app.drain().await;
+
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    app.get(&format!("/api/applications/{token}/chats/{chat}"))
+        .await
+        .assert_problem(404, "chat_not_found");
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM chats").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM messages").await, 0);
+}
+
+#[tokio::test]
+async fn edits_racing_the_worker_are_never_undone() {
+    let app = TestApp::spawn_paused().await;
+    let token = app.create_app("A").await;
+    let chat = app.create_chat(&token).await;
+    app.drain().await;
+    let n = 150;
+    for i in 1..=n {
+        app.create_message(&token, chat, &format!("original {i}"))
+            .await;
+    }
+    let base = format!("/api/applications/{token}/chats/{chat}/messages");
+
+    let edits = futures::future::join_all((1..=n).map(|i| {
+        let path = format!("{base}/{i}");
+        let app = &app;
+        async move {
+            app.put(&path, json!({ "body": format!("edited {i}") }))
+                .await
+        }
+    }));
+    let drain = async {
+        for _ in 0..50 {
+            app.drain().await;
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    };
+    let (edits, ()) = tokio::join!(edits, drain);
+    app.drain().await;
+
+    assert!(edits.iter().all(|r| r.status == StatusCode::OK));
+    let stale = app
+        .count("SELECT count(*) FROM messages WHERE body LIKE 'original%'")
+        .await;
+    assert_eq!(stale, 0, "every edit survived the worker");
+    assert_eq!(app.count("SELECT count(*) FROM messages").await, n);
+}
+
+#[tokio::test]
+async fn a_failing_job_is_retried_then_set_aside_without_blocking_others() {
+    let mut config = crate::helpers::test_config();
+    config.job_max_attempts = 2;
+    let app = TestApp::spawn_with(config, false).await;
+    let token = app.create_app("A").await;
+    let chat = app.create_chat(&token).await;
+    app.drain().await;
+    app.create_message(&token, chat, "good one").await;
+    // A job that cannot succeed: its message number is already taken in the table.
+    app.count("WITH x AS (INSERT INTO messages SELECT application_id, chat_number, 2, 'squatter', now(), now() FROM chat_counters RETURNING 1) SELECT count(*) FROM x").await;
+    app.create_message(&token, chat, "doomed").await;
+    app.create_message(&token, chat, "good two").await;
+
+    app.drain().await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.drain().await;
+
+    assert_eq!(
+        app.count("SELECT count(*) FROM dead_jobs WHERE message_number = 2 AND attempts = 2")
+            .await,
+        1
+    );
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+    let base = format!("/api/applications/{token}/chats/{chat}/messages");
+    assert_eq!(app.get(&format!("{base}/1")).await.body["body"], "good one");
+    assert_eq!(app.get(&format!("{base}/3")).await.body["body"], "good two");
+}
+
+#[tokio::test]
+async fn workers_write_new_items_promptly() {
+    let app = TestApp::spawn().await;
+    let token = app.create_app("A").await;
+    let chat = app.create_chat(&token).await;
+
+    app.create_message(&token, chat, "fresh").await;
+
+    app.eventually("the message is in the table", || async {
+        app.count("SELECT count(*) FROM messages").await == 1
+    })
+    .await;
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+}
