@@ -93,7 +93,7 @@ pub struct Config {
     pub reconcile_interval_secs: u64,
 
     /// Largest accepted request body, in bytes.
-    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
 
     /// Log as JSON lines instead of text.
