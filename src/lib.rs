@@ -6,6 +6,7 @@
 //! - [`queue`]: the workers that drain the job table, and the LISTEN connection that wakes them.
 //! - [`maintenance`]: the purger (finishes large deletes) and the count reconciler.
 //! - [`cluster`]: a private PostgreSQL cluster for `cargo run` without `DATABASE_URL`, and tests.
+//! - [`search`]: query parsing, relevance and snippets for message search.
 //! - [`model`]: the resources as clients see them.
 //! - [`config`]: every setting, by flag or environment variable.
 //! - [`startup`]: wiring and graceful shutdown.
@@ -17,4 +18,5 @@ pub mod db;
 pub mod maintenance;
 pub mod model;
 pub mod queue;
+pub mod search;
 pub mod startup;

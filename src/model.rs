@@ -60,6 +60,10 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     /// When the message was last edited.
     pub updated_at: DateTime<Utc>,
+    /// Search results only: the part of the body around the first match, HTML-escaped, with
+    /// every match wrapped in `<mark>…</mark>`.
+    #[oai(skip_serializing_if_is_none)]
+    pub snippet: Option<String>,
 }
 
 /// Where a page of a list starts.

@@ -17,6 +17,7 @@ use super::{
 use crate::{
     model::{Message, Page},
     op_response,
+    search::{self, SearchOrder, SearchRequest},
 };
 
 /// Body of creating or editing a message.
@@ -30,16 +31,17 @@ pub struct MessageBody {
 /// A page of messages.
 #[derive(Debug, Object)]
 pub struct MessageList {
-    /// The messages, by ascending number.
+    /// The messages: by ascending number for a list; for a search, newest first or by relevance.
     pub data: Vec<Message>,
     /// The page size.
     pub limit: i64,
     /// True when more messages follow in the direction of travel (after the last one; before
     /// the first one when paging with `before`).
     pub has_more: bool,
-    /// Number of the last message on this page: pass it as `after` for the next page.
+    /// Highest number on this page (lists only): pass it as `after` for the next page.
     pub next_after: Option<i64>,
-    /// Number of the first message on this page: pass it as `before` for the previous page.
+    /// Lowest number on this page: pass it as `before` for the previous page of a list, or for
+    /// the next page of a newest-first search.
     pub next_before: Option<i64>,
 }
 
@@ -80,7 +82,6 @@ op_response! {
     errors {
         400 => BadRequest: "Malformed token or number, or a pagination parameter is out of range.",
         404 => NotFound: "No application has this token, or it has no chat with this number.",
-        501 => NotImplemented: "Search is not available yet.",
     }
 }
 
@@ -99,6 +100,13 @@ op_response! {
         404 => NotFound: "No such application, chat or message.",
         413 => TooLarge: "The request body is too large.",
         422 => Invalid: "The body is blank, too long or contains NUL.",
+    }
+}
+
+fn bad(field: &'static str, detail: &str) -> ApiError {
+    ApiError::BadRequest {
+        field,
+        detail: detail.to_owned(),
     }
 }
 
@@ -150,6 +158,15 @@ impl MessagesApi {
     ///
     /// Without `query`: messages by ascending number, paged with `page` or with the keyset
     /// cursors `after` / `before` (fast on deep pages). Use at most one of the three.
+    ///
+    /// With `query`: the messages matching every whitespace-separated term, in any order, case-
+    /// and accent-insensitively ("cafe" finds "Café"). A term of 3 or more characters matches
+    /// anywhere in the body ("ello" finds "Hello"); a shorter one matches the start of a word;
+    /// `"double quoted words"` match as a phrase. Nothing else in the query is syntax. Newest
+    /// first, paged with `page` or `before` (`next_before` of the previous page); or
+    /// `order=relevance`: whole-word matches before word starts before matches inside words,
+    /// ranked among the 1,000 most recent matches, paged with `page`. Each hit carries a
+    /// `snippet` with the matches marked. Queued messages are found too.
     #[oai(
         path = "/applications/:token/chats/:chat/messages",
         method = "get",
@@ -163,9 +180,11 @@ impl MessagesApi {
         /// The chat's number.
         #[oai(validator(minimum(value = "1")))]
         chat: Path<i64>,
-        /// Search text (see the search rules).
-        #[oai(validator(max_length = 500))]
+        /// Search text: words (all must match), `"quoted phrases"`; at most 8 terms.
+        #[oai(validator(min_length = 1, max_length = 500))]
         query: Query<Option<String>>,
+        /// Order of search results (only with `query`).
+        order: Query<Option<SearchOrder>>,
         /// Page number, from 1.
         #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
         page: Query<Option<i64>>,
@@ -181,11 +200,47 @@ impl MessagesApi {
     ) -> ListMessagesResponse {
         let result = async {
             let (cursor, limit) = params::cursor(page.0, after.0, before.0, limit.0)?;
-            if query.0.is_some() {
-                return Err(ApiError::NotImplemented("search is not available yet"));
-            }
-            let page = self.0.db.messages(token.0, chat.0, cursor, limit).await?;
-            Ok(MessageList::from((page, limit)))
+            let Some(query) = &query.0 else {
+                if order.0.is_some() {
+                    return Err(bad("order", "`order` applies only to a search (`query`)"));
+                }
+                let page = self.0.db.messages(token.0, chat.0, cursor, limit).await?;
+                return Ok(MessageList::from((page, limit)));
+            };
+            let terms = search::parse(query).map_err(|e| bad("query", &e.to_string()))?;
+            let order = order.0.unwrap_or(SearchOrder::Newest);
+            let (offset, before) = match (cursor, order) {
+                (params::Cursor::Offset(offset), _) => (offset, None),
+                (params::Cursor::Before(before), SearchOrder::Newest) => (0, Some(before)),
+                (params::Cursor::Before(_), SearchOrder::Relevance) => {
+                    return Err(bad(
+                        "before",
+                        "relevance-ordered results are paged with `page`",
+                    ))
+                }
+                (params::Cursor::After(_), _) => {
+                    return Err(bad(
+                        "after",
+                        "search results are newest first: page with `before` or `page`",
+                    ))
+                }
+            };
+            let request = SearchRequest {
+                terms: &terms,
+                order,
+                before,
+                offset,
+                limit,
+            };
+            let found = search::search(&self.0.db, token.0, chat.0, request).await?;
+            let newest = order == SearchOrder::Newest;
+            Ok(MessageList {
+                next_after: None,
+                next_before: found.hits.last().filter(|_| newest).map(|m| m.number),
+                data: found.hits,
+                limit,
+                has_more: found.has_more,
+            })
         };
         match result.await {
             Ok(list) => ListMessagesResponse::Ok(Json(list)),

@@ -1,7 +1,7 @@
 //! Input rules shared by the operations: text fields and pagination.
 
 use super::problem::ApiError;
-use crate::model::Cursor;
+pub use crate::model::Cursor;
 
 /// Longest application name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;

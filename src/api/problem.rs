@@ -85,9 +85,6 @@ pub enum ApiError {
     /// 403: operator actions are disabled (no key configured).
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
-    /// 501: not built yet.
-    #[error("not implemented: {0}")]
-    NotImplemented(&'static str),
     /// 503: the database is unreachable or overloaded; retrying later may work.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -140,9 +137,6 @@ impl ApiError {
                 "a valid operator key is required in the X-Operator-Key header",
             ),
             ApiError::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, "forbidden", detail),
-            ApiError::NotImplemented(detail) => {
-                Problem::new(StatusCode::NOT_IMPLEMENTED, "not_implemented", detail)
-            }
             ApiError::Unavailable(cause) => {
                 tracing::warn!(%cause, "answering 503");
                 Problem::new(

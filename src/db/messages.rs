@@ -14,6 +14,7 @@ fn message(row: &Row) -> Option<Message> {
         body: row.get(2),
         created_at: row.get(3),
         updated_at: row.get(4),
+        snippet: None,
     })
 }
 
@@ -24,6 +25,7 @@ fn returned(row: &Row) -> Message {
         body: row.get(1),
         created_at: row.get(2),
         updated_at: row.get(3),
+        snippet: None,
     }
 }
 
@@ -37,6 +39,7 @@ impl Db {
                 body: body.to_owned(),
                 created_at: row.get(1),
                 updated_at: row.get(2),
+                snippet: None,
             }),
             None => Err(self.chat_missing(token, chat).await?),
         }

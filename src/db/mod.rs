@@ -5,6 +5,7 @@ mod applications;
 mod chats;
 mod messages;
 mod migrate;
+mod search;
 
 use std::time::Duration;
 
@@ -54,7 +55,11 @@ impl DbError {
             DbError::NotFound(_) => false,
             DbError::Pool(_) => true,
             DbError::Postgres(e) => match e.code() {
-                None => true,
+                // No SQLSTATE: the connection failed, or the client refused to send something.
+                None => {
+                    e.is_closed()
+                        || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+                }
                 Some(code) => {
                     [
                         SqlState::QUERY_CANCELED,

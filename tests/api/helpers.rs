@@ -31,6 +31,9 @@ struct TestCluster {
 fn cluster() -> &'static TestCluster {
     static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
     CLUSTER.get_or_init(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            startup::init_tracing(false);
+        }
         // Set up on a thread of its own: the tests' runtimes cannot block.
         std::thread::spawn(|| {
             let (url_pattern, cluster) = match std::env::var("DATABASE_URL") {

@@ -9,3 +9,4 @@ mod input;
 mod messages;
 mod openapi;
 mod queue;
+mod search;

@@ -129,18 +129,3 @@ async fn unicode_round_trips() {
         "日本のアプリ 🚀"
     );
 }
-
-#[tokio::test]
-async fn search_is_not_available_yet() {
-    let app = TestApp::spawn().await;
-    let token = app.create_app("A").await;
-    let chat = app.create_chat(&token).await;
-
-    let r = app
-        .get(&format!(
-            "/api/applications/{token}/chats/{chat}/messages?query=hello"
-        ))
-        .await;
-
-    r.assert_problem(501, "not_implemented");
-}

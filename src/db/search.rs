@@ -1,0 +1,179 @@
+//! Message search, routed by shape. The planner's choice between "walk the chat newest-first and
+//! filter" and "use the text indexes, then sort" goes badly wrong for rare terms in big chats, so
+//! the route is fixed here instead:
+//!
+//! 1. Walk the newest `window` messages below the cursor and filter (stops early once enough hits
+//!    are found: common terms cost a few rows).
+//! 2. If that window did not yield enough, the term is rare there: collect all older hits through
+//!    the GIN indexes (trigram for substrings and phrases, full text for word prefixes, both
+//!    keyed by chat) and take the newest. Few hits by construction, so the sort is cheap.
+//!
+//! Queued messages are searched too, so a message is found from its 201 on. Everything runs in
+//! one repeatable-read snapshot, so a message moving from the queue to the table meanwhile is
+//! seen exactly once. Search statements are sent unnamed (`query_typed`), so each is planned
+//! for its actual terms.
+
+use std::fmt::Write;
+
+use tokio_postgres::{
+    types::{ToSql, Type},
+    IsolationLevel, Row,
+};
+use uuid::Uuid;
+
+use super::{Db, DbError, DbResult, Missing};
+use crate::{model::Message, search::Term};
+
+/// Rows the walk may read per wanted hit, and its bounds.
+const WINDOW_PER_HIT: i64 = 200;
+const MIN_WINDOW: i64 = 4_000;
+const MAX_WINDOW: i64 = 20_000;
+
+/// SQL conditions that hold when a row matches every term. Parameter `$first` onwards carry the
+/// terms' texts, in order.
+fn conditions(terms: &[Term], text: &str, vector: &str, first: usize) -> String {
+    let mut sql = String::new();
+    for (i, term) in terms.iter().enumerate() {
+        let p = first + i;
+        if i > 0 {
+            sql.push_str(" AND ");
+        }
+        let _ = match term {
+            Term::Infix(_) => write!(sql, "{text} LIKE chat_infix_pattern(${p})"),
+            Term::Prefix(_) => write!(sql, "{vector} @@ chat_prefix_query(${p})"),
+            Term::Phrase(_) => write!(sql, "{text} ~ chat_phrase_regex(${p})"),
+        };
+    }
+    sql
+}
+
+fn message(row: &Row) -> Message {
+    Message {
+        number: row.get(0),
+        body: row.get(1),
+        created_at: row.get(2),
+        updated_at: row.get(3),
+        snippet: None,
+    }
+}
+
+impl Db {
+    /// Up to `need` messages of the chat numbered below `before` that match every term, newest
+    /// first, queued ones included.
+    pub async fn search(
+        &self,
+        token: Uuid,
+        chat: i64,
+        terms: &[Term],
+        before: i64,
+        need: i64,
+    ) -> DbResult<Vec<Message>> {
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let scope = tx
+            .prepare_cached(include_str!("../../sql/queries/search_scope.sql"))
+            .await?;
+        let Some(row) = tx.query_opt(&scope, &[&token, &chat]).await? else {
+            return Err(DbError::NotFound(Missing::Application));
+        };
+        if !row.get::<_, bool>(1) {
+            return Err(DbError::NotFound(Missing::Chat));
+        }
+        let app: i64 = row.get(0);
+        let window = (need * WINDOW_PER_HIT).clamp(MIN_WINDOW, MAX_WINDOW);
+        let texts: Vec<(&(dyn ToSql + Sync), Type)> = terms
+            .iter()
+            .map(|t| match t {
+                Term::Infix(s) | Term::Prefix(s) | Term::Phrase(s) => {
+                    (s as &(dyn ToSql + Sync), Type::TEXT)
+                }
+            })
+            .collect();
+
+        let queued_sql = format!(
+            "SELECT message_number, body, created_at, updated_at FROM jobs \
+             WHERE application_id = $1 AND chat_number = $2 AND message_number < $3 AND {} \
+             ORDER BY message_number DESC LIMIT $4",
+            conditions(
+                terms,
+                "chat_fold(body)",
+                "to_tsvector('public.chat_simple'::regconfig, body)",
+                5
+            )
+        );
+        let walk_sql = format!(
+            "SELECT w.number, w.body, w.created_at, w.updated_at \
+             FROM (SELECT number, body, created_at, updated_at, search_text, search_vector FROM messages \
+                    WHERE application_id = $1 AND chat_number = $2 AND number < $3 \
+                    ORDER BY number DESC LIMIT $4) AS w \
+             WHERE {} ORDER BY w.number DESC LIMIT $5",
+            conditions(terms, "w.search_text", "w.search_vector", 6)
+        );
+        let window_end = tx
+            .prepare_cached(include_str!("../../sql/queries/search_window_end.sql"))
+            .await?;
+
+        let mut queued_params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
+            (&app, Type::INT8),
+            (&chat, Type::INT8),
+            (&before, Type::INT8),
+            (&need, Type::INT8),
+        ];
+        queued_params.extend(texts.iter().cloned());
+        let mut walk_params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
+            (&app, Type::INT8),
+            (&chat, Type::INT8),
+            (&before, Type::INT8),
+            (&window, Type::INT8),
+            (&need, Type::INT8),
+        ];
+        walk_params.extend(texts.iter().cloned());
+
+        let window_end_params: [&(dyn ToSql + Sync); 4] = [&app, &chat, &before, &window];
+        // Pipelined: one round trip for the three.
+        let (queued, walked, end) = tokio::try_join!(
+            tx.query_typed(&queued_sql, &queued_params),
+            tx.query_typed(&walk_sql, &walk_params),
+            tx.query_opt(&window_end, &window_end_params),
+        )?;
+        let mut hits: Vec<Message> = queued.iter().chain(walked.iter()).map(message).collect();
+
+        if let (Some(end), true) = (end, (walked.len() as i64) < need) {
+            let boundary: i64 = end.get(0);
+            let rest = need - walked.len() as i64;
+            let indexed_sql = format!(
+                "WITH hits AS MATERIALIZED ( \
+                   SELECT number FROM messages WHERE application_id = $1 AND chat_number = $2 AND {}) \
+                 SELECT m.number, m.body, m.created_at, m.updated_at FROM messages m \
+                 WHERE m.application_id = $1 AND m.chat_number = $2 \
+                   AND m.number IN (SELECT number FROM hits WHERE number < $3 ORDER BY number DESC LIMIT $4) \
+                 ORDER BY m.number DESC",
+                conditions(terms, "search_text", "search_vector", 5)
+            );
+            let mut params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
+                (&app, Type::INT8),
+                (&chat, Type::INT8),
+                (&boundary, Type::INT8),
+                (&rest, Type::INT8),
+            ];
+            params.extend(texts.iter().cloned());
+            hits.extend(
+                tx.query_typed(&indexed_sql, &params)
+                    .await?
+                    .iter()
+                    .map(message),
+            );
+        }
+        tx.commit().await?;
+
+        hits.sort_unstable_by_key(|m| std::cmp::Reverse(m.number));
+        hits.dedup_by_key(|m| m.number);
+        hits.truncate(need as usize);
+        Ok(hits)
+    }
+}

@@ -1,0 +1,316 @@
+//! Search semantics as users rely on them.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::TestApp;
+
+struct Chat<'a> {
+    app: &'a TestApp,
+    base: String,
+}
+
+impl<'a> Chat<'a> {
+    async fn with(app: &'a TestApp, bodies: &[&str]) -> Chat<'a> {
+        let token = app.create_app("Search").await;
+        let chat = app.create_chat(&token).await;
+        for body in bodies {
+            app.create_message(&token, chat, body).await;
+        }
+        Chat {
+            app,
+            base: format!("/api/applications/{token}/chats/{chat}/messages"),
+        }
+    }
+
+    /// The bodies found for `query` (with extra query string `extra`).
+    async fn find(&self, query: &str, extra: &str) -> Vec<String> {
+        let r = self.search(query, extra).await;
+        assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.body);
+        r.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["body"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    async fn search(&self, query: &str, extra: &str) -> crate::helpers::Response {
+        let q: String = url_encode(query);
+        self.app
+            .get(&format!("{}?query={q}{extra}", self.base))
+            .await
+    }
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn terms_match_inside_words_case_and_accent_insensitively() {
+    let app = TestApp::spawn().await;
+    let chat = Chat::with(
+        &app,
+        &[
+            "Hello there",
+            "We all live in a yellow submarine",
+            "Un Café crème",
+            "nothing",
+        ],
+    )
+    .await;
+
+    assert_eq!(
+        chat.find("ello", "").await,
+        vec!["We all live in a yellow submarine", "Hello there"]
+    );
+    assert_eq!(chat.find("HELLO", "").await, vec!["Hello there"]);
+    assert_eq!(
+        chat.find("submar", "").await,
+        vec!["We all live in a yellow submarine"]
+    );
+    assert_eq!(chat.find("cafe", "").await, vec!["Un Café crème"]);
+    assert_eq!(chat.find("CRÈME", "").await, vec!["Un Café crème"]);
+    assert_eq!(chat.find("CREME", "").await, vec!["Un Café crème"]);
+    assert!(chat.find("absent", "").await.is_empty());
+}
+
+#[tokio::test]
+async fn every_term_must_match_in_any_order() {
+    let app = TestApp::spawn().await;
+    let chat = Chat::with(&app, &["red apple pie", "green apple", "red car"]).await;
+
+    assert_eq!(chat.find("apple red", "").await, vec!["red apple pie"]);
+    assert_eq!(chat.find("red apple", "").await, vec!["red apple pie"]);
+    assert_eq!(
+        chat.find("  apple   ", "").await,
+        vec!["green apple", "red apple pie"]
+    );
+}
+
+#[tokio::test]
+async fn quoted_words_match_as_a_phrase() {
+    let app = TestApp::spawn().await;
+    let chat = Chat::with(
+        &app,
+        &[
+            "the yellow submarine",
+            "a submarine that is yellow",
+            "Yellow\n  Submarine!",
+        ],
+    )
+    .await;
+
+    assert_eq!(
+        chat.find(r#""yellow submarine""#, "").await,
+        vec!["Yellow\n  Submarine!", "the yellow submarine"]
+    );
+    assert_eq!(
+        chat.find(r#""submarine yellow""#, "").await,
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test]
+async fn short_terms_match_word_starts() {
+    let app = TestApp::spawn().await;
+    let chat = Chat::with(&app, &["hello world", "oh well", "shell"]).await;
+
+    assert_eq!(chat.find("he", "").await, vec!["hello world"]);
+    assert_eq!(chat.find("w", "").await, vec!["oh well", "hello world"]);
+    assert_eq!(chat.find("Ó", "").await, vec!["oh well"]);
+}
+
+#[tokio::test]
+async fn query_syntax_characters_are_plain_text() {
+    let app = TestApp::spawn().await;
+    let chat = Chat::with(
+        &app,
+        &[
+            "50% off & more!",
+            "a|b c:d (e) 'f' \\g",
+            "x*y",
+            "under_score",
+            "underXscore",
+            "plain",
+        ],
+    )
+    .await;
+
+    assert_eq!(chat.find("50%", "").await, vec!["50% off & more!"]);
+    assert_eq!(chat.find("&", "").await, vec!["50% off & more!"]);
+    assert_eq!(chat.find("a|b", "").await, vec!["a|b c:d (e) 'f' \\g"]);
+    assert_eq!(chat.find("c:d", "").await, vec!["a|b c:d (e) 'f' \\g"]);
+    assert_eq!(chat.find("(e)", "").await, vec!["a|b c:d (e) 'f' \\g"]);
+    assert_eq!(chat.find("'f'", "").await, vec!["a|b c:d (e) 'f' \\g"]);
+    assert_eq!(chat.find("\\g", "").await, vec!["a|b c:d (e) 'f' \\g"]);
+    assert_eq!(chat.find("x*y", "").await, vec!["x*y"]);
+    assert_eq!(
+        chat.find("r_s", "").await,
+        vec!["under_score"],
+        "_ is not a wildcard"
+    );
+    assert_eq!(
+        chat.find("r%s", "").await,
+        Vec::<String>::new(),
+        "% is not a wildcard"
+    );
+    for hostile in [
+        "!",
+        "'",
+        "\\",
+        ":*",
+        "&|!",
+        "()",
+        "'':*",
+        "\\\\'",
+        "*",
+        "!!!!",
+        "a'",
+        "\"",
+        "' OR 1=1 --",
+    ] {
+        let r = chat.search(hostile, "").await;
+        assert_eq!(r.status, StatusCode::OK, "{hostile}: {}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn pagination_goes_past_ten_hits_with_a_cursor() {
+    let app = TestApp::spawn().await;
+    let bodies: Vec<String> = (1..=35).map(|i| format!("needle number {i}")).collect();
+    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
+    let chat = Chat::with(&app, &refs).await;
+
+    let first = chat.search("needle", "&limit=20").await;
+    let cursor = first.body["next_before"].as_i64().unwrap();
+    let second = chat
+        .search("needle", &format!("&limit=20&before={cursor}"))
+        .await;
+    let page2 = chat.search("needle", "&limit=20&page=2").await;
+
+    let numbers = |r: &crate::helpers::Response| r.numbers();
+    assert_eq!(numbers(&first), (16..=35).rev().collect::<Vec<_>>());
+    assert_eq!(first.body["has_more"], true);
+    assert_eq!(numbers(&second), (1..=15).rev().collect::<Vec<_>>());
+    assert_eq!(second.body["has_more"], false);
+    assert_eq!(numbers(&page2), numbers(&second));
+}
+
+#[tokio::test]
+async fn relevance_order_and_snippets() {
+    let app = TestApp::spawn().await;
+    let chat = Chat::with(
+        &app,
+        &["a sub marine", "submarine <b>", "nosub here", "sub"],
+    )
+    .await;
+
+    let ranked = chat.search("sub", "&order=relevance").await;
+
+    let bodies: Vec<&str> = ranked.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        vec!["sub", "a sub marine", "submarine <b>", "nosub here"]
+    );
+    let snippet = |i: usize| {
+        ranked.body["data"][i]["snippet"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(snippet(2), "<mark>sub</mark>marine &lt;b&gt;");
+    assert_eq!(snippet(3), "no<mark>sub</mark> here");
+}
+
+#[tokio::test]
+async fn results_stay_inside_their_chat_and_application() {
+    let app = TestApp::spawn().await;
+    let mine = Chat::with(&app, &["secret plans"]).await;
+    let _other_app = Chat::with(&app, &["secret plans of another tenant"]).await;
+    let token = mine.base.split('/').nth(3).unwrap().to_owned();
+    let sibling = app.create_chat(&token).await;
+    app.create_message(&token, sibling, "secret plans in a sibling chat")
+        .await;
+
+    assert_eq!(mine.find("secret", "").await, vec!["secret plans"]);
+    assert_eq!(
+        mine.find("plans", "&order=relevance").await,
+        vec!["secret plans"]
+    );
+}
+
+#[tokio::test]
+async fn new_edited_and_deleted_messages_are_reflected_at_once() {
+    let app = TestApp::spawn_paused().await;
+    let chat = Chat::with(&app, &["first draft"]).await;
+
+    assert_eq!(
+        chat.find("draft", "").await,
+        vec!["first draft"],
+        "found while still queued"
+    );
+    app.put(
+        &format!("{}/1", chat.base),
+        serde_json::json!({"body": "final version"}),
+    )
+    .await;
+    assert!(chat.find("draft", "").await.is_empty());
+    assert_eq!(chat.find("final", "").await, vec!["final version"]);
+    app.drain().await;
+    assert_eq!(
+        chat.find("final", "").await,
+        vec!["final version"],
+        "found once written"
+    );
+    app.put(
+        &format!("{}/1", chat.base),
+        serde_json::json!({"body": "edited after writing"}),
+    )
+    .await;
+    assert_eq!(chat.find("after", "").await, vec!["edited after writing"]);
+    app.delete(&format!("{}/1", chat.base)).await;
+    assert!(chat.find("after", "").await.is_empty());
+}
+
+#[tokio::test]
+async fn bad_search_parameters_are_400() {
+    let app = TestApp::spawn().await;
+    let chat = Chat::with(&app, &["x"]).await;
+
+    chat.search("   ", "")
+        .await
+        .assert_problem(400, "invalid_parameter");
+    chat.search("a b c d e f g h i", "")
+        .await
+        .assert_problem(400, "invalid_parameter");
+    chat.search("x", "&after=3")
+        .await
+        .assert_problem(400, "invalid_parameter");
+    chat.search("x", "&order=relevance&before=3")
+        .await
+        .assert_problem(400, "invalid_parameter");
+    chat.search("x", "&order=sideways")
+        .await
+        .assert_problem(400, "bad_request");
+    let long = "y".repeat(501);
+    chat.search(&long, "")
+        .await
+        .assert_problem(400, "bad_request");
+    let r = app.get(&format!("{}?order=relevance", chat.base)).await;
+    r.assert_problem(400, "invalid_parameter");
+    let _: Value = r.body;
+}
