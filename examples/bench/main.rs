@@ -1,0 +1,33 @@
+//! Benchmarks, each a command that prints its figures and appends them to `BENCHMARKS.md`:
+//!
+//! ```sh
+//! cargo run --release --example bench -- visibility   # 201 -> row in the messages table
+//! cargo run --release --example bench -- search       # issue 3: 10M-message search benchmark
+//! cargo run --release --example bench -- throughput   # issue 4: creations and reads vs pgbench
+//! ```
+//!
+//! They run against a private PostgreSQL cluster kept under `bench-data/` (created on first use;
+//! the search dataset is kept between runs), and start the service's release binary as a child
+//! process on 127.0.0.1, so what is measured is what users run.
+
+mod env;
+mod search;
+mod stats;
+mod throughput;
+mod visibility;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let which = args.first().map(String::as_str).unwrap_or("");
+    let rest = &args[args.len().min(1)..];
+    match which {
+        "visibility" => visibility::run(rest).await,
+        "search" => search::run(rest).await,
+        "throughput" => throughput::run(rest).await,
+        _ => {
+            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput> [options]");
+            std::process::exit(2);
+        }
+    }
+}
