@@ -1,6 +1,7 @@
 //! Background upkeep shared by all instances: the purger (finishes application and chat deletes
-//! in small chunks) and the count reconciler (corrects any drift of `chats_count` and
-//! `messages_count`, the safety net behind the 1-hour bound).
+//! in small chunks), the count reconciler (corrects any drift of `chats_count` and
+//! `messages_count`, the safety net behind the 1-hour bound), and the cleaner that merges the
+//! search indexes' GIN pending lists.
 
 use std::{sync::Arc, time::Duration};
 
@@ -126,6 +127,57 @@ pub async fn run_reconciler(db: Db, interval: Duration, cancel: CancellationToke
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "count reconciliation failed; will retry"),
+        }
+    }
+}
+
+/// The search indexes whose pending lists the cleaner merges.
+const GIN_INDEXES: [&str; 2] = ["messages_search_trgm", "messages_search_fts"];
+/// Advisory lock that keeps cleaners of different instances from running at once.
+const GIN_CLEAN_LOCK: i64 = 0x0063_6861_7467_696e; // "chatgin"
+
+/// Merges the search indexes' pending lists into the indexes (one instance at a time). Returns
+/// the pages merged, or `None` when another instance is cleaning.
+pub async fn clean_gin_pending(db: &Db) -> DbResult<Option<i64>> {
+    let client = db.client().await?;
+    let locked: bool = client
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&GIN_CLEAN_LOCK])
+        .await?
+        .get(0);
+    if !locked {
+        return Ok(None);
+    }
+    let mut pages = 0;
+    let mut result = Ok(());
+    for index in GIN_INDEXES {
+        match client
+            .query_one("SELECT gin_clean_pending_list($1::regclass)", &[&index])
+            .await
+        {
+            Ok(row) => pages += row.get::<_, i64>(0),
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&GIN_CLEAN_LOCK])
+        .await?;
+    result?;
+    Ok(Some(pages))
+}
+
+/// The pending-list cleaner task: merges every `interval`, so inserting workers only ever append
+/// to the pending list and never stall on a merge.
+pub async fn run_gin_cleaner(db: Db, interval: Duration, cancel: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = cancel.cancelled() => return,
+        }
+        if let Err(e) = clean_gin_pending(&db).await {
+            tracing::warn!(error = %e, "merging the search indexes' pending lists failed; will retry");
         }
     }
 }

@@ -74,7 +74,8 @@ pub struct Background {
 }
 
 impl Background {
-    /// Starts the listener, `workers` queue workers, the purger and the reconciler.
+    /// Starts the listener, `workers` queue workers, the purger, the reconciler and the GIN
+    /// pending-list cleaner.
     pub fn start(state: &State, config: &Config, workers: usize) -> Self {
         let cancel = CancellationToken::new();
         let db = state.db.clone();

@@ -10,6 +10,7 @@
 //! the search dataset is kept between runs), and start the service's release binary as a child
 //! process on 127.0.0.1, so what is measured is what users run.
 
+mod dataset;
 mod env;
 mod search;
 mod stats;

@@ -2,8 +2,8 @@
 //! filter" and "use the text indexes, then sort" goes badly wrong for rare terms in big chats, so
 //! the route is fixed here instead:
 //!
-//! 1. Walk the newest `window` messages below the cursor and filter (stops early once enough hits
-//!    are found: common terms cost a few rows).
+//! 1. Walk the `window` message numbers just below the cursor and filter (stops early once enough
+//!    hits are found: common terms cost a few rows).
 //! 2. If that window did not yield enough, the term is rare there: collect all older hits through
 //!    the GIN indexes (trigram for substrings and phrases, full text for word prefixes, both
 //!    keyed by chat) and take the newest. Few hits by construction, so the sort is cheap.
@@ -47,6 +47,14 @@ fn conditions(terms: &[Term], text: &str, vector: &str, first: usize) -> String 
     sql
 }
 
+/// `params` followed by the terms' texts.
+fn with_terms<'p>(texts: &[Param<'p>], params: &[Param<'p>]) -> Vec<Param<'p>> {
+    params.iter().chain(texts).cloned().collect()
+}
+
+/// A statement parameter with its type (search statements are sent unnamed, typed up front).
+type Param<'p> = (&'p (dyn ToSql + Sync), Type);
+
 fn message(row: &Row) -> Message {
     Message {
         number: row.get(0),
@@ -81,12 +89,15 @@ impl Db {
         let Some(row) = tx.query_opt(&scope, &[&token, &chat]).await? else {
             return Err(DbError::NotFound(Missing::Application));
         };
-        if !row.get::<_, bool>(1) {
-            return Err(DbError::NotFound(Missing::Chat));
-        }
         let app: i64 = row.get(0);
+        let Some(last) = row.get::<_, Option<i64>>(1) else {
+            return Err(DbError::NotFound(Missing::Chat));
+        };
+        // The walk covers the `window` numbers just below the cursor.
+        let upper = before.min(last.saturating_add(1));
         let window = (need * WINDOW_PER_HIT).clamp(MIN_WINDOW, MAX_WINDOW);
-        let texts: Vec<(&(dyn ToSql + Sync), Type)> = terms
+        let lower = upper.saturating_sub(window).max(1);
+        let texts: Vec<Param<'_>> = terms
             .iter()
             .map(|t| match t {
                 Term::Infix(s) | Term::Prefix(s) | Term::Phrase(s) => {
@@ -107,44 +118,38 @@ impl Db {
             )
         );
         let walk_sql = format!(
-            "SELECT w.number, w.body, w.created_at, w.updated_at \
-             FROM (SELECT number, body, created_at, updated_at, search_text, search_vector FROM messages \
-                    WHERE application_id = $1 AND chat_number = $2 AND number < $3 \
-                    ORDER BY number DESC LIMIT $4) AS w \
-             WHERE {} ORDER BY w.number DESC LIMIT $5",
-            conditions(terms, "w.search_text", "w.search_vector", 6)
+            "SELECT number, body, created_at, updated_at FROM messages \
+             WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4 AND {} \
+             ORDER BY number DESC LIMIT $5",
+            conditions(terms, "search_text", "search_vector", 6)
         );
-        let window_end = tx
-            .prepare_cached(include_str!("../../sql/queries/search_window_end.sql"))
-            .await?;
-
-        let mut queued_params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
-            (&app, Type::INT8),
-            (&chat, Type::INT8),
-            (&before, Type::INT8),
-            (&need, Type::INT8),
-        ];
-        queued_params.extend(texts.iter().cloned());
-        let mut walk_params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
-            (&app, Type::INT8),
-            (&chat, Type::INT8),
-            (&before, Type::INT8),
-            (&window, Type::INT8),
-            (&need, Type::INT8),
-        ];
-        walk_params.extend(texts.iter().cloned());
-
-        let window_end_params: [&(dyn ToSql + Sync); 4] = [&app, &chat, &before, &window];
-        // Pipelined: one round trip for the three.
-        let (queued, walked, end) = tokio::try_join!(
+        let queued_params = with_terms(
+            &texts,
+            &[
+                (&app, Type::INT8),
+                (&chat, Type::INT8),
+                (&before, Type::INT8),
+                (&need, Type::INT8),
+            ],
+        );
+        let walk_params = with_terms(
+            &texts,
+            &[
+                (&app, Type::INT8),
+                (&chat, Type::INT8),
+                (&lower, Type::INT8),
+                (&upper, Type::INT8),
+                (&need, Type::INT8),
+            ],
+        );
+        // Pipelined: one round trip for both.
+        let (queued, walked) = tokio::try_join!(
             tx.query_typed(&queued_sql, &queued_params),
-            tx.query_typed(&walk_sql, &walk_params),
-            tx.query_opt(&window_end, &window_end_params),
+            tx.query_typed(&walk_sql, &walk_params)
         )?;
         let mut hits: Vec<Message> = queued.iter().chain(walked.iter()).map(message).collect();
 
-        if let (Some(end), true) = (end, (walked.len() as i64) < need) {
-            let boundary: i64 = end.get(0);
+        if (walked.len() as i64) < need && lower > 1 {
             let rest = need - walked.len() as i64;
             let indexed_sql = format!(
                 "WITH hits AS MATERIALIZED ( \
@@ -155,13 +160,15 @@ impl Db {
                  ORDER BY m.number DESC",
                 conditions(terms, "search_text", "search_vector", 5)
             );
-            let mut params: Vec<(&(dyn ToSql + Sync), Type)> = vec![
-                (&app, Type::INT8),
-                (&chat, Type::INT8),
-                (&boundary, Type::INT8),
-                (&rest, Type::INT8),
-            ];
-            params.extend(texts.iter().cloned());
+            let params = with_terms(
+                &texts,
+                &[
+                    (&app, Type::INT8),
+                    (&chat, Type::INT8),
+                    (&lower, Type::INT8),
+                    (&rest, Type::INT8),
+                ],
+            );
             hits.extend(
                 tx.query_typed(&indexed_sql, &params)
                     .await?

@@ -1,0 +1,138 @@
+//! Synthetic but realistic chat text: a 50,000-word vocabulary of pronounceable words (some
+//! accented), words drawn from a Zipf distribution, lengths from 1 to ~60 words, occasional
+//! punctuation and emoji. Deterministic for a given seed.
+
+/// A small fast PRNG (xorshift64*), deterministic per seed.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in 0..n.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ra", "ten", "vo", "shi", "an", "el", "dor", "pa", "qui", "ze", "tra", "mon",
+    "fi", "gu", "be", "sol", "ni", "ox", "ur", "ly", "cha", "pre", "sta", "wen", "hal", "ir", "ob",
+    "ce", "dy", "jo", "mar", "nel", "po", "rin", "sa", "tu", "ve", "xa", "yo", "zu", "bri", "clo",
+    "fen", "gar", "hum", "lek", "nor",
+];
+const ACCENTS: &[(char, char)] = &[
+    ('e', 'é'),
+    ('e', 'è'),
+    ('a', 'à'),
+    ('o', 'ö'),
+    ('u', 'ü'),
+    ('i', 'ï'),
+    ('n', 'ñ'),
+    ('c', 'ç'),
+];
+const EMOJI: &[&str] = &[
+    "😀", "👍", "🎉", "❤️", "🔥", "🙏", "😂", "🚀", "✅", "👀", "🤔", "😅",
+];
+
+/// The vocabulary, most frequent first, and a Zipf sampler over it.
+pub struct Vocabulary {
+    pub words: Vec<String>,
+    cdf: Vec<f64>,
+}
+
+impl Vocabulary {
+    pub fn new(size: usize, seed: u64) -> Self {
+        let mut rng = Rng::new(seed);
+        let mut seen = std::collections::HashSet::new();
+        let mut words = Vec::with_capacity(size);
+        while words.len() < size {
+            let syllables = 1 + rng.below(4);
+            let mut w: String = (0..syllables)
+                .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
+                .collect();
+            if rng.below(25) == 0 {
+                let (plain, accented) = ACCENTS[rng.below(ACCENTS.len())];
+                if let Some(i) = w.find(plain) {
+                    w.replace_range(i..i + 1, &accented.to_string());
+                }
+            }
+            if w.chars().count() >= 2 && seen.insert(w.clone()) {
+                words.push(w);
+            }
+        }
+        let weights: Vec<f64> = (1..=size).map(|r| 1.0 / (r as f64).powf(1.05)).collect();
+        let total: f64 = weights.iter().sum();
+        let mut acc = 0.0;
+        let cdf = weights.iter().map(|w| {
+            acc += w / total;
+            acc
+        });
+        Vocabulary {
+            words,
+            cdf: cdf.collect(),
+        }
+    }
+
+    /// A word drawn from the Zipf distribution.
+    pub fn sample<'a>(&'a self, rng: &mut Rng) -> &'a str {
+        let u = rng.f64();
+        let i = self
+            .cdf
+            .partition_point(|c| *c < u)
+            .min(self.words.len() - 1);
+        &self.words[i]
+    }
+
+    /// A chat message: 1 to ~60 words (most short), with the odd capital, punctuation, emoji.
+    pub fn message(&self, rng: &mut Rng) -> String {
+        let len = match rng.below(10) {
+            0..=5 => 1 + rng.below(8),
+            6..=8 => 6 + rng.below(20),
+            _ => 20 + rng.below(40),
+        };
+        let mut out = String::with_capacity(len * 7);
+        for i in 0..len {
+            if i > 0 {
+                out.push(' ');
+            }
+            let w = self.sample(rng);
+            if i == 0 && rng.below(3) == 0 {
+                let mut c = w.chars();
+                if let Some(f) = c.next() {
+                    out.extend(f.to_uppercase());
+                    out.push_str(c.as_str());
+                }
+            } else {
+                out.push_str(w);
+            }
+            match rng.below(40) {
+                0 => out.push(','),
+                1 => out.push('.'),
+                2 => out.push('?'),
+                3 => out.push('!'),
+                4 => {
+                    out.push(' ');
+                    out.push_str(EMOJI[rng.below(EMOJI.len())]);
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
