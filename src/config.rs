@@ -72,6 +72,14 @@ pub struct Config {
     #[arg(long, env = "OPERATOR_KEY", hide_env_values = true)]
     pub operator_key: Option<String>,
 
+    /// Most creations coalesced into one transaction (group commit).
+    #[arg(long, env = "INTAKE_MAX_BATCH", default_value_t = 500)]
+    pub intake_max_batch: usize,
+
+    /// Creation batches committing at once; while they commit, the next batch fills.
+    #[arg(long, env = "INTAKE_IN_FLIGHT", default_value_t = 4)]
+    pub intake_in_flight: usize,
+
     /// Number of queue workers in this process (0 disables them).
     #[arg(long, env = "WORKERS", default_value_t = 2)]
     pub workers: usize,

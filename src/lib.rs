@@ -3,6 +3,7 @@
 //!
 //! - [`api`]: the HTTP API (poem-openapi), problem+json errors, Swagger UI.
 //! - [`db`]: the database facade: pool, migrations, queries per table family.
+//! - [`intake`]: group commit: concurrent creations coalesced into shared transactions.
 //! - [`queue`]: the workers that drain the job table, and the LISTEN connection that wakes them.
 //! - [`maintenance`]: the purger (finishes large deletes) and the count reconciler.
 //! - [`cluster`]: a private PostgreSQL cluster for `cargo run` without `DATABASE_URL`, and tests.
@@ -15,6 +16,7 @@ pub mod api;
 pub mod cluster;
 pub mod config;
 pub mod db;
+pub mod intake;
 pub mod maintenance;
 pub mod model;
 pub mod queue;

@@ -17,6 +17,7 @@ use crate::{
     cluster::{Cluster, Durability},
     config::Config,
     db::{self, Db},
+    intake::{Intake, IntakeConfig},
     maintenance,
     queue::{self, Bell, Worker},
 };
@@ -123,8 +124,16 @@ impl Background {
 
 /// The state handed to the API.
 pub fn state(db: Db, config: &Config) -> State {
+    let intake = Intake::start(
+        db.clone(),
+        IntakeConfig {
+            max_batch: config.intake_max_batch,
+            in_flight: config.intake_in_flight,
+        },
+    );
     State {
         db,
+        intake,
         operator_key: config
             .operator_key
             .clone()

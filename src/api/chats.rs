@@ -101,7 +101,7 @@ impl ChatsApi {
         /// The application's token.
         token: Path<Uuid>,
     ) -> CreateChatResponse {
-        match self.0.db.create_chat(token.0).await {
+        match self.0.intake.create_chat(token.0).await {
             Ok(chat) => {
                 let location = format!("/api/applications/{}/chats/{}", token.0, chat.number);
                 CreateChatResponse::Created(Json(chat), location)

@@ -19,13 +19,15 @@ use poem::{
 use poem_openapi::{OpenApiService, Tags};
 use tokio::sync::Notify;
 
-use crate::{db::Db, queue::Bell};
+use crate::{db::Db, intake::Intake, queue::Bell};
 
 /// Shared by every operation.
 #[derive(Clone)]
 pub struct State {
     /// The database.
     pub db: Db,
+    /// Group commit for creations.
+    pub intake: Intake,
     /// The operator key, if configured; listing applications needs it.
     pub operator_key: Option<Arc<str>>,
     /// Wakes this process's purger after a delete.

@@ -97,7 +97,7 @@ impl Db {
 
     /// The NotFound error naming what is missing: the application or the chat (or, when both
     /// exist, the message).
-    pub(super) async fn chat_missing(&self, token: Uuid, number: i64) -> DbResult<DbError> {
+    pub async fn chat_missing(&self, token: Uuid, number: i64) -> DbResult<DbError> {
         let sql = include_str!("../../sql/queries/chat_lookup.sql");
         let row = self.query_opt(sql, &[&token, &number]).await?;
         let chat_exists = row.as_ref().is_some_and(|r| r.get::<_, bool>(0));

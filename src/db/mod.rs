@@ -45,6 +45,9 @@ pub enum DbError {
     /// A statement failed.
     #[error("postgres: {}", describe(.0))]
     Postgres(#[from] tokio_postgres::Error),
+    /// The service is shutting down and no longer accepts writes.
+    #[error("shutting down")]
+    ShuttingDown,
 }
 
 impl DbError {
@@ -53,7 +56,7 @@ impl DbError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             DbError::NotFound(_) => false,
-            DbError::Pool(_) => true,
+            DbError::Pool(_) | DbError::ShuttingDown => true,
             DbError::Postgres(e) => match e.code() {
                 // No SQLSTATE: the connection failed, or the client refused to send something.
                 None => {
@@ -151,6 +154,15 @@ impl Db {
         let client = self.client().await?;
         let stmt = client.prepare_cached(sql).await?;
         Ok(client.query(&stmt, params).await?)
+    }
+
+    /// Runs one cached statement and returns its rows (for other modules' statements).
+    pub async fn query_all(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> DbResult<Vec<Row>> {
+        self.query(sql, params).await
     }
 
     /// Runs one cached statement that returns at most one row.

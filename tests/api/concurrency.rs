@@ -94,3 +94,72 @@ async fn messages_into_just_created_chats_under_concurrency() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bad_request_in_a_batch_fails_alone() {
+    let app = TestApp::spawn().await;
+    let token = app.create_app("Mixed").await;
+    let good = app.create_chat(&token).await;
+    let doomed = app.create_chat(&token).await;
+    app.delete(&format!("/api/applications/{token}/chats/{doomed}"))
+        .await;
+    let unknown_app = uuid::Uuid::new_v4();
+
+    let responses: Vec<(usize, crate::helpers::Response)> = stream::iter(0..300)
+        .map(|i| {
+            let path = match i % 3 {
+                0 => format!("/api/applications/{token}/chats/{good}/messages"),
+                1 => format!("/api/applications/{token}/chats/{doomed}/messages"),
+                _ => format!("/api/applications/{unknown_app}/chats/1/messages"),
+            };
+            let app = &app;
+            async move { (i, app.post(&path, json!({ "body": format!("m{i}") })).await) }
+        })
+        .buffer_unordered(150)
+        .collect()
+        .await;
+
+    let mut good_numbers = BTreeSet::new();
+    for (i, r) in &responses {
+        match i % 3 {
+            0 => {
+                assert_eq!(r.status, StatusCode::CREATED);
+                good_numbers.insert(r.body["number"].as_i64().unwrap());
+            }
+            1 => r.assert_problem(404, "chat_not_found"),
+            _ => r.assert_problem(404, "application_not_found"),
+        }
+    }
+    assert_eq!(good_numbers, (1..=100).collect::<BTreeSet<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_chats_across_applications_are_numbered_per_application() {
+    let app = TestApp::spawn().await;
+    let tokens: Vec<String> = futures::future::join_all((0..5).map(|i| {
+        let app = &app;
+        async move { app.create_app(&format!("app {i}")).await }
+    }))
+    .await;
+
+    let created: Vec<(String, i64)> = stream::iter((0..200).map(|i| tokens[i % 5].clone()))
+        .map(|token| {
+            let app = &app;
+            async move {
+                let n = app.create_chat(&token).await;
+                (token, n)
+            }
+        })
+        .buffer_unordered(100)
+        .collect()
+        .await;
+
+    for token in &tokens {
+        let numbers: BTreeSet<i64> = created
+            .iter()
+            .filter(|(t, _)| t == token)
+            .map(|(_, n)| *n)
+            .collect();
+        assert_eq!(numbers, (1..=40).collect::<BTreeSet<_>>());
+    }
+}

@@ -1,0 +1,28 @@
+-- Group commit for chat creations: each application's counter is bumped once by the number of
+-- its requests (locked in key order); each new chat gets its message counter and its job.
+WITH req AS (
+    SELECT * FROM unnest($1::uuid[]) WITH ORDINALITY AS r(token, ord)
+), keyed AS (
+    SELECT req.ord, a.id AS application_id FROM req JOIN applications a ON a.token = req.token
+), wanted AS (
+    SELECT application_id, count(*) AS n FROM keyed GROUP BY application_id
+), locked AS (
+    SELECT a.id FROM applications a WHERE a.id IN (SELECT application_id FROM wanted)
+    ORDER BY a.id
+    FOR NO KEY UPDATE
+), bumped AS (
+    UPDATE applications a SET last_chat_number = a.last_chat_number + w.n
+    FROM wanted w, (SELECT count(*) FROM locked) AS l
+    WHERE a.id = w.application_id
+    RETURNING a.id AS application_id, a.last_chat_number - w.n AS taken
+), numbered AS (
+    SELECT k.ord, k.application_id,
+           b.taken + row_number() OVER (PARTITION BY k.application_id ORDER BY k.ord) AS number
+    FROM keyed k JOIN bumped b USING (application_id)
+), counters AS (
+    INSERT INTO chat_counters (application_id, chat_number) SELECT application_id, number FROM numbered
+), queued AS (
+    INSERT INTO jobs (application_id, chat_number) SELECT application_id, number FROM numbered
+)
+SELECT ord, number, now(), (SELECT count(*) FROM (SELECT pg_notify('chat_system_jobs', '')) AS wake)
+FROM numbered

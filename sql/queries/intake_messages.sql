@@ -1,0 +1,31 @@
+-- Group commit for message creations: many requests (arrays, in arrival order) in one statement.
+-- Each chat's counter is bumped once by the number of its requests, so a hot chat takes a block
+-- of numbers in one update; counters are locked in key order, so concurrent batches never
+-- deadlock. A request whose application or chat does not exist gets no row and fails alone.
+WITH req AS (
+    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[]) WITH ORDINALITY AS r(token, chat_number, body, ord)
+), keyed AS (
+    SELECT req.ord, a.id AS application_id, req.chat_number, req.body
+    FROM req JOIN applications a ON a.token = req.token
+), wanted AS (
+    SELECT application_id, chat_number, count(*) AS n FROM keyed GROUP BY application_id, chat_number
+), locked AS (
+    SELECT cc.application_id, cc.chat_number FROM chat_counters cc
+    WHERE (cc.application_id, cc.chat_number) IN (SELECT application_id, chat_number FROM wanted)
+    ORDER BY cc.application_id, cc.chat_number
+    FOR NO KEY UPDATE
+), bumped AS (
+    UPDATE chat_counters cc SET last_message_number = cc.last_message_number + w.n
+    FROM wanted w, (SELECT count(*) FROM locked) AS l
+    WHERE cc.application_id = w.application_id AND cc.chat_number = w.chat_number
+    RETURNING cc.application_id, cc.chat_number, cc.last_message_number - w.n AS taken
+), numbered AS (
+    SELECT k.ord, k.application_id, k.chat_number, k.body,
+           b.taken + row_number() OVER (PARTITION BY k.application_id, k.chat_number ORDER BY k.ord) AS number
+    FROM keyed k JOIN bumped b USING (application_id, chat_number)
+), queued AS (
+    INSERT INTO jobs (application_id, chat_number, message_number, body)
+    SELECT application_id, chat_number, number, body FROM numbered
+)
+SELECT ord, number, now(), (SELECT count(*) FROM (SELECT pg_notify('chat_system_jobs', '')) AS wake)
+FROM numbered

@@ -1,0 +1,194 @@
+//! Group commit for creations. Concurrent `POST`s of chats and of messages are coalesced into
+//! shared transactions: while up to `in_flight` batches commit, the next one fills; a batch
+//! allocates numbers for many chats at once (a hot chat takes a block of numbers in one counter
+//! update) and enqueues all its jobs in one statement. Every caller still gets its answer only
+//! after its own number and job are committed. On an idle server a request goes out at once, in a
+//! batch of one: there is no waiting time.
+//!
+//! A request that fails on its own (unknown application or chat) fails alone. If a whole batch
+//! fails, its requests are retried one by one, so one request can never fail the others.
+
+use std::{future::Future, sync::Arc};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use crate::{
+    db::{Db, DbError, DbResult},
+    model::{Chat, Message},
+};
+
+/// A message creation waiting for its batch.
+struct NewMessage {
+    token: Uuid,
+    chat: i64,
+    body: String,
+    reply: oneshot::Sender<DbResult<Message>>,
+}
+
+/// A chat creation waiting for its batch.
+struct NewChat {
+    token: Uuid,
+    reply: oneshot::Sender<DbResult<Chat>>,
+}
+
+/// Tuning of the coalescers.
+#[derive(Debug, Clone, Copy)]
+pub struct IntakeConfig {
+    /// Most requests in one batch.
+    pub max_batch: usize,
+    /// Batches committing at once (each holds a pooled connection while it runs).
+    pub in_flight: usize,
+}
+
+/// The entry point for creations; cheap to clone.
+#[derive(Clone)]
+pub struct Intake {
+    messages: mpsc::UnboundedSender<NewMessage>,
+    chats: mpsc::UnboundedSender<NewChat>,
+}
+
+impl Intake {
+    /// Starts the two coalescers (they stop when every `Intake` clone is dropped).
+    pub fn start(db: Db, config: IntakeConfig) -> Self {
+        let (messages, message_rx) = mpsc::unbounded_channel();
+        let (chats, chat_rx) = mpsc::unbounded_channel();
+        tokio::spawn(coalesce(message_rx, db.clone(), config, message_batch));
+        tokio::spawn(coalesce(chat_rx, db, config, chat_batch));
+        Intake { messages, chats }
+    }
+
+    /// Accepts a message: its number and job are committed when this returns `Ok`.
+    pub async fn create_message(&self, token: Uuid, chat: i64, body: String) -> DbResult<Message> {
+        let (reply, answer) = oneshot::channel();
+        self.messages
+            .send(NewMessage {
+                token,
+                chat,
+                body,
+                reply,
+            })
+            .map_err(|_| DbError::ShuttingDown)?;
+        answer.await.map_err(|_| DbError::ShuttingDown)?
+    }
+
+    /// Accepts a chat: its number, counter and job are committed when this returns `Ok`.
+    pub async fn create_chat(&self, token: Uuid) -> DbResult<Chat> {
+        let (reply, answer) = oneshot::channel();
+        self.chats
+            .send(NewChat { token, reply })
+            .map_err(|_| DbError::ShuttingDown)?;
+        answer.await.map_err(|_| DbError::ShuttingDown)?
+    }
+}
+
+/// Collects requests into batches and runs up to `in_flight` batches at once. A permit is taken
+/// before waiting for the first request, so on an idle server that request runs immediately;
+/// under load, requests pile up while the batches in flight commit and go out together next.
+async fn coalesce<R, F, Fut>(
+    mut rx: mpsc::UnboundedReceiver<R>,
+    db: Db,
+    config: IntakeConfig,
+    run: F,
+) where
+    R: Send + 'static,
+    F: Fn(Db, Vec<R>) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let slots = Arc::new(Semaphore::new(config.in_flight.max(1)));
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = rx.recv().await else { return };
+        let mut batch = vec![first];
+        while batch.len() < config.max_batch {
+            match rx.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
+        let db = db.clone();
+        tokio::spawn(async move {
+            run(db, batch).await;
+            drop(permit);
+        });
+    }
+}
+
+/// `(ord, number, accepted_at)` of a batch statement's rows, by position in the batch.
+fn numbers(rows: &[Row], len: usize) -> Vec<Option<(i64, DateTime<Utc>)>> {
+    let mut out = vec![None; len];
+    for row in rows {
+        let ord: i64 = row.get(0);
+        out[(ord - 1) as usize] = Some((row.get(1), row.get(2)));
+    }
+    out
+}
+
+async fn message_batch(db: Db, batch: Vec<NewMessage>) {
+    let tokens: Vec<Uuid> = batch.iter().map(|r| r.token).collect();
+    let chats: Vec<i64> = batch.iter().map(|r| r.chat).collect();
+    let bodies: Vec<&str> = batch.iter().map(|r| r.body.as_str()).collect();
+    let sql = include_str!("../../sql/queries/intake_messages.sql");
+    match db.query_all(sql, &[&tokens, &chats, &bodies]).await {
+        Ok(rows) => {
+            let numbers = numbers(&rows, batch.len());
+            for (request, accepted) in batch.into_iter().zip(numbers) {
+                let result = match accepted {
+                    Some((number, at)) => Ok(Message {
+                        number,
+                        body: request.body,
+                        created_at: at,
+                        updated_at: at,
+                        snippet: None,
+                    }),
+                    None => db
+                        .chat_missing(request.token, request.chat)
+                        .await
+                        .and_then(Err),
+                };
+                let _ = request.reply.send(result);
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, requests = batch.len(), "message batch failed; running its requests one by one");
+            for request in batch {
+                let result = db
+                    .create_message(request.token, request.chat, &request.body)
+                    .await;
+                let _ = request.reply.send(result);
+            }
+        }
+    }
+}
+
+async fn chat_batch(db: Db, batch: Vec<NewChat>) {
+    let tokens: Vec<Uuid> = batch.iter().map(|r| r.token).collect();
+    let sql = include_str!("../../sql/queries/intake_chats.sql");
+    match db.query_all(sql, &[&tokens]).await {
+        Ok(rows) => {
+            let numbers = numbers(&rows, batch.len());
+            for (request, accepted) in batch.into_iter().zip(numbers) {
+                let result = match accepted {
+                    Some((number, at)) => Ok(Chat {
+                        number,
+                        messages_count: 0,
+                        created_at: at,
+                        updated_at: at,
+                    }),
+                    None => Err(DbError::NotFound(crate::db::Missing::Application)),
+                };
+                let _ = request.reply.send(result);
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, requests = batch.len(), "chat batch failed; running its requests one by one");
+            for request in batch {
+                let _ = request.reply.send(db.create_chat(request.token).await);
+            }
+        }
+    }
+}
