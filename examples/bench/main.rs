@@ -12,6 +12,7 @@
 
 mod dataset;
 mod env;
+mod load;
 mod search;
 mod stats;
 mod throughput;

@@ -41,7 +41,7 @@ pub async fn run(args: &[String]) -> Result<()> {
     let env = Env::start()?;
     let vocab = Vocabulary::new(VOCAB, SEED);
     if args.iter().any(|a| a == "--rebuild") || !ready(&env, total).await? {
-        build(&env, &vocab, total, big).await?;
+        build(&env, total, big).await?;
     }
     if args.iter().any(|a| a == "--build-only") {
         return Ok(());
@@ -226,7 +226,7 @@ async fn ready(env: &Env, total: i64) -> Result<bool> {
 }
 
 /// Builds the dataset: COPY without the search indexes, then build them.
-async fn build(env: &Env, vocab: &Vocabulary, total: i64, big: i64) -> Result<()> {
+async fn build(env: &Env, total: i64, big: i64) -> Result<()> {
     let started = Instant::now();
     println!("building the search dataset: {total} messages (kept in bench-data/ for later runs)…");
     let db = env.fresh_database(DB).await?;

@@ -21,10 +21,6 @@ impl Samples {
         let i = ((p / 100.0) * (v.len() - 1) as f64).round() as usize;
         v[i].as_secs_f64() * 1000.0
     }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
 }
 
 /// Appends `section` to BENCHMARKS.md (and prints it).

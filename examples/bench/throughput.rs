@@ -1,3 +1,558 @@
-pub async fn run(_args: &[String]) -> anyhow::Result<()> {
-    anyhow::bail!("not written yet")
+//! Issue 4's throughput benchmark, in one run: pgbench baselines of the naive SQL (one
+//! transaction per message, spread and hot chat; one message read) against the same PostgreSQL,
+//! then HTTP load against the service's release binary on a fresh database (S1 spread creates,
+//! S2 hot-chat creates, S3 random reads, S4 80/15/5 read/create/search mix, and 1,000 creates/s at
+//! a fixed rate), the queue lag and depth during S1, the service's peak RSS, and a verification
+//! that every 201 is in the database exactly once with contiguous numbers and correct counts.
+//!
+//! `cargo run --release --example bench -- throughput [--seconds N] [--clients N]`
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    process::Command,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context, Result};
+use chat_system::db::Db;
+use hyper::Method;
+use serde_json::{json, Value};
+
+use crate::{
+    dataset::{Rng, Vocabulary},
+    env::{free_port, Env, Service},
+    load::{closed_loop, fixed_rate, Answer, Call, Conn, Outcome},
+    stats::{machine, report, Samples},
+};
+
+const APPS: usize = 10;
+const CHATS_PER_APP: usize = 100;
+
+fn arg(args: &[String], name: &str, default: u64) -> u64 {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map_or(default, |v| v.parse().unwrap())
+}
+
+/// A message the service answered 201 for.
+#[derive(Clone)]
+struct Accepted {
+    app: usize,
+    chat: i64,
+    number: i64,
+    body: String,
+}
+
+/// Shared by the load tasks of one run.
+struct Book {
+    tokens: Vec<String>,
+    accepted: Mutex<Vec<Accepted>>,
+    /// The most recent 201 of the spread scenario, for the lag probe.
+    latest: Mutex<Option<(Instant, usize, i64, i64)>>,
+}
+
+impl Book {
+    /// Records a 201 for a message creation sent to `call.path`.
+    fn record(&self, call: &Call, answer: &Answer, acked: Instant) {
+        if answer.status != 201 || !call.path.ends_with("/messages") {
+            return;
+        }
+        let parts: Vec<&str> = call.path.split('/').collect();
+        let app = self.tokens.iter().position(|t| t == parts[3]).unwrap();
+        let chat: i64 = parts[5].parse().unwrap();
+        let v: Value = serde_json::from_slice(&answer.body).unwrap();
+        let number = v["number"].as_i64().unwrap();
+        let body = v["body"].as_str().unwrap().to_owned();
+        *self.latest.lock().unwrap() = Some((acked, app, chat, number));
+        self.accepted.lock().unwrap().push(Accepted {
+            app,
+            chat,
+            number,
+            body,
+        });
+    }
+}
+
+pub async fn run(args: &[String]) -> Result<()> {
+    let secs = arg(args, "--seconds", 10);
+    let clients = arg(args, "--clients", 16) as usize;
+    let duration = Duration::from_secs(secs);
+    let env = Env::start()?;
+
+    // Baselines: the naive SQL through pgbench, same server, same concurrency.
+    let base_db = env.fresh_database("bench_pgbench").await?;
+    seed_baseline(&base_db).await?;
+    let spread = pgbench(&env, NAIVE_SPREAD, clients, secs)?;
+    let hot = pgbench(&env, NAIVE_HOT, clients, secs)?;
+    let read = pgbench(&env, NAIVE_READ, clients, secs)?;
+    env.admin("DROP DATABASE bench_pgbench WITH (FORCE)")
+        .await?;
+
+    // The service on a fresh database.
+    let db = env.fresh_database("bench_throughput").await?;
+    let port = free_port();
+    let service = Service::start(&env.url("bench_throughput"), port, &[]).await?;
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
+    let tokens = setup(addr).await?;
+    let app_ids = app_ids(&db, &tokens).await?;
+    let book = Arc::new(Book {
+        tokens: tokens.clone(),
+        accepted: Mutex::new(Vec::new()),
+        latest: Mutex::new(None),
+    });
+    let vocab = Arc::new(Vocabulary::new(5_000, 7));
+
+    // S1: creates spread over 1,000 chats in 10 applications, with the lag probe and depth sampler.
+    let running = Arc::new(AtomicBool::new(true));
+    let probe = tokio::spawn(lag_probe(
+        db.clone(),
+        app_ids.clone(),
+        book.clone(),
+        running.clone(),
+    ));
+    let depth = tokio::spawn(depth_sampler(db.clone(), running.clone()));
+    let s1 = {
+        let (tokens, vocab, book) = (tokens.clone(), vocab.clone(), book.clone());
+        closed_loop(
+            addr,
+            clients,
+            duration,
+            move |client, seq| {
+                let mut rng = Rng::new((client as u64) << 32 | seq);
+                let app = rng.below(APPS);
+                let chat = 1 + rng.below(CHATS_PER_APP);
+                create(&tokens[app], chat as i64, &vocab.message(&mut rng))
+            },
+            move |call, answer, at| book.record(call, answer, at),
+        )
+        .await?
+    };
+    running.store(false, Ordering::Relaxed);
+    let lag = probe.await??;
+    let depths = depth.await??;
+    let drain = wait_drained(&db).await?;
+
+    // S2: creates all in one chat.
+    let s2 = {
+        let (tokens, book) = (tokens.clone(), book.clone());
+        closed_loop(
+            addr,
+            clients,
+            duration,
+            move |client, seq| create(&tokens[0], 1, &format!("hot chat message {client}-{seq}")),
+            move |call, answer, at| book.record(call, answer, at),
+        )
+        .await?
+    };
+    wait_drained(&db).await?;
+
+    // S3: random single-message reads.
+    let written: Arc<Vec<Accepted>> = Arc::new(book.accepted.lock().unwrap().clone());
+    let s3 = {
+        let (tokens, written) = (tokens.clone(), written.clone());
+        closed_loop(
+            addr,
+            clients,
+            duration,
+            move |client, seq| {
+                let a = &written[Rng::new((client as u64) << 32 | seq).below(written.len())];
+                get(&format!(
+                    "/api/applications/{}/chats/{}/messages/{}",
+                    tokens[a.app], a.chat, a.number
+                ))
+            },
+            |_, _, _| {},
+        )
+        .await?
+    };
+
+    // S4: 80% reads, 15% creates, 5% searches.
+    let s4 = {
+        let (tokens, written, vocab, book) =
+            (tokens.clone(), written.clone(), vocab.clone(), book.clone());
+        closed_loop(
+            addr,
+            clients,
+            duration,
+            move |client, seq| {
+                let mut rng = Rng::new((client as u64) << 32 | seq | 1 << 63);
+                let roll = rng.below(100);
+                if roll < 80 {
+                    let a = &written[rng.below(written.len())];
+                    get(&format!(
+                        "/api/applications/{}/chats/{}/messages/{}",
+                        tokens[a.app], a.chat, a.number
+                    ))
+                } else if roll < 95 {
+                    let chat = 1 + rng.below(CHATS_PER_APP) as i64;
+                    create(&tokens[rng.below(APPS)], chat, &vocab.message(&mut rng))
+                } else {
+                    let chat = 1 + rng.below(CHATS_PER_APP);
+                    let word = vocab.sample(&mut rng).to_owned();
+                    get(&format!(
+                        "/api/applications/{}/chats/{chat}/messages?query={}",
+                        tokens[rng.below(APPS)],
+                        encode(&word)
+                    ))
+                }
+            },
+            move |call, answer, at| book.record(call, answer, at),
+        )
+        .await?
+    };
+    wait_drained(&db).await?;
+
+    // 1,000 creates/s at a fixed rate.
+    let fixed = {
+        let (tokens, vocab, book) = (tokens.clone(), vocab.clone(), book.clone());
+        fixed_rate(
+            addr,
+            clients,
+            1000,
+            duration,
+            move |_, seq| {
+                let mut rng = Rng::new(seq | 1 << 62);
+                create(
+                    &tokens[rng.below(APPS)],
+                    1 + rng.below(CHATS_PER_APP) as i64,
+                    &vocab.message(&mut rng),
+                )
+            },
+            move |call, answer, at| book.record(call, answer, at),
+        )
+        .await?
+    };
+    let rss = service.peak_rss_mb();
+    wait_drained(&db).await?;
+    let accepted = book.accepted.lock().unwrap().clone();
+    let verified = verify(&db, &app_ids, &accepted).await?;
+    drop(service);
+
+    let row = |name: &str, o: &Outcome, base: Option<(f64, &str)>, target: &str| {
+        let (base_s, ratio) = match base {
+            Some((b, label)) => (
+                format!("{b:.0} ({label})"),
+                format!("{:.2}×", o.throughput() / b),
+            ),
+            None => ("–".into(), "–".into()),
+        };
+        format!(
+            "| {name} | {} | {} | {:.0} | {:.2} | {:.2} | {base_s} | {ratio} | {target} |\n",
+            o.latencies.0.len(),
+            o.errors,
+            o.throughput(),
+            o.latencies.pct(50.0),
+            o.latencies.pct(99.0),
+        )
+    };
+    let max_depth = depths.iter().map(|d| d.1).max().unwrap_or(0);
+    let series: Vec<String> = depths
+        .iter()
+        .step_by(2)
+        .map(|(t, d)| format!("{t:.1}s:{d}"))
+        .collect();
+    report(&format!(
+        "\n## Throughput\n\nCommand: `cargo run --release --example bench -- throughput --seconds {secs} --clients {clients}` ({})\n\n\
+         pgbench baselines run the naive SQL (one transaction per message: counter `UPDATE … RETURNING`\n\
+         and job `INSERT` in one statement; one indexed read) with {clients} clients, `-M prepared`,\n\
+         default durability, against the same server. HTTP scenarios use {clients} keep-alive\n\
+         connections from the benchmark's own load generator on 127.0.0.1, {secs} s each, against the\n\
+         release binary with default settings (workers, listener and cleaner running).\n\n\
+         | scenario | requests | errors | req/s | p50 ms | p99 ms | pgbench baseline (tps) | ratio | target |\n\
+         |---|---|---|---|---|---|---|---|---|\n{}{}{}{}{}\n\
+         Queue lag during S1 (201 → row in `messages`, {} samples): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n\
+         (target p99 ≤ 100 ms). Queue depth during S1 (jobs, every 0.5 s): max {max_depth}; {}.\n\
+         Queue drained {:.1} s after S1 ended.\n\n\
+         Peak RSS of the service: {rss:.0} MB (target ≤ 150 MB).\n\n\
+         Verification: {verified}\n",
+        machine(),
+        row("S1 create, 1,000 chats", &s1, Some((spread, "spread")), "≥ 1.0×, p99 ≤ 25 ms"),
+        row("S2 create, one chat", &s2, Some((hot, "hot chat")), "≥ 3×"),
+        row("S3 read one message", &s3, Some((read, "read")), "≥ 0.7×"),
+        row("S4 80% read / 15% create / 5% search", &s4, None, ""),
+        row("1,000 creates/s, fixed rate", &fixed, None, "p99 ≤ 10 ms"),
+        lag.0.len(),
+        lag.pct(50.0),
+        lag.pct(99.0),
+        lag.pct(100.0),
+        series.join(" "),
+        drain.as_secs_f64(),
+    ))
+}
+
+const NAIVE_SPREAD: &str = "\\set c random(0, 999)
+WITH c AS (UPDATE chat_counters SET last_message_number = last_message_number + 1
+           WHERE application_id = 1 + :c / 100 AND chat_number = 1 + :c % 100
+           RETURNING application_id, chat_number, last_message_number)
+INSERT INTO jobs (application_id, chat_number, message_number, body)
+SELECT application_id, chat_number, last_message_number, 'a naive message of a typical length' FROM c;
+";
+const NAIVE_HOT: &str = "WITH c AS (UPDATE chat_counters SET last_message_number = last_message_number + 1
+           WHERE application_id = 1 AND chat_number = 1
+           RETURNING application_id, chat_number, last_message_number)
+INSERT INTO jobs (application_id, chat_number, message_number, body)
+SELECT application_id, chat_number, last_message_number, 'a naive message of a typical length' FROM c;
+";
+const NAIVE_READ: &str = "\\set n random(0, 99999)
+SELECT number, body, created_at, updated_at FROM messages
+WHERE application_id = 1 AND chat_number = 1 + :n % 100 AND number = 1 + :n / 100;
+";
+
+async fn seed_baseline(db: &Db) -> Result<()> {
+    db.client()
+        .await?
+        .batch_execute(
+            "INSERT INTO applications (token, name) SELECT gen_random_uuid(), 'b' || i FROM generate_series(1, 10) i;
+             INSERT INTO chat_counters (application_id, chat_number)
+               SELECT a, c FROM generate_series(1, 10) a, generate_series(1, 100) c;
+             INSERT INTO chats (application_id, number, created_at, updated_at)
+               SELECT a, c, now(), now() FROM generate_series(1, 10) a, generate_series(1, 100) c;
+             INSERT INTO messages (application_id, chat_number, number, body, created_at, updated_at)
+               SELECT 1, c, n, 'seed message ' || n, now(), now() FROM generate_series(1, 100) c, generate_series(1, 1000) n;",
+        )
+        .await?;
+    let client = db.client().await?;
+    client.batch_execute("VACUUM ANALYZE").await?;
+    Ok(())
+}
+
+/// Runs pgbench with `script`; returns its transactions per second.
+fn pgbench(env: &Env, script: &str, clients: usize, secs: u64) -> Result<f64> {
+    let bin = chat_system::cluster::find_bin_dir(None)?;
+    let path = std::env::temp_dir().join(format!("bench-{}.sql", std::process::id()));
+    std::fs::write(&path, script)?;
+    let url = env.url("bench_pgbench");
+    let out = Command::new(bin.join("pgbench"))
+        .args([
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &secs.to_string(),
+            "-f",
+        ])
+        .arg(&path)
+        .arg(&url)
+        .output()
+        .context("running pgbench")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let tps = text
+        .lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|v| v.parse().ok());
+    match tps {
+        Some(tps) => Ok(tps),
+        None => bail!(
+            "pgbench failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+fn create(token: &str, chat: i64, body: &str) -> Call {
+    Call {
+        method: Method::POST,
+        path: format!("/api/applications/{token}/chats/{chat}/messages"),
+        body: Some(json!({ "body": body }).to_string()),
+    }
+}
+
+fn get(path: &str) -> Call {
+    Call {
+        method: Method::GET,
+        path: path.to_owned(),
+        body: None,
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Creates the applications and chats through the API; returns the tokens.
+async fn setup(addr: SocketAddr) -> Result<Vec<String>> {
+    let mut conn = Conn::open(addr).await?;
+    let mut tokens = Vec::new();
+    for i in 0..APPS {
+        let call = Call {
+            method: Method::POST,
+            path: "/api/applications".into(),
+            body: Some(json!({"name": format!("bench {i}")}).to_string()),
+        };
+        let v: Value = serde_json::from_slice(&conn.send(&call).await?.body)?;
+        let token = v["token"].as_str().unwrap().to_owned();
+        for _ in 0..CHATS_PER_APP {
+            let call = Call {
+                method: Method::POST,
+                path: format!("/api/applications/{token}/chats"),
+                body: None,
+            };
+            assert_eq!(conn.send(&call).await?.status, 201);
+        }
+        tokens.push(token);
+    }
+    Ok(tokens)
+}
+
+async fn app_ids(db: &Db, tokens: &[String]) -> Result<Vec<i64>> {
+    let client = db.client().await?;
+    let mut ids = Vec::new();
+    for t in tokens {
+        let token: uuid::Uuid = t.parse()?;
+        ids.push(
+            client
+                .query_one("SELECT id FROM applications WHERE token = $1", &[&token])
+                .await?
+                .get(0),
+        );
+    }
+    Ok(ids)
+}
+
+/// Samples the lag from a 201 to the row being readable in `messages`, about every 10 ms.
+async fn lag_probe(
+    db: Db,
+    app_ids: Vec<i64>,
+    book: Arc<Book>,
+    running: Arc<AtomicBool>,
+) -> Result<Samples> {
+    let client = db.client().await?;
+    let stmt = client
+        .prepare(
+            "SELECT 1 FROM messages WHERE application_id = $1 AND chat_number = $2 AND number = $3",
+        )
+        .await?;
+    let mut lag = Samples::default();
+    let mut last = None;
+    while running.load(Ordering::Relaxed) {
+        let latest = *book.latest.lock().unwrap();
+        if let Some((acked, app, chat, number)) = latest {
+            if last != Some((app, chat, number)) {
+                last = Some((app, chat, number));
+                while client
+                    .query_opt(&stmt, &[&app_ids[app], &chat, &number])
+                    .await?
+                    .is_none()
+                {
+                    tokio::time::sleep(Duration::from_micros(200)).await;
+                }
+                lag.push(acked.elapsed());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(lag)
+}
+
+/// Samples the queue depth every 0.5 s.
+async fn depth_sampler(db: Db, running: Arc<AtomicBool>) -> Result<Vec<(f64, i64)>> {
+    let client = db.client().await?;
+    let started = Instant::now();
+    let mut out = Vec::new();
+    while running.load(Ordering::Relaxed) {
+        let n: i64 = client
+            .query_one("SELECT count(*) FROM jobs", &[])
+            .await?
+            .get(0);
+        out.push((started.elapsed().as_secs_f64(), n));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Ok(out)
+}
+
+/// Waits until the queue is empty; returns how long that took.
+async fn wait_drained(db: &Db) -> Result<Duration> {
+    let client = db.client().await?;
+    let started = Instant::now();
+    loop {
+        let n: i64 = client
+            .query_one("SELECT count(*) FROM jobs", &[])
+            .await?
+            .get(0);
+        if n == 0 {
+            return Ok(started.elapsed());
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            bail!("queue still holds {n} jobs after 120 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Checks that every 201 is in the database exactly once with its body, numbers are contiguous
+/// per chat, and counts match the rows.
+async fn verify(db: &Db, app_ids: &[i64], accepted: &[Accepted]) -> Result<String> {
+    let client = db.client().await?;
+    let rows = client
+        .query(
+            "SELECT application_id, chat_number, number, body FROM messages",
+            &[],
+        )
+        .await?;
+    let mut stored: HashMap<(i64, i64, i64), String> = HashMap::with_capacity(rows.len());
+    for r in &rows {
+        if stored
+            .insert((r.get(0), r.get(1), r.get(2)), r.get(3))
+            .is_some()
+        {
+            bail!("duplicate message row");
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for a in accepted {
+        let key = (app_ids[a.app], a.chat, a.number);
+        if !seen.insert(key) {
+            bail!("number {key:?} was given to two 201s");
+        }
+        match stored.get(&key) {
+            Some(body) if *body == a.body => {}
+            Some(_) => bail!("message {key:?} has another body than its 201"),
+            None => bail!("message {key:?} answered 201 but is not in the database"),
+        }
+    }
+    if stored.len() != accepted.len() {
+        bail!(
+            "{} rows in messages but {} 201s",
+            stored.len(),
+            accepted.len()
+        );
+    }
+    let gaps: i64 = client
+        .query_one("SELECT count(*) FROM (SELECT chat_number FROM messages GROUP BY application_id, chat_number HAVING max(number) <> count(*)) g", &[])
+        .await?
+        .get(0);
+    let wrong_counts: i64 = client
+        .query_one(
+            "SELECT count(*) FROM chats c LEFT JOIN (SELECT application_id, chat_number, count(*) n FROM messages GROUP BY 1, 2) m
+               ON m.application_id = c.application_id AND m.chat_number = c.number
+             WHERE c.messages_count <> coalesce(m.n, 0)",
+            &[],
+        )
+        .await?
+        .get(0);
+    if gaps > 0 || wrong_counts > 0 {
+        bail!("{gaps} chats with gaps in their numbers, {wrong_counts} chats with a wrong messages_count");
+    }
+    Ok(format!(
+        "all {} 201s found exactly once with their bodies; no other rows; numbers contiguous in every chat; every messages_count correct.",
+        accepted.len()
+    ))
 }
