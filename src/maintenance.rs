@@ -100,11 +100,14 @@ pub async fn reconcile_counts(db: &Db) -> DbResult<Option<u64>> {
 }
 
 /// The purger task: runs pending purges when woken (by a delete in this process) or every few
-/// seconds (for deletes made through other instances).
+/// seconds (for deletes made through other instances), and expires old idempotency keys.
 pub async fn run_purger(db: Db, wake: Arc<Notify>, cancel: CancellationToken) {
     loop {
         if let Err(e) = purge_all(&db).await {
             tracing::warn!(error = %e, "purge failed; will retry");
+        }
+        if let Err(e) = db.expire_idempotency().await {
+            tracing::warn!(error = %e, "expiring idempotency keys failed; will retry");
         }
         tokio::select! {
             _ = wake.notified() => {}

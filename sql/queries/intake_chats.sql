@@ -1,7 +1,8 @@
 -- Group commit for chat creations: each application's counter is bumped once by the number of
 -- its requests (locked in key order); each new chat gets its message counter and its job.
+-- Requests with an idempotency key ($2 scope, $3 key; NULL without) record their result here.
 WITH req AS (
-    SELECT * FROM unnest($1::uuid[]) WITH ORDINALITY AS r(token, ord)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS r(token, idem_scope, idem_key, ord)
 ), keyed AS (
     SELECT req.ord, a.id AS application_id FROM req JOIN applications a ON a.token = req.token
 ), wanted AS (
@@ -23,6 +24,10 @@ WITH req AS (
     INSERT INTO chat_counters (application_id, chat_number) SELECT application_id, number FROM numbered
 ), queued AS (
     INSERT INTO jobs (application_id, chat_number) SELECT application_id, number FROM numbered
+), remembered AS (
+    UPDATE idempotency_keys ik SET status = 201, result_number = n.number, result_at = now()
+    FROM numbered n JOIN req r ON r.ord = n.ord
+    WHERE ik.scope = r.idem_scope AND ik.key = r.idem_key
 )
 SELECT ord, number, now(), (SELECT count(*) FROM (SELECT pg_notify('chat_system_jobs', '')) AS wake)
 FROM numbered

@@ -2,8 +2,10 @@
 -- Each chat's counter is bumped once by the number of its requests, so a hot chat takes a block
 -- of numbers in one update; counters are locked in key order, so concurrent batches never
 -- deadlock. A request whose application or chat does not exist gets no row and fails alone.
+-- Requests with an idempotency key ($4 scope, $5 key; NULL without) record their result here.
 WITH req AS (
-    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[]) WITH ORDINALITY AS r(token, chat_number, body, ord)
+    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[])
+        WITH ORDINALITY AS r(token, chat_number, body, idem_scope, idem_key, ord)
 ), keyed AS (
     SELECT req.ord, a.id AS application_id, req.chat_number, req.body
     FROM req JOIN applications a ON a.token = req.token
@@ -26,6 +28,10 @@ WITH req AS (
 ), queued AS (
     INSERT INTO jobs (application_id, chat_number, message_number, body)
     SELECT application_id, chat_number, number, body FROM numbered
+), remembered AS (
+    UPDATE idempotency_keys ik SET status = 201, result_number = n.number, result_at = now()
+    FROM numbered n JOIN req r ON r.ord = n.ord
+    WHERE ik.scope = r.idem_scope AND ik.key = r.idem_key
 )
 SELECT ord, number, now(), (SELECT count(*) FROM (SELECT pg_notify('chat_system_jobs', '')) AS wake)
 FROM numbered

@@ -2,7 +2,7 @@
 
 use poem_openapi::{
     auth::ApiKey,
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::Json,
     Object, OpenApi, SecurityScheme,
 };
@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::{
+    idempotency,
     params::{self, MAX_NAME_CHARS},
     problem::ApiError,
     text::Text,
@@ -56,14 +57,20 @@ pub struct ApplicationList {
 op_response! {
     /// Result of creating an application.
     pub enum CreateApplicationResponse {
-        /// The application; `Location` is its URL.
+        /// The application; `Location` is its URL. `Idempotent-Replayed: true` marks the answer to
+        /// a retry.
         #[oai(status = 201)]
-        Created(Json<Application>, #[oai(header = "Location")] String),
+        Created(
+            Json<Application>,
+            #[oai(header = "Location")] String,
+            #[oai(header = "Idempotent-Replayed")] Option<bool>,
+        ),
     }
     errors {
         400 => BadRequest: "The body is not valid JSON or lacks `name`.",
         413 => TooLarge: "The body is too large.",
-        422 => Invalid: "The name is blank, too long or contains NUL.",
+        409 => Conflict: "A request with this Idempotency-Key is still in progress.",
+        422 => Invalid: "The name is blank, too long or contains NUL, or the Idempotency-Key was used for another request.",
     }
 }
 
@@ -113,15 +120,43 @@ impl ApplicationsApi {
         method = "post",
         operation_id = "create_application"
     )]
-    async fn create(&self, body: Json<CreateApplication>) -> CreateApplicationResponse {
+    async fn create(
+        &self,
+        body: Json<CreateApplication>,
+        /// Makes retries safe: a retry with the same key returns the original application and
+        /// creates nothing. Use a random value (a UUID).
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+    ) -> CreateApplicationResponse {
         let result = async {
             params::text("name", &body.name, MAX_NAME_CHARS)?;
-            Ok::<_, ApiError>(self.0.db.create_application(&body.name.0).await?)
+            let scope = "POST /api/applications".to_owned();
+            let key = idempotency::key(idempotency_key.0.clone(), scope, &[&body.name])?;
+            if let Some(earlier) = idempotency::begin(&self.0.db, key.as_ref()).await? {
+                let at = earlier.at;
+                let token = earlier.token.unwrap_or_default();
+                let app = Application {
+                    token,
+                    name: body.name.0.clone(),
+                    chats_count: 0,
+                    created_at: at,
+                    updated_at: at,
+                };
+                return Ok::<_, ApiError>((app, true));
+            }
+            let created = self
+                .0
+                .db
+                .create_application(&body.name, key.as_ref())
+                .await
+                .map_err(ApiError::from);
+            idempotency::finish(&self.0.db, key.as_ref(), &created).await;
+            Ok((created?, false))
         };
         match result.await {
-            Ok(app) => {
+            Ok((app, replayed)) => {
                 let location = format!("/api/applications/{}", app.token);
-                CreateApplicationResponse::Created(Json(app), location)
+                CreateApplicationResponse::Created(Json(app), location, replayed.then_some(true))
             }
             Err(e) => e.into(),
         }

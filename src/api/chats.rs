@@ -1,13 +1,13 @@
 //! `/api/applications/{token}/chats`: create, list, read, delete.
 
 use poem_openapi::{
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::Json,
     Object, OpenApi,
 };
 use uuid::Uuid;
 
-use super::{params, problem::ApiError, ApiTags, State};
+use super::{idempotency, params, problem::ApiError, ApiTags, State};
 use crate::{
     model::{Chat, Page},
     op_response,
@@ -45,12 +45,19 @@ op_response! {
     /// Result of creating a chat.
     pub enum CreateChatResponse {
         /// The chat, with its number; `Location` is its URL. It is readable at once.
+        /// `Idempotent-Replayed: true` marks the answer to a retry.
         #[oai(status = 201)]
-        Created(Json<Chat>, #[oai(header = "Location")] String),
+        Created(
+            Json<Chat>,
+            #[oai(header = "Location")] String,
+            #[oai(header = "Idempotent-Replayed")] Option<bool>,
+        ),
     }
     errors {
-        400 => BadRequest: "The token is not a UUID.",
+        400 => BadRequest: "The token is not a UUID, or the Idempotency-Key is malformed.",
         404 => NotFound: "No application has this token.",
+        409 => Conflict: "A request with this Idempotency-Key is still in progress.",
+        422 => Invalid: "The Idempotency-Key was used for another request.",
     }
 }
 
@@ -100,13 +107,41 @@ impl ChatsApi {
         &self,
         /// The application's token.
         token: Path<Uuid>,
+        /// Makes retries safe: a retry with the same key returns the original chat and creates
+        /// nothing.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
     ) -> CreateChatResponse {
-        match self.0.intake.create_chat(token.0).await {
-            Ok(chat) => {
-                let location = format!("/api/applications/{}/chats/{}", token.0, chat.number);
-                CreateChatResponse::Created(Json(chat), location)
+        let result = async {
+            let scope = format!("POST /api/applications/{}/chats", token.0);
+            let key = idempotency::key(idempotency_key.0.clone(), scope, &[])?;
+            if let Some(earlier) = idempotency::begin(&self.0.db, key.as_ref()).await? {
+                let (number, at) = (earlier.number.unwrap_or_default(), earlier.at);
+                return Ok::<_, ApiError>((
+                    Chat {
+                        number,
+                        messages_count: 0,
+                        created_at: at,
+                        updated_at: at,
+                    },
+                    true,
+                ));
             }
-            Err(e) => ApiError::from(e).into(),
+            let created = self
+                .0
+                .intake
+                .create_chat(token.0, key.clone())
+                .await
+                .map_err(ApiError::from);
+            idempotency::finish(&self.0.db, key.as_ref(), &created).await;
+            Ok((created?, false))
+        };
+        match result.await {
+            Ok((chat, replayed)) => {
+                let location = format!("/api/applications/{}/chats/{}", token.0, chat.number);
+                CreateChatResponse::Created(Json(chat), location, replayed.then_some(true))
+            }
+            Err(e) => e.into(),
         }
     }
 

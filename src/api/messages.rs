@@ -2,13 +2,14 @@
 //! delete.
 
 use poem_openapi::{
-    param::{Path, Query},
+    param::{Header, Path, Query},
     payload::Json,
     Object, OpenApi,
 };
 use uuid::Uuid;
 
 use super::{
+    idempotency,
     params::{self, MAX_BODY_CHARS},
     problem::ApiError,
     text::Text,
@@ -61,14 +62,20 @@ op_response! {
     /// Result of creating a message.
     pub enum CreateMessageResponse {
         /// The message, with its number; `Location` is its URL. It is readable at once.
+        /// `Idempotent-Replayed: true` marks the answer to a retry.
         #[oai(status = 201)]
-        Created(Json<Message>, #[oai(header = "Location")] String),
+        Created(
+            Json<Message>,
+            #[oai(header = "Location")] String,
+            #[oai(header = "Idempotent-Replayed")] Option<bool>,
+        ),
     }
     errors {
         400 => BadRequest: "Malformed token or number, or the body is not valid JSON with a `body` string.",
         404 => NotFound: "No application has this token, or it has no chat with this number.",
+        409 => Conflict: "A request with this Idempotency-Key is still in progress.",
         413 => TooLarge: "The request body is too large.",
-        422 => Invalid: "The body is blank, too long or contains NUL.",
+        422 => Invalid: "The body is blank, too long or contains NUL, or the Idempotency-Key was used for another request.",
     }
 }
 
@@ -132,23 +139,48 @@ impl MessagesApi {
         #[oai(validator(minimum(value = "1")))]
         chat: Path<i64>,
         body: Json<MessageBody>,
+        /// Makes retries safe: a retry with the same key returns the original message and
+        /// creates nothing.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
     ) -> CreateMessageResponse {
         let result = async {
             params::text("body", &body.body, MAX_BODY_CHARS)?;
-            Ok::<_, ApiError>(
-                self.0
-                    .db
-                    .create_message(token.0, chat.0, &body.body)
-                    .await?,
-            )
+            let scope = format!(
+                "POST /api/applications/{}/chats/{}/messages",
+                token.0, chat.0
+            );
+            let key = idempotency::key(idempotency_key.0.clone(), scope, &[&body.body])?;
+            if let Some(earlier) = idempotency::begin(&self.0.db, key.as_ref()).await? {
+                let (number, at) = (earlier.number.unwrap_or_default(), earlier.at);
+                let body = body.body.0.clone();
+                return Ok((
+                    Message {
+                        number,
+                        body,
+                        created_at: at,
+                        updated_at: at,
+                        snippet: None,
+                    },
+                    true,
+                ));
+            }
+            let created = self
+                .0
+                .intake
+                .create_message(token.0, chat.0, body.body.0.clone(), key.clone())
+                .await
+                .map_err(ApiError::from);
+            idempotency::finish(&self.0.db, key.as_ref(), &created).await;
+            Ok::<_, ApiError>((created?, false))
         };
         match result.await {
-            Ok(message) => {
+            Ok((message, replayed)) => {
                 let location = format!(
                     "/api/applications/{}/chats/{}/messages/{}",
                     token.0, chat.0, message.number
                 );
-                CreateMessageResponse::Created(Json(message), location)
+                CreateMessageResponse::Created(Json(message), location, replayed.then_some(true))
             }
             Err(e) => e.into(),
         }

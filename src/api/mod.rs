@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod chats;
 pub mod health;
+pub mod idempotency;
 pub mod messages;
 pub mod params;
 pub mod problem;

@@ -79,6 +79,12 @@ pub enum ApiError {
     /// 422: the body parsed but a field's value is not acceptable.
     #[error("invalid {field}: {detail}")]
     Invalid { field: &'static str, detail: String },
+    /// 409: a request with the same idempotency key is still running.
+    #[error("idempotency key in use")]
+    KeyInUse,
+    /// 422: the idempotency key was used for a different request.
+    #[error("idempotency key reused")]
+    KeyReused,
     /// 401: the operator key is missing or wrong.
     #[error("unauthorized")]
     Unauthorized,
@@ -130,6 +136,22 @@ impl ApiError {
             ApiError::Invalid { field, detail } => Problem {
                 field: Some(field.to_owned()),
                 ..Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", detail)
+            },
+            ApiError::KeyInUse => Problem {
+                field: Some("Idempotency-Key".into()),
+                ..Problem::new(
+                    StatusCode::CONFLICT,
+                    "idempotency_key_in_use",
+                    "a request with this Idempotency-Key is still in progress; retry shortly",
+                )
+            },
+            ApiError::KeyReused => Problem {
+                field: Some("Idempotency-Key".into()),
+                ..Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was already used for a different request",
+                )
             },
             ApiError::Unauthorized => Problem::new(
                 StatusCode::UNAUTHORIZED,

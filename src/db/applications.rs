@@ -3,7 +3,10 @@
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::{Db, DbError, DbResult, Missing};
+use super::{
+    idempotency::{self, IdemKey},
+    Db, DbError, DbResult, Missing,
+};
 use crate::model::Application;
 
 /// A page of the operator's application list.
@@ -25,10 +28,17 @@ fn application(row: &Row) -> Application {
 }
 
 impl Db {
-    /// Creates an application with a fresh random token.
-    pub async fn create_application(&self, name: &str) -> DbResult<Application> {
+    /// Creates an application with a fresh random token (recording it under `key`, if any).
+    pub async fn create_application(
+        &self,
+        name: &str,
+        key: Option<&IdemKey>,
+    ) -> DbResult<Application> {
         let sql = include_str!("../../sql/queries/application_create.sql");
-        let rows = self.query(sql, &[&Uuid::new_v4(), &name]).await?;
+        let (scope, key) = idempotency::params(key);
+        let rows = self
+            .query(sql, &[&Uuid::new_v4(), &name, &scope, &key])
+            .await?;
         Ok(application(&rows[0]))
     }
 

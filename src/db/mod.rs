@@ -3,6 +3,7 @@
 
 mod applications;
 mod chats;
+pub mod idempotency;
 mod messages;
 mod migrate;
 mod search;

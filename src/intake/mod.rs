@@ -16,7 +16,10 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::{
-    db::{Db, DbError, DbResult},
+    db::{
+        idempotency::{self, IdemKey},
+        Db, DbError, DbResult,
+    },
     model::{Chat, Message},
 };
 
@@ -25,12 +28,14 @@ struct NewMessage {
     token: Uuid,
     chat: i64,
     body: String,
+    key: Option<IdemKey>,
     reply: oneshot::Sender<DbResult<Message>>,
 }
 
 /// A chat creation waiting for its batch.
 struct NewChat {
     token: Uuid,
+    key: Option<IdemKey>,
     reply: oneshot::Sender<DbResult<Chat>>,
 }
 
@@ -60,25 +65,34 @@ impl Intake {
         Intake { messages, chats }
     }
 
-    /// Accepts a message: its number and job are committed when this returns `Ok`.
-    pub async fn create_message(&self, token: Uuid, chat: i64, body: String) -> DbResult<Message> {
+    /// Accepts a message: its number and job (and its idempotency key's result) are committed
+    /// when this returns `Ok`.
+    pub async fn create_message(
+        &self,
+        token: Uuid,
+        chat: i64,
+        body: String,
+        key: Option<IdemKey>,
+    ) -> DbResult<Message> {
         let (reply, answer) = oneshot::channel();
         self.messages
             .send(NewMessage {
                 token,
                 chat,
                 body,
+                key,
                 reply,
             })
             .map_err(|_| DbError::ShuttingDown)?;
         answer.await.map_err(|_| DbError::ShuttingDown)?
     }
 
-    /// Accepts a chat: its number, counter and job are committed when this returns `Ok`.
-    pub async fn create_chat(&self, token: Uuid) -> DbResult<Chat> {
+    /// Accepts a chat: its number, counter and job (and its idempotency key's result) are
+    /// committed when this returns `Ok`.
+    pub async fn create_chat(&self, token: Uuid, key: Option<IdemKey>) -> DbResult<Chat> {
         let (reply, answer) = oneshot::channel();
         self.chats
-            .send(NewChat { token, reply })
+            .send(NewChat { token, key, reply })
             .map_err(|_| DbError::ShuttingDown)?;
         answer.await.map_err(|_| DbError::ShuttingDown)?
     }
@@ -118,6 +132,13 @@ async fn coalesce<R, F, Fut>(
     }
 }
 
+/// The idempotency scope and key columns of a batch (NULL where a request has no key).
+fn key_columns<'a>(
+    keys: impl Iterator<Item = Option<&'a IdemKey>>,
+) -> (Vec<Option<&'a str>>, Vec<Option<&'a str>>) {
+    keys.map(idempotency::params).unzip()
+}
+
 /// `(ord, number, accepted_at)` of a batch statement's rows, by position in the batch.
 fn numbers(rows: &[Row], len: usize) -> Vec<Option<(i64, DateTime<Utc>)>> {
     let mut out = vec![None; len];
@@ -132,8 +153,12 @@ async fn message_batch(db: Db, batch: Vec<NewMessage>) {
     let tokens: Vec<Uuid> = batch.iter().map(|r| r.token).collect();
     let chats: Vec<i64> = batch.iter().map(|r| r.chat).collect();
     let bodies: Vec<&str> = batch.iter().map(|r| r.body.as_str()).collect();
+    let (scopes, keys) = key_columns(batch.iter().map(|r| r.key.as_ref()));
     let sql = include_str!("../../sql/queries/intake_messages.sql");
-    match db.query_all(sql, &[&tokens, &chats, &bodies]).await {
+    match db
+        .query_all(sql, &[&tokens, &chats, &bodies, &scopes, &keys])
+        .await
+    {
         Ok(rows) => {
             let numbers = numbers(&rows, batch.len());
             for (request, accepted) in batch.into_iter().zip(numbers) {
@@ -157,7 +182,12 @@ async fn message_batch(db: Db, batch: Vec<NewMessage>) {
             tracing::warn!(error = %e, requests = batch.len(), "message batch failed; running its requests one by one");
             for request in batch {
                 let result = db
-                    .create_message(request.token, request.chat, &request.body)
+                    .create_message(
+                        request.token,
+                        request.chat,
+                        &request.body,
+                        request.key.as_ref(),
+                    )
                     .await;
                 let _ = request.reply.send(result);
             }
@@ -167,8 +197,9 @@ async fn message_batch(db: Db, batch: Vec<NewMessage>) {
 
 async fn chat_batch(db: Db, batch: Vec<NewChat>) {
     let tokens: Vec<Uuid> = batch.iter().map(|r| r.token).collect();
+    let (scopes, keys) = key_columns(batch.iter().map(|r| r.key.as_ref()));
     let sql = include_str!("../../sql/queries/intake_chats.sql");
-    match db.query_all(sql, &[&tokens]).await {
+    match db.query_all(sql, &[&tokens, &scopes, &keys]).await {
         Ok(rows) => {
             let numbers = numbers(&rows, batch.len());
             for (request, accepted) in batch.into_iter().zip(numbers) {
@@ -187,7 +218,9 @@ async fn chat_batch(db: Db, batch: Vec<NewChat>) {
         Err(e) => {
             tracing::warn!(error = %e, requests = batch.len(), "chat batch failed; running its requests one by one");
             for request in batch {
-                let _ = request.reply.send(db.create_chat(request.token).await);
+                let _ = request
+                    .reply
+                    .send(db.create_chat(request.token, request.key.as_ref()).await);
             }
         }
     }

@@ -5,6 +5,7 @@ mod applications;
 mod chats;
 mod concurrency;
 mod helpers;
+mod idempotency;
 mod input;
 mod messages;
 mod openapi;

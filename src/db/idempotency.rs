@@ -1,0 +1,98 @@
+//! Idempotency keys: claiming a key for a request, reading what an earlier request with the same
+//! key did, freeing a key whose request failed, and expiring old keys. The creation statements
+//! record results themselves, in the same transaction as the creation.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Db, DbResult};
+
+/// A request's idempotency key, scoped to its method and path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdemKey {
+    /// Method and path of the request.
+    pub scope: String,
+    /// The client's key.
+    pub key: String,
+    /// Digest of what the request asks for, to tell a retry from a different request.
+    pub hash: Vec<u8>,
+}
+
+/// What an earlier request with the same key committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Remembered {
+    /// The number it created (chats, messages).
+    pub number: Option<i64>,
+    /// The token it created (applications).
+    pub token: Option<Uuid>,
+    /// When it was created.
+    pub at: DateTime<Utc>,
+}
+
+/// The outcome of claiming a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This request holds the key: go ahead.
+    Owned,
+    /// An earlier request with this key succeeded: answer what it answered.
+    Replay(Remembered),
+    /// An earlier request with this key is still running.
+    InFlight,
+    /// The key was used for a different request.
+    Mismatch,
+}
+
+/// `(scope, key)` parameters for the creation statements: NULLs without a key.
+pub fn params(key: Option<&IdemKey>) -> (Option<&str>, Option<&str>) {
+    (key.map(|k| k.scope.as_str()), key.map(|k| k.key.as_str()))
+}
+
+impl Db {
+    /// Claims `key` for a new request, or says why not.
+    pub async fn claim_idempotency(&self, key: &IdemKey) -> DbResult<Claim> {
+        let claim = include_str!("../../sql/queries/idempotency_claim.sql");
+        if self
+            .query_opt(claim, &[&key.scope, &key.key, &key.hash])
+            .await?
+            .is_some()
+        {
+            return Ok(Claim::Owned);
+        }
+        let get = include_str!("../../sql/queries/idempotency_get.sql");
+        let Some(row) = self.query_opt(get, &[&key.scope, &key.key]).await? else {
+            // Freed between the two statements: the earlier request failed; try again.
+            return Box::pin(self.claim_idempotency(key)).await;
+        };
+        if row.get::<_, Vec<u8>>(0) != key.hash {
+            return Ok(Claim::Mismatch);
+        }
+        Ok(
+            match (
+                row.get::<_, Option<i16>>(1),
+                row.get::<_, Option<DateTime<Utc>>>(4),
+            ) {
+                (Some(_), Some(at)) => Claim::Replay(Remembered {
+                    number: row.get(2),
+                    token: row.get(3),
+                    at,
+                }),
+                _ => Claim::InFlight,
+            },
+        )
+    }
+
+    /// Frees `key` after its request failed without creating anything.
+    pub async fn release_idempotency(&self, key: &IdemKey) -> DbResult<()> {
+        let sql = include_str!("../../sql/queries/idempotency_release.sql");
+        self.query(sql, &[&key.scope, &key.key]).await.map(drop)
+    }
+
+    /// Deletes keys older than 48 hours. Returns how many.
+    pub async fn expire_idempotency(&self) -> DbResult<u64> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(include_str!("../../sql/queries/idempotency_expire.sql"))
+            .await?;
+        Ok(client.execute(&stmt, &[]).await?)
+    }
+}
