@@ -38,10 +38,19 @@ pub struct Cluster {
 impl Cluster {
     /// Starts a server on `data_dir`, running initdb first when the directory holds no cluster.
     pub fn start(data_dir: &Path, bin_dir: Option<&Path>, durability: Durability) -> Result<Self> {
+        Self::start_with(data_dir, bin_dir, durability, &[])
+    }
+
+    /// `start`, with extra server settings (`name`, `value`).
+    pub fn start_with(
+        data_dir: &Path,
+        bin_dir: Option<&Path>,
+        durability: Durability,
+        settings: &[(&str, &str)],
+    ) -> Result<Self> {
         let bin = find_bin_dir(bin_dir)?;
         let run_as = unprivileged_user()?;
-        fs::create_dir_all(data_dir)
-            .with_context(|| format!("creating data directory {}", data_dir.display()))?;
+        fs::create_dir_all(data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
         let data_dir = data_dir.canonicalize()?;
         if let Some((uid, gid)) = run_as {
             std::os::unix::fs::chown(&data_dir, Some(uid), Some(gid))?;
@@ -55,18 +64,16 @@ impl Cluster {
         cmd.arg("-D")
             .arg(&data_dir)
             .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
-            .args([
-                "-c",
-                "unix_socket_directories=",
-                "-c",
-                "max_connections=300",
-            ])
+            .args(["-c", "unix_socket_directories=", "-c", "max_connections=300"])
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log);
         if durability == Durability::Throwaway {
             cmd.args(["-c", "fsync=off", "-c", "full_page_writes=off"])
                 .args(["-c", "synchronous_commit=off"]);
+        }
+        for (name, value) in settings {
+            cmd.arg("-c").arg(format!("{name}={value}"));
         }
         if let Some((uid, gid)) = run_as {
             cmd.uid(uid).gid(gid);
@@ -118,11 +125,7 @@ impl Drop for Cluster {
     }
 }
 
-fn own_server(
-    mut cmd: Command,
-    child_tx: mpsc::Sender<std::io::Result<u32>>,
-    stop: mpsc::Receiver<()>,
-) {
+fn own_server(mut cmd: Command, child_tx: mpsc::Sender<std::io::Result<u32>>, stop: mpsc::Receiver<()>) {
     let mut child: Child = match cmd.spawn() {
         Ok(child) => child,
         Err(e) => {
@@ -140,22 +143,11 @@ fn own_server(
     let _ = child.wait();
 }
 
-fn initdb(
-    bin: &Path,
-    data_dir: &Path,
-    run_as: Option<(u32, u32)>,
-    durability: Durability,
-) -> Result<()> {
+fn initdb(bin: &Path, data_dir: &Path, run_as: Option<(u32, u32)>, durability: Durability) -> Result<()> {
     let mut cmd = Command::new(bin.join("initdb"));
-    cmd.arg("-D").arg(data_dir).args([
-        "-U",
-        "postgres",
-        "-A",
-        "trust",
-        "-E",
-        "UTF8",
-        "--locale=C.UTF-8",
-    ]);
+    cmd.arg("-D")
+        .arg(data_dir)
+        .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"]);
     if durability == Durability::Throwaway {
         cmd.arg("--no-sync");
     }

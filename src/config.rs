@@ -104,6 +104,18 @@ pub struct Config {
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Requests handled at once by this process; more are answered 503 at once.
+    #[arg(long, env = "MAX_IN_FLIGHT", default_value_t = 1024)]
+    pub max_in_flight: usize,
+
+    /// Longest a request may take (reading its body included), in milliseconds; then 503.
+    #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
+
+    /// Connections with no traffic for this long are closed, in seconds.
+    #[arg(long, env = "IDLE_TIMEOUT_SECS", default_value_t = 30)]
+    pub idle_timeout_secs: u64,
+
     /// Log as JSON lines instead of text.
     #[arg(long, env = "LOG_JSON", default_value_t = false)]
     pub log_json: bool,
@@ -113,6 +125,15 @@ impl Config {
     /// Settings for tests and tools: every default, no database URL.
     pub fn defaults() -> Self {
         Cli::parse_from(["chat-system"]).config
+    }
+
+    /// The request limits these settings describe.
+    pub fn limits(&self) -> crate::api::Limits {
+        crate::api::Limits {
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(self.max_in_flight.max(1))),
+            request_timeout: Duration::from_millis(self.request_timeout_ms),
+            max_body_bytes: self.max_body_bytes,
+        }
     }
 
     pub(crate) fn worker_poll(&self) -> Duration {

@@ -27,8 +27,7 @@ async fn main() -> anyhow::Result<()> {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            std::fs::write(&path, spec + "\n")
-                .with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(&path, spec + "\n").with_context(|| format!("writing {}", path.display()))?;
             println!("wrote {}", path.display());
             Ok(())
         }

@@ -61,9 +61,7 @@ async fn purge_step(db: &Db) -> DbResult<bool> {
         }
     }
     if finished {
-        let done = tx
-            .prepare_cached(include_str!("../sql/queries/purge_done.sql"))
-            .await?;
+        let done = tx.prepare_cached(include_str!("../sql/queries/purge_done.sql")).await?;
         tx.execute(&done, &[&app, &id]).await?;
     }
     tx.commit().await?;
@@ -84,16 +82,10 @@ pub async fn reconcile_counts(db: &Db) -> DbResult<Option<u64>> {
     }
     tx.batch_execute("SET LOCAL statement_timeout = 0").await?;
     let chats = tx
-        .execute(
-            include_str!("../sql/queries/reconcile_chats_count.sql"),
-            &[],
-        )
+        .execute(include_str!("../sql/queries/reconcile_chats_count.sql"), &[])
         .await?;
     let messages = tx
-        .execute(
-            include_str!("../sql/queries/reconcile_messages_count.sql"),
-            &[],
-        )
+        .execute(include_str!("../sql/queries/reconcile_messages_count.sql"), &[])
         .await?;
     tx.commit().await?;
     Ok(Some(chats + messages))
@@ -134,8 +126,6 @@ pub async fn run_reconciler(db: Db, interval: Duration, cancel: CancellationToke
     }
 }
 
-/// The search indexes whose pending lists the cleaner merges.
-const GIN_INDEXES: [&str; 2] = ["messages_search_trgm", "messages_search_fts"];
 /// Advisory lock that keeps cleaners of different instances from running at once.
 const GIN_CLEAN_LOCK: i64 = 0x0063_6861_7467_696e; // "chatgin"
 
@@ -150,25 +140,13 @@ pub async fn clean_gin_pending(db: &Db) -> DbResult<Option<i64>> {
     if !locked {
         return Ok(None);
     }
-    let mut pages = 0;
-    let mut result = Ok(());
-    for index in GIN_INDEXES {
-        match client
-            .query_one("SELECT gin_clean_pending_list($1::regclass)", &[&index])
-            .await
-        {
-            Ok(row) => pages += row.get::<_, i64>(0),
-            Err(e) => {
-                result = Err(e);
-                break;
-            }
-        }
-    }
+    let merged = client
+        .query_one(include_str!("../sql/queries/gin_clean.sql"), &[])
+        .await;
     client
         .execute("SELECT pg_advisory_unlock($1)", &[&GIN_CLEAN_LOCK])
         .await?;
-    result?;
-    Ok(Some(pages))
+    Ok(Some(merged?.get(0)))
 }
 
 /// The pending-list cleaner task: merges every `interval`, so inserting workers only ever append

@@ -43,18 +43,13 @@ pub async fn database(config: &Config) -> anyhow::Result<Database> {
     }
     let (data_dir, bin_dir) = (config.data_dir.clone(), config.pg_bin_dir.clone());
     tracing::info!(data_dir = %data_dir.display(), "no DATABASE_URL: starting a private PostgreSQL cluster");
-    let cluster = tokio::task::spawn_blocking(move || {
-        Cluster::start(&data_dir, bin_dir.as_deref(), Durability::Full)
-    })
-    .await?
-    .context("starting the private PostgreSQL cluster")?;
+    let cluster = tokio::task::spawn_blocking(move || Cluster::start(&data_dir, bin_dir.as_deref(), Durability::Full))
+        .await?
+        .context("starting the private PostgreSQL cluster")?;
     let admin = Db::connect(&cluster.url("postgres"), config)?;
     let client = admin.client().await?;
     let exists = client
-        .query_opt(
-            "SELECT 1 FROM pg_database WHERE datname = $1",
-            &[&PRIVATE_DATABASE],
-        )
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&PRIVATE_DATABASE])
         .await?
         .is_some();
     if !exists {
@@ -80,11 +75,7 @@ impl Background {
     pub fn start(state: &State, config: &Config, workers: usize) -> Self {
         let cancel = CancellationToken::new();
         let db = state.db.clone();
-        let worker = Worker::new(
-            db.clone(),
-            config.worker_batch_size,
-            config.job_max_attempts,
-        );
+        let worker = Worker::new(db.clone(), config.worker_batch_size, config.job_max_attempts);
         let mut tasks = queue::spawn_workers(
             worker,
             workers,
@@ -105,11 +96,7 @@ impl Background {
             cancel.clone(),
         )));
         let interval = Duration::from_secs(config.reconcile_interval_secs.max(1));
-        tasks.push(tokio::spawn(maintenance::run_reconciler(
-            db,
-            interval,
-            cancel.clone(),
-        )));
+        tasks.push(tokio::spawn(maintenance::run_reconciler(db, interval, cancel.clone())));
         Background { cancel, tasks }
     }
 
@@ -134,11 +121,7 @@ pub fn state(db: Db, config: &Config) -> State {
     State {
         db,
         intake,
-        operator_key: config
-            .operator_key
-            .clone()
-            .filter(|k| !k.is_empty())
-            .map(Arc::from),
+        operator_key: config.operator_key.clone().filter(|k| !k.is_empty()).map(Arc::from),
         purge_wake: Arc::new(Notify::new()),
         bell: Bell::default(),
     }
@@ -155,9 +138,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!(%addr, "listening; Swagger UI at /docs");
     }
     Server::new_with_acceptor(acceptor)
-        .idle_timeout(Duration::from_secs(60))
+        .idle_timeout(Duration::from_secs(config.idle_timeout_secs))
         .run_with_graceful_shutdown(
-            api::routes(state, config.max_body_bytes),
+            api::routes(state, config.limits()),
             shutdown_signal(),
             Some(Duration::from_secs(8)),
         )
@@ -171,8 +154,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}

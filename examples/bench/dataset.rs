@@ -1,5 +1,5 @@
-//! Synthetic but realistic chat text: a 50,000-word vocabulary of pronounceable words (some
-//! accented), words drawn from a Zipf distribution, lengths from 1 to ~60 words, occasional
+//! Synthetic but realistic chat text: a 50,000-word vocabulary of words spelled with English
+//! letter frequencies (some accented), words drawn from a Zipf distribution, lengths from 1 to ~60 words, occasional
 //! punctuation and emoji. Deterministic for a given seed.
 
 /// A small fast PRNG (xorshift64*), deterministic per seed.
@@ -30,11 +30,35 @@ impl Rng {
     }
 }
 
-const SYLLABLES: &[&str] = &[
-    "ka", "lo", "mi", "ra", "ten", "vo", "shi", "an", "el", "dor", "pa", "qui", "ze", "tra", "mon",
-    "fi", "gu", "be", "sol", "ni", "ox", "ur", "ly", "cha", "pre", "sta", "wen", "hal", "ir", "ob",
-    "ce", "dy", "jo", "mar", "nel", "po", "rin", "sa", "tu", "ve", "xa", "yo", "zu", "bri", "clo",
-    "fen", "gar", "hum", "lek", "nor",
+/// Letters with their frequency in English text (per 1000), for words with a realistic spread
+/// of trigrams.
+const LETTERS: &[(char, u32)] = &[
+    ('e', 127),
+    ('t', 91),
+    ('a', 82),
+    ('o', 75),
+    ('i', 70),
+    ('n', 67),
+    ('s', 63),
+    ('h', 61),
+    ('r', 60),
+    ('d', 43),
+    ('l', 40),
+    ('c', 28),
+    ('u', 28),
+    ('m', 24),
+    ('w', 24),
+    ('f', 22),
+    ('g', 20),
+    ('y', 20),
+    ('p', 19),
+    ('b', 15),
+    ('v', 10),
+    ('k', 8),
+    ('j', 2),
+    ('x', 2),
+    ('q', 1),
+    ('z', 1),
 ];
 const ACCENTS: &[(char, char)] = &[
     ('e', 'é'),
@@ -46,9 +70,18 @@ const ACCENTS: &[(char, char)] = &[
     ('n', 'ñ'),
     ('c', 'ç'),
 ];
-const EMOJI: &[&str] = &[
-    "😀", "👍", "🎉", "❤️", "🔥", "🙏", "😂", "🚀", "✅", "👀", "🤔", "😅",
-];
+const EMOJI: &[&str] = &["😀", "👍", "🎉", "❤️", "🔥", "🙏", "😂", "🚀", "✅", "👀", "🤔", "😅"];
+
+fn letter(rng: &mut Rng) -> char {
+    let mut roll = rng.below(1000) as u32;
+    for (c, weight) in LETTERS {
+        if roll < *weight {
+            return *c;
+        }
+        roll -= weight;
+    }
+    'e'
+}
 
 /// The vocabulary, most frequent first, and a Zipf sampler over it.
 pub struct Vocabulary {
@@ -62,10 +95,8 @@ impl Vocabulary {
         let mut seen = std::collections::HashSet::new();
         let mut words = Vec::with_capacity(size);
         while words.len() < size {
-            let syllables = 1 + rng.below(4);
-            let mut w: String = (0..syllables)
-                .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
-                .collect();
+            let len = [2, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 7, 7, 8, 8, 9, 10, 11, 12][rng.below(20)];
+            let mut w: String = (0..len).map(|_| letter(&mut rng)).collect();
             if rng.below(25) == 0 {
                 let (plain, accented) = ACCENTS[rng.below(ACCENTS.len())];
                 if let Some(i) = w.find(plain) {
@@ -92,10 +123,7 @@ impl Vocabulary {
     /// A word drawn from the Zipf distribution.
     pub fn sample<'a>(&'a self, rng: &mut Rng) -> &'a str {
         let u = rng.f64();
-        let i = self
-            .cdf
-            .partition_point(|c| *c < u)
-            .min(self.words.len() - 1);
+        let i = self.cdf.partition_point(|c| *c < u).min(self.words.len() - 1);
         &self.words[i]
     }
 

@@ -22,7 +22,13 @@ impl Env {
     /// Starts (or reuses) the benchmark cluster.
     pub fn start() -> Result<Self> {
         let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/bench-data/pg"));
-        let cluster = Cluster::start(&dir, None, Durability::Full)?;
+        // A modest production-like setting: a quarter of this machine's memory would be 6 GB.
+        let settings = [
+            ("shared_buffers", "2GB"),
+            ("effective_cache_size", "12GB"),
+            ("max_wal_size", "4GB"),
+        ];
+        let cluster = Cluster::start_with(&dir, None, Durability::Full, &settings)?;
         Ok(Env { cluster })
     }
 
@@ -113,8 +119,7 @@ impl Service {
 
     /// Peak resident set size of the service, in MB.
     pub fn peak_rss_mb(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
         status
             .lines()
             .find(|l| l.starts_with("VmHWM:"))

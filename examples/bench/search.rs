@@ -66,10 +66,7 @@ pub async fn run(args: &[String]) -> Result<()> {
     let mut rows = String::new();
     let mut misses = Vec::new();
     for shape in shapes(&vocab) {
-        for (chat_name, token, chat) in [
-            ("big (1M)", big_token, 1i64),
-            ("small (1k)", small_token, 1i64),
-        ] {
+        for (chat_name, token, chat) in [("big (1M)", big_token, 1i64), ("small (1k)", small_token, 1i64)] {
             let hits = count_hits(&db, token, chat, &shape.queries[0]).await?;
             for order in [SearchOrder::Newest, SearchOrder::Relevance] {
                 let order_name = if order == SearchOrder::Newest {
@@ -154,16 +151,8 @@ struct Shape {
 
 /// The query shapes, each with up to 10 variants drawn from the vocabulary by rank.
 fn shapes(vocab: &Vocabulary) -> Vec<Shape> {
-    let long: Vec<&String> = vocab
-        .words
-        .iter()
-        .filter(|w| w.chars().count() >= 3)
-        .collect();
-    let six: Vec<&String> = vocab
-        .words
-        .iter()
-        .filter(|w| w.chars().count() >= 7)
-        .collect();
+    let long: Vec<&String> = vocab.words.iter().filter(|w| w.chars().count() >= 3).collect();
+    let six: Vec<&String> = vocab.words.iter().filter(|w| w.chars().count() >= 7).collect();
     let take = |f: &dyn Fn(usize) -> String| (0..10).map(f).collect::<Vec<_>>();
     vec![
         Shape {
@@ -196,9 +185,7 @@ fn shapes(vocab: &Vocabulary) -> Vec<Shape> {
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -206,10 +193,7 @@ fn encode(s: &str) -> String {
 
 async fn count_hits(db: &Db, token: Uuid, chat: i64, q: &str) -> Result<usize> {
     let terms = search::parse(q).unwrap();
-    Ok(db
-        .search(token, chat, &terms, i64::MAX, 1_000_000)
-        .await?
-        .len())
+    Ok(db.search(token, chat, &terms, i64::MAX, 1_000_000).await?.len())
 }
 
 async fn ready(env: &Env, total: i64) -> Result<bool> {
@@ -234,8 +218,7 @@ async fn build(env: &Env, total: i64, big: i64) -> Result<()> {
     client
         .batch_execute(
             "DROP INDEX messages_search_trgm; DROP INDEX messages_search_fts;
-             CREATE TABLE bench_meta (key text PRIMARY KEY, value text NOT NULL);
-             ALTER TABLE messages SET (autovacuum_enabled = false);",
+             CREATE TABLE bench_meta (key text PRIMARY KEY, value text NOT NULL);",
         )
         .await?;
     let big_token = Uuid::new_v4();
@@ -281,15 +264,10 @@ async fn build(env: &Env, total: i64, big: i64) -> Result<()> {
                WITH (fastupdate = on, gin_pending_list_limit = 8192);
              CREATE INDEX messages_search_fts ON messages
                USING gin (application_id, chat_number, search_vector)
-               WITH (fastupdate = on, gin_pending_list_limit = 8192);
-             ALTER TABLE messages RESET (autovacuum_enabled);",
+               WITH (fastupdate = on, gin_pending_list_limit = 8192);",
         )
         .await?;
-    for sql in [
-        "VACUUM ANALYZE messages",
-        "ANALYZE chats",
-        "ANALYZE applications",
-    ] {
+    for sql in ["VACUUM ANALYZE messages", "ANALYZE chats", "ANALYZE applications"] {
         client.batch_execute(sql).await?;
     }
     client
@@ -298,22 +276,12 @@ async fn build(env: &Env, total: i64, big: i64) -> Result<()> {
             &[&big_token.to_string(), &small_token.to_string(), &total.to_string()],
         )
         .await?;
-    println!(
-        "  dataset ready in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
+    println!("  dataset ready in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
 /// Generates the whole arrival sequence and COPYs every `parts`-th row starting at `part`.
-async fn copy_part(
-    db: &Db,
-    vocab: &Vocabulary,
-    total: i64,
-    big: i64,
-    part: i64,
-    parts: i64,
-) -> Result<()> {
+async fn copy_part(db: &Db, vocab: &Vocabulary, total: i64, big: i64, part: i64, parts: i64) -> Result<()> {
     let client = db.client().await?;
     let sink = client
         .copy_in("COPY messages (application_id, chat_number, number, body, created_at, updated_at) FROM STDIN")
@@ -345,10 +313,7 @@ async fn copy_part(
         };
         let at = (base + chrono::Duration::milliseconds(i * 3)).to_rfc3339();
         let body = vocab.message(&mut text).replace('\\', "\\\\");
-        buf.push_str(&format!(
-            "{app}\t{chat}\t{}\t{body}\t{at}\t{at}\n",
-            counters[slot]
-        ));
+        buf.push_str(&format!("{app}\t{chat}\t{}\t{body}\t{at}\t{at}\n", counters[slot]));
         if buf.len() > (1 << 20) - 4096 {
             sink.send(Bytes::from(std::mem::take(&mut buf))).await?;
         }
@@ -367,8 +332,7 @@ async fn index_sizes(db: &Db) -> Result<String> {
             &[],
         )
         .await?;
-    let (table, fts, trgm, pkey): (i64, i64, i64, i64) =
-        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let (table, fts, trgm, pkey): (i64, i64, i64, i64) = (row.get(0), row.get(1), row.get(2), row.get(3));
     let mb = |b: i64| b as f64 / 1_048_576.0;
     Ok(format!(
         "### Index sizes\n\n| relation | size (MB) | × table |\n|---|---|---|\n\
@@ -468,10 +432,7 @@ async fn write_rates(env: &Env, vocab: &Vocabulary) -> Result<String> {
         }
         let rate = jobs as f64 / started.elapsed().as_secs_f64();
         cleaner.abort();
-        let written: i64 = client
-            .query_one("SELECT count(*) FROM messages", &[])
-            .await?
-            .get(0);
+        let written: i64 = client.query_one("SELECT count(*) FROM messages", &[]).await?.get(0);
         assert_eq!(written, jobs);
         results.push((name, rate, batches));
     }

@@ -91,8 +91,7 @@ pub async fn run(args: &[String]) -> Result<()> {
     let spread = pgbench(&env, NAIVE_SPREAD, clients, secs)?;
     let hot = pgbench(&env, NAIVE_HOT, clients, secs)?;
     let read = pgbench(&env, NAIVE_READ, clients, secs)?;
-    env.admin("DROP DATABASE bench_pgbench WITH (FORCE)")
-        .await?;
+    env.admin("DROP DATABASE bench_pgbench WITH (FORCE)").await?;
 
     // The service on a fresh database.
     let db = env.fresh_database("bench_throughput").await?;
@@ -110,12 +109,7 @@ pub async fn run(args: &[String]) -> Result<()> {
 
     // S1: creates spread over 1,000 chats in 10 applications, with the lag probe and depth sampler.
     let running = Arc::new(AtomicBool::new(true));
-    let probe = tokio::spawn(lag_probe(
-        db.clone(),
-        app_ids.clone(),
-        book.clone(),
-        running.clone(),
-    ));
+    let probe = tokio::spawn(lag_probe(db.clone(), app_ids.clone(), book.clone(), running.clone()));
     let depth = tokio::spawn(depth_sampler(db.clone(), running.clone()));
     let s1 = {
         let (tokens, vocab, book) = (tokens.clone(), vocab.clone(), book.clone());
@@ -174,8 +168,7 @@ pub async fn run(args: &[String]) -> Result<()> {
 
     // S4: 80% reads, 15% creates, 5% searches.
     let s4 = {
-        let (tokens, written, vocab, book) =
-            (tokens.clone(), written.clone(), vocab.clone(), book.clone());
+        let (tokens, written, vocab, book) = (tokens.clone(), written.clone(), vocab.clone(), book.clone());
         closed_loop(
             addr,
             clients,
@@ -236,10 +229,7 @@ pub async fn run(args: &[String]) -> Result<()> {
 
     let row = |name: &str, o: &Outcome, base: Option<(f64, &str)>, target: &str| {
         let (base_s, ratio) = match base {
-            Some((b, label)) => (
-                format!("{b:.0} ({label})"),
-                format!("{:.2}×", o.throughput() / b),
-            ),
+            Some((b, label)) => (format!("{b:.0} ({label})"), format!("{:.2}×", o.throughput() / b)),
             None => ("–".into(), "–".into()),
         };
         format!(
@@ -252,11 +242,7 @@ pub async fn run(args: &[String]) -> Result<()> {
         )
     };
     let max_depth = depths.iter().map(|d| d.1).max().unwrap_or(0);
-    let series: Vec<String> = depths
-        .iter()
-        .step_by(2)
-        .map(|(t, d)| format!("{t:.1}s:{d}"))
-        .collect();
+    let series: Vec<String> = depths.iter().step_by(2).map(|(t, d)| format!("{t:.1}s:{d}")).collect();
     report(&format!(
         "\n## Throughput\n\nCommand: `cargo run --release --example bench -- throughput --seconds {secs} --clients {clients}` ({})\n\n\
          pgbench baselines run the naive SQL (one transaction per message: counter `UPDATE … RETURNING`\n\
@@ -353,10 +339,7 @@ fn pgbench(env: &Env, script: &str, clients: usize, secs: u64) -> Result<f64> {
         .and_then(|v| v.parse().ok());
     match tps {
         Some(tps) => Ok(tps),
-        None => bail!(
-            "pgbench failed: {text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        ),
+        None => bail!("pgbench failed: {text}{}", String::from_utf8_lossy(&out.stderr)),
     }
 }
 
@@ -379,9 +362,7 @@ fn get(path: &str) -> Call {
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -428,17 +409,10 @@ async fn app_ids(db: &Db, tokens: &[String]) -> Result<Vec<i64>> {
 }
 
 /// Samples the lag from a 201 to the row being readable in `messages`, about every 10 ms.
-async fn lag_probe(
-    db: Db,
-    app_ids: Vec<i64>,
-    book: Arc<Book>,
-    running: Arc<AtomicBool>,
-) -> Result<Samples> {
+async fn lag_probe(db: Db, app_ids: Vec<i64>, book: Arc<Book>, running: Arc<AtomicBool>) -> Result<Samples> {
     let client = db.client().await?;
     let stmt = client
-        .prepare(
-            "SELECT 1 FROM messages WHERE application_id = $1 AND chat_number = $2 AND number = $3",
-        )
+        .prepare("SELECT 1 FROM messages WHERE application_id = $1 AND chat_number = $2 AND number = $3")
         .await?;
     let mut lag = Samples::default();
     let mut last = None;
@@ -468,10 +442,7 @@ async fn depth_sampler(db: Db, running: Arc<AtomicBool>) -> Result<Vec<(f64, i64
     let started = Instant::now();
     let mut out = Vec::new();
     while running.load(Ordering::Relaxed) {
-        let n: i64 = client
-            .query_one("SELECT count(*) FROM jobs", &[])
-            .await?
-            .get(0);
+        let n: i64 = client.query_one("SELECT count(*) FROM jobs", &[]).await?.get(0);
         out.push((started.elapsed().as_secs_f64(), n));
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -483,10 +454,7 @@ async fn wait_drained(db: &Db) -> Result<Duration> {
     let client = db.client().await?;
     let started = Instant::now();
     loop {
-        let n: i64 = client
-            .query_one("SELECT count(*) FROM jobs", &[])
-            .await?
-            .get(0);
+        let n: i64 = client.query_one("SELECT count(*) FROM jobs", &[]).await?.get(0);
         if n == 0 {
             return Ok(started.elapsed());
         }
@@ -502,17 +470,11 @@ async fn wait_drained(db: &Db) -> Result<Duration> {
 async fn verify(db: &Db, app_ids: &[i64], accepted: &[Accepted]) -> Result<String> {
     let client = db.client().await?;
     let rows = client
-        .query(
-            "SELECT application_id, chat_number, number, body FROM messages",
-            &[],
-        )
+        .query("SELECT application_id, chat_number, number, body FROM messages", &[])
         .await?;
     let mut stored: HashMap<(i64, i64, i64), String> = HashMap::with_capacity(rows.len());
     for r in &rows {
-        if stored
-            .insert((r.get(0), r.get(1), r.get(2)), r.get(3))
-            .is_some()
-        {
+        if stored.insert((r.get(0), r.get(1), r.get(2)), r.get(3)).is_some() {
             bail!("duplicate message row");
         }
     }
@@ -529,11 +491,7 @@ async fn verify(db: &Db, app_ids: &[i64], accepted: &[Accepted]) -> Result<Strin
         }
     }
     if stored.len() != accepted.len() {
-        bail!(
-            "{} rows in messages but {} 201s",
-            stored.len(),
-            accepted.len()
-        );
+        bail!("{} rows in messages but {} 201s", stored.len(), accepted.len());
     }
     let gaps: i64 = client
         .query_one("SELECT count(*) FROM (SELECT chat_number FROM messages GROUP BY application_id, chat_number HAVING max(number) <> count(*)) g", &[])

@@ -37,10 +37,7 @@ pub async fn run(args: &[String]) -> Result<()> {
         .prepare("SELECT 1 FROM messages m JOIN applications a ON a.id = m.application_id WHERE a.token = $1 AND m.chat_number = $2 AND m.number = $3")
         .await?;
     let token_uuid: uuid::Uuid = token.parse()?;
-    let url = format!(
-        "{}/api/applications/{token}/chats/{chat}/messages",
-        service.base
-    );
+    let url = format!("{}/api/applications/{token}/chats/{chat}/messages", service.base);
 
     let (mut lag, mut create) = (Samples::default(), Samples::default());
     for i in 0..n {
@@ -75,7 +72,13 @@ pub async fn run(args: &[String]) -> Result<()> {
          | POST latency (ms) | {:.2} | {:.2} | {:.2} | {:.2} |\n\
          | 201 → row visible (ms) | {:.2} | {:.2} | {:.2} | {:.2} |\n",
         machine(),
-        create.pct(50.0), create.pct(95.0), create.pct(99.0), create.pct(100.0),
-        lag.pct(50.0), lag.pct(95.0), lag.pct(99.0), lag.pct(100.0),
+        create.pct(50.0),
+        create.pct(95.0),
+        create.pct(99.0),
+        create.pct(100.0),
+        lag.pct(50.0),
+        lag.pct(95.0),
+        lag.pct(99.0),
+        lag.pct(100.0),
     ))
 }

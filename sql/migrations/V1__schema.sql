@@ -36,7 +36,9 @@ CREATE TABLE chats (
     PRIMARY KEY (application_id, number)
 );
 
--- Messages as written by the workers.
+-- Messages as written by the workers, hash-partitioned by chat: every chat-scoped statement
+-- touches one partition, and the search indexes of a partition hold 1/32 of the other chats'
+-- entries, so a search costs in proportion to its own chat rather than to the whole table.
 CREATE TABLE messages (
     application_id bigint      NOT NULL,
     chat_number    bigint      NOT NULL,
@@ -45,7 +47,13 @@ CREATE TABLE messages (
     created_at     timestamptz NOT NULL,
     updated_at     timestamptz NOT NULL,
     PRIMARY KEY (application_id, chat_number, number)
-);
+) PARTITION BY HASH (application_id, chat_number);
+DO $$
+BEGIN
+    FOR i IN 0..31 LOOP
+        EXECUTE format('CREATE TABLE messages_p%s PARTITION OF messages FOR VALUES WITH (MODULUS 32, REMAINDER %s)', i, i);
+    END LOOP;
+END $$;
 
 -- The write queue. A row with `message_number` NULL creates chat `chat_number`; otherwise it
 -- creates that message with `body`. The number is allocated when the job is enqueued; the unique

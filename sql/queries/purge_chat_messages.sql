@@ -1,2 +1,3 @@
-DELETE FROM messages WHERE ctid = ANY (ARRAY(
-    SELECT ctid FROM messages WHERE application_id = $1 AND chat_number = $3 LIMIT $2))
+DELETE FROM messages WHERE (application_id, chat_number, number) IN (
+    SELECT application_id, chat_number, number FROM messages
+    WHERE application_id = $1 AND chat_number = $3 LIMIT $2)

@@ -115,11 +115,7 @@ impl ApplicationsApi {
     ///
     /// Creates a tenant and generates its token. The token is the only way to address the
     /// application afterwards: keep it.
-    #[oai(
-        path = "/applications",
-        method = "post",
-        operation_id = "create_application"
-    )]
+    #[oai(path = "/applications", method = "post", operation_id = "create_application")]
     async fn create(
         &self,
         body: Json<CreateApplication>,
@@ -166,11 +162,7 @@ impl ApplicationsApi {
     ///
     /// Lists every application with its token, oldest first. Needs the operator key in the
     /// `X-Operator-Key` header; refused when the service has no operator key configured.
-    #[oai(
-        path = "/applications",
-        method = "get",
-        operation_id = "list_applications"
-    )]
+    #[oai(path = "/applications", method = "get", operation_id = "list_applications")]
     async fn list(
         &self,
         key: OperatorKey,
@@ -207,11 +199,7 @@ impl ApplicationsApi {
     }
 
     /// Get an application
-    #[oai(
-        path = "/applications/:token",
-        method = "get",
-        operation_id = "get_application"
-    )]
+    #[oai(path = "/applications/:token", method = "get", operation_id = "get_application")]
     async fn get(
         &self,
         /// The application's token.
@@ -227,11 +215,7 @@ impl ApplicationsApi {
     ///
     /// Also accepts the previous system's body `{"token": ..., "name": ...}`; a `token` that
     /// differs from the one in the URL is refused.
-    #[oai(
-        path = "/applications/:token",
-        method = "put",
-        operation_id = "update_application"
-    )]
+    #[oai(path = "/applications/:token", method = "put", operation_id = "update_application")]
     async fn update(
         &self,
         /// The application's token.

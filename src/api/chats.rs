@@ -98,11 +98,7 @@ impl ChatsApi {
     /// Create a chat
     ///
     /// Creates a chat with the application's next number (1, 2, 3…). No body is needed.
-    #[oai(
-        path = "/applications/:token/chats",
-        method = "post",
-        operation_id = "create_chat"
-    )]
+    #[oai(path = "/applications/:token/chats", method = "post", operation_id = "create_chat")]
     async fn create(
         &self,
         /// The application's token.
@@ -149,11 +145,7 @@ impl ChatsApi {
     ///
     /// Chats by ascending number, paged with `page` or with the keyset cursors `after` /
     /// `before` (fast on deep pages). Use at most one of the three.
-    #[oai(
-        path = "/applications/:token/chats",
-        method = "get",
-        operation_id = "list_chats"
-    )]
+    #[oai(path = "/applications/:token/chats", method = "get", operation_id = "list_chats")]
     async fn list(
         &self,
         /// The application's token.

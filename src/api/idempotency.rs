@@ -18,11 +18,7 @@ pub const MAX_KEY_LEN: usize = 255;
 pub const HEADER: &str = "Idempotency-Key";
 
 /// The key of a request from its header, its scope (method and path) and what it asks for.
-pub fn key(
-    header: Option<String>,
-    scope: String,
-    request: &[&str],
-) -> Result<Option<IdemKey>, ApiError> {
+pub fn key(header: Option<String>, scope: String, request: &[&str]) -> Result<Option<IdemKey>, ApiError> {
     let Some(key) = header else { return Ok(None) };
     if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ApiError::BadRequest {

@@ -146,10 +146,7 @@ impl MessagesApi {
     ) -> CreateMessageResponse {
         let result = async {
             params::text("body", &body.body, MAX_BODY_CHARS)?;
-            let scope = format!(
-                "POST /api/applications/{}/chats/{}/messages",
-                token.0, chat.0
-            );
+            let scope = format!("POST /api/applications/{}/chats/{}/messages", token.0, chat.0);
             let key = idempotency::key(idempotency_key.0.clone(), scope, &[&body.body])?;
             if let Some(earlier) = idempotency::begin(&self.0.db, key.as_ref()).await? {
                 let (number, at) = (earlier.number.unwrap_or_default(), earlier.at);
@@ -245,10 +242,7 @@ impl MessagesApi {
                 (params::Cursor::Offset(offset), _) => (offset, None),
                 (params::Cursor::Before(before), SearchOrder::Newest) => (0, Some(before)),
                 (params::Cursor::Before(_), SearchOrder::Relevance) => {
-                    return Err(bad(
-                        "before",
-                        "relevance-ordered results are paged with `page`",
-                    ))
+                    return Err(bad("before", "relevance-ordered results are paged with `page`"))
                 }
                 (params::Cursor::After(_), _) => {
                     return Err(bad(
@@ -325,12 +319,7 @@ impl MessagesApi {
     ) -> MessageResponse {
         let result = async {
             params::text("body", &body.body, MAX_BODY_CHARS)?;
-            Ok::<_, ApiError>(
-                self.0
-                    .db
-                    .edit_message(token.0, chat.0, number.0, &body.body)
-                    .await?,
-            )
+            Ok::<_, ApiError>(self.0.db.edit_message(token.0, chat.0, number.0, &body.body).await?)
         };
         match result.await {
             Ok(message) => MessageResponse::Ok(Json(message)),

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod chats;
 pub mod health;
 pub mod idempotency;
+pub mod limits;
 pub mod messages;
 pub mod params;
 pub mod problem;
@@ -13,14 +14,12 @@ pub mod text;
 
 use std::sync::Arc;
 
-use poem::{
-    http::Method, middleware::CatchPanic, Body, Endpoint, EndpointExt, IntoEndpoint, IntoResponse,
-    Request, Response, Route,
-};
+use poem::{middleware::CatchPanic, Endpoint, EndpointExt, IntoEndpoint, Response, Route};
 use poem_openapi::{OpenApiService, Tags};
 use tokio::sync::Notify;
 
 use crate::{db::Db, intake::Intake, queue::Bell};
+pub use limits::Limits;
 
 /// Shared by every operation.
 #[derive(Clone)]
@@ -69,7 +68,7 @@ pub fn spec_json(state: State) -> String {
 }
 
 /// The whole HTTP application.
-pub fn routes(state: State, max_body_bytes: usize) -> impl Endpoint<Output = Response> {
+pub fn routes(state: State, limits: Limits) -> impl Endpoint<Output = Response> {
     let api = service(state);
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
@@ -77,40 +76,8 @@ pub fn routes(state: State, max_body_bytes: usize) -> impl Endpoint<Output = Res
         .nest("/", api)
         .nest("/docs", docs)
         .at("/openapi.json", spec)
-        .around(move |ep, req| limit_body(ep, req, max_body_bytes))
+        .around(move |ep, req| limits::guard(ep, req, limits.clone()))
         .with(CatchPanic::new().with_handler(problem::from_panic))
         .catch_all_error(|err| async move { problem::from_poem_error(err) })
         .into_endpoint()
-}
-
-/// Refuses bodies over `max` bytes with 413, whether or not they declare a Content-Length.
-async fn limit_body<E: Endpoint>(
-    ep: Arc<E>,
-    mut req: Request,
-    max: usize,
-) -> poem::Result<Response> {
-    if matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) {
-        let declared = req
-            .headers()
-            .get(poem::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > max as u64) {
-            return Err(poem::Error::from_status(
-                poem::http::StatusCode::PAYLOAD_TOO_LARGE,
-            ));
-        }
-        let body = req
-            .take_body()
-            .into_bytes_limit(max)
-            .await
-            .map_err(|e| match e {
-                poem::error::ReadBodyError::PayloadTooLarge => {
-                    poem::Error::from_status(poem::http::StatusCode::PAYLOAD_TOO_LARGE)
-                }
-                other => poem::Error::from(other),
-            })?;
-        req.set_body(Body::from(body));
-    }
-    Ok(ep.call(req).await?.into_response())
 }

@@ -64,22 +64,10 @@ mod tests {
 
     #[test]
     fn cursors() {
-        assert_eq!(
-            cursor(None, None, None, None).unwrap(),
-            (Cursor::Offset(0), 10)
-        );
-        assert_eq!(
-            cursor(Some(3), None, None, Some(20)).unwrap(),
-            (Cursor::Offset(40), 20)
-        );
-        assert_eq!(
-            cursor(None, Some(5), None, None).unwrap(),
-            (Cursor::After(5), 10)
-        );
-        assert_eq!(
-            cursor(None, None, Some(5), Some(2)).unwrap(),
-            (Cursor::Before(5), 2)
-        );
+        assert_eq!(cursor(None, None, None, None).unwrap(), (Cursor::Offset(0), 10));
+        assert_eq!(cursor(Some(3), None, None, Some(20)).unwrap(), (Cursor::Offset(40), 20));
+        assert_eq!(cursor(None, Some(5), None, None).unwrap(), (Cursor::After(5), 10));
+        assert_eq!(cursor(None, None, Some(5), Some(2)).unwrap(), (Cursor::Before(5), 2));
         assert!(cursor(Some(1), Some(5), None, None).is_err());
     }
 }

@@ -91,6 +91,9 @@ pub enum ApiError {
     /// 403: operator actions are disabled (no key configured).
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// 503: the server is at a limit (requests in flight, request deadline); retry shortly.
+    #[error("overloaded: {detail}")]
+    Overloaded { code: &'static str, detail: &'static str },
     /// 503: the database is unreachable or overloaded; retrying later may work.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -115,17 +118,9 @@ impl ApiError {
         match self {
             ApiError::NotFound(missing) => {
                 let (code, detail) = match missing {
-                    Missing::Application => {
-                        ("application_not_found", "no application has this token")
-                    }
-                    Missing::Chat => (
-                        "chat_not_found",
-                        "the application has no chat with this number",
-                    ),
-                    Missing::Message => (
-                        "message_not_found",
-                        "the chat has no message with this number",
-                    ),
+                    Missing::Application => ("application_not_found", "no application has this token"),
+                    Missing::Chat => ("chat_not_found", "the application has no chat with this number"),
+                    Missing::Message => ("message_not_found", "the chat has no message with this number"),
                 };
                 Problem::new(StatusCode::NOT_FOUND, code, detail)
             }
@@ -159,6 +154,7 @@ impl ApiError {
                 "a valid operator key is required in the X-Operator-Key header",
             ),
             ApiError::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, "forbidden", detail),
+            ApiError::Overloaded { code, detail } => Problem::new(StatusCode::SERVICE_UNAVAILABLE, code, detail),
             ApiError::Unavailable(cause) => {
                 tracing::warn!(%cause, "answering 503");
                 Problem::new(
@@ -194,18 +190,15 @@ pub fn from_poem_error(err: poem::Error) -> Response {
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
         s if s.is_server_error() => {
-            return ApiError::Internal(err.to_string())
-                .into_problem()
-                .into_response();
+            return ApiError::Internal(err.to_string()).into_problem().into_response();
         }
         _ => "bad_request",
     };
     let detail = match status {
         StatusCode::NOT_FOUND => "no such route".to_owned(),
-        StatusCode::UNAUTHORIZED => {
-            "a valid operator key is required in the X-Operator-Key header".to_owned()
-        }
+        StatusCode::UNAUTHORIZED => "a valid operator key is required in the X-Operator-Key header".to_owned(),
         _ => err.to_string(),
     };
     let field = field_of(&detail);

@@ -29,16 +29,10 @@ fn application(row: &Row) -> Application {
 
 impl Db {
     /// Creates an application with a fresh random token (recording it under `key`, if any).
-    pub async fn create_application(
-        &self,
-        name: &str,
-        key: Option<&IdemKey>,
-    ) -> DbResult<Application> {
+    pub async fn create_application(&self, name: &str, key: Option<&IdemKey>) -> DbResult<Application> {
         let sql = include_str!("../../sql/queries/application_create.sql");
         let (scope, key) = idempotency::params(key);
-        let rows = self
-            .query(sql, &[&Uuid::new_v4(), &name, &scope, &key])
-            .await?;
+        let rows = self.query(sql, &[&Uuid::new_v4(), &name, &scope, &key]).await?;
         Ok(application(&rows[0]))
     }
 

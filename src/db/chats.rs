@@ -52,13 +52,11 @@ impl Db {
         let rows = match cursor {
             Cursor::Offset(offset) => {
                 let sql = include_str!("../../sql/queries/chat_list_asc.sql");
-                self.query(sql, &[&token, &0i64, &offset, &(limit + 1)])
-                    .await?
+                self.query(sql, &[&token, &0i64, &offset, &(limit + 1)]).await?
             }
             Cursor::After(after) => {
                 let sql = include_str!("../../sql/queries/chat_list_asc.sql");
-                self.query(sql, &[&token, &after, &0i64, &(limit + 1)])
-                    .await?
+                self.query(sql, &[&token, &after, &0i64, &(limit + 1)]).await?
             }
             Cursor::Before(before) => {
                 let sql = include_str!("../../sql/queries/chat_list_desc.sql");
@@ -68,11 +66,7 @@ impl Db {
         if rows.is_empty() {
             return Err(DbError::NotFound(Missing::Application));
         }
-        Ok(Page::from_rows(
-            rows.iter().filter_map(chat).collect(),
-            limit,
-            cursor,
-        ))
+        Ok(Page::from_rows(rows.iter().filter_map(chat).collect(), limit, cursor))
     }
 
     /// Deletes the chat: it is gone for readers and writers when this returns; its messages are

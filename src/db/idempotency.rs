@@ -67,10 +67,7 @@ impl Db {
             return Ok(Claim::Mismatch);
         }
         Ok(
-            match (
-                row.get::<_, Option<i16>>(1),
-                row.get::<_, Option<DateTime<Utc>>>(4),
-            ) {
+            match (row.get::<_, Option<i16>>(1), row.get::<_, Option<DateTime<Utc>>>(4)) {
                 (Some(_), Some(at)) => Claim::Replay(Remembered {
                     number: row.get(2),
                     token: row.get(3),

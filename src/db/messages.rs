@@ -35,19 +35,10 @@ fn returned(row: &Row) -> Message {
 impl Db {
     /// Accepts a new message: allocates its number and enqueues it, committed before returning.
     /// (Requests normally go through the group commit of `intake`; this is its one-by-one path.)
-    pub async fn create_message(
-        &self,
-        token: Uuid,
-        chat: i64,
-        body: &str,
-        key: Option<&IdemKey>,
-    ) -> DbResult<Message> {
+    pub async fn create_message(&self, token: Uuid, chat: i64, body: &str, key: Option<&IdemKey>) -> DbResult<Message> {
         let sql = include_str!("../../sql/queries/message_create.sql");
         let (scope, key) = idempotency::params(key);
-        match self
-            .query_opt(sql, &[&token, &chat, &body, &scope, &key])
-            .await?
-        {
+        match self.query_opt(sql, &[&token, &chat, &body, &scope, &key]).await? {
             Some(row) => Ok(Message {
                 number: row.get(0),
                 body: body.to_owned(),
@@ -73,28 +64,19 @@ impl Db {
     }
 
     /// A page of the chat's messages by number, queued ones included.
-    pub async fn messages(
-        &self,
-        token: Uuid,
-        chat: i64,
-        cursor: Cursor,
-        limit: i64,
-    ) -> DbResult<Page<Message>> {
+    pub async fn messages(&self, token: Uuid, chat: i64, cursor: Cursor, limit: i64) -> DbResult<Page<Message>> {
         let rows = match cursor {
             Cursor::Offset(offset) => {
                 let sql = include_str!("../../sql/queries/message_list_asc.sql");
-                self.query(sql, &[&token, &chat, &0i64, &offset, &(limit + 1)])
-                    .await?
+                self.query(sql, &[&token, &chat, &0i64, &offset, &(limit + 1)]).await?
             }
             Cursor::After(after) => {
                 let sql = include_str!("../../sql/queries/message_list_asc.sql");
-                self.query(sql, &[&token, &chat, &after, &0i64, &(limit + 1)])
-                    .await?
+                self.query(sql, &[&token, &chat, &after, &0i64, &(limit + 1)]).await?
             }
             Cursor::Before(before) => {
                 let sql = include_str!("../../sql/queries/message_list_desc.sql");
-                self.query(sql, &[&token, &chat, &before, &(limit + 1)])
-                    .await?
+                self.query(sql, &[&token, &chat, &before, &(limit + 1)]).await?
             }
         };
         match rows.first() {
@@ -110,17 +92,10 @@ impl Db {
 
     /// Edits the message's body, written or queued. An edit of a queued message changes its job,
     /// so the worker writes the edited body; it is never undone.
-    pub async fn edit_message(
-        &self,
-        token: Uuid,
-        chat: i64,
-        number: i64,
-        body: &str,
-    ) -> DbResult<Message> {
+    pub async fn edit_message(&self, token: Uuid, chat: i64, number: i64, body: &str) -> DbResult<Message> {
         let row_sql = include_str!("../../sql/queries/message_update_row.sql");
         let job_sql = include_str!("../../sql/queries/message_update_job.sql");
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
-            [&token, &chat, &number, &body];
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [&token, &chat, &number, &body];
         // Table, then queue, then table again: a worker may move the message from the queue to
         // the table between the first two statements; the third sees its commit.
         for sql in [row_sql, job_sql, row_sql] {

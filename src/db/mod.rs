@@ -10,9 +10,7 @@ mod search;
 
 use std::time::Duration;
 
-use deadpool_postgres::{
-    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, Timeouts,
-};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, Timeouts};
 use tokio_postgres::{error::SqlState, NoTls, Row};
 
 pub use applications::ApplicationPage;
@@ -60,10 +58,7 @@ impl DbError {
             DbError::Pool(_) | DbError::ShuttingDown => true,
             DbError::Postgres(e) => match e.code() {
                 // No SQLSTATE: the connection failed, or the client refused to send something.
-                None => {
-                    e.is_closed()
-                        || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
-                }
+                None => e.is_closed() || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()),
                 Some(code) => {
                     [
                         SqlState::QUERY_CANCELED,
@@ -147,11 +142,7 @@ impl Db {
     }
 
     /// Runs one cached statement and returns its rows.
-    async fn query(
-        &self,
-        sql: &str,
-        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-    ) -> DbResult<Vec<Row>> {
+    async fn query(&self, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> DbResult<Vec<Row>> {
         let client = self.client().await?;
         let stmt = client.prepare_cached(sql).await?;
         Ok(client.query(&stmt, params).await?)

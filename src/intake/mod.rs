@@ -101,12 +101,8 @@ impl Intake {
 /// Collects requests into batches and runs up to `in_flight` batches at once. A permit is taken
 /// before waiting for the first request, so on an idle server that request runs immediately;
 /// under load, requests pile up while the batches in flight commit and go out together next.
-async fn coalesce<R, F, Fut>(
-    mut rx: mpsc::UnboundedReceiver<R>,
-    db: Db,
-    config: IntakeConfig,
-    run: F,
-) where
+async fn coalesce<R, F, Fut>(mut rx: mpsc::UnboundedReceiver<R>, db: Db, config: IntakeConfig, run: F)
+where
     R: Send + 'static,
     F: Fn(Db, Vec<R>) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -133,9 +129,7 @@ async fn coalesce<R, F, Fut>(
 }
 
 /// The idempotency scope and key columns of a batch (NULL where a request has no key).
-fn key_columns<'a>(
-    keys: impl Iterator<Item = Option<&'a IdemKey>>,
-) -> (Vec<Option<&'a str>>, Vec<Option<&'a str>>) {
+fn key_columns<'a>(keys: impl Iterator<Item = Option<&'a IdemKey>>) -> (Vec<Option<&'a str>>, Vec<Option<&'a str>>) {
     keys.map(idempotency::params).unzip()
 }
 
@@ -155,10 +149,7 @@ async fn message_batch(db: Db, batch: Vec<NewMessage>) {
     let bodies: Vec<&str> = batch.iter().map(|r| r.body.as_str()).collect();
     let (scopes, keys) = key_columns(batch.iter().map(|r| r.key.as_ref()));
     let sql = include_str!("../../sql/queries/intake_messages.sql");
-    match db
-        .query_all(sql, &[&tokens, &chats, &bodies, &scopes, &keys])
-        .await
-    {
+    match db.query_all(sql, &[&tokens, &chats, &bodies, &scopes, &keys]).await {
         Ok(rows) => {
             let numbers = numbers(&rows, batch.len());
             for (request, accepted) in batch.into_iter().zip(numbers) {
@@ -170,10 +161,7 @@ async fn message_batch(db: Db, batch: Vec<NewMessage>) {
                         updated_at: at,
                         snippet: None,
                     }),
-                    None => db
-                        .chat_missing(request.token, request.chat)
-                        .await
-                        .and_then(Err),
+                    None => db.chat_missing(request.token, request.chat).await.and_then(Err),
                 };
                 let _ = request.reply.send(result);
             }
@@ -182,12 +170,7 @@ async fn message_batch(db: Db, batch: Vec<NewMessage>) {
             tracing::warn!(error = %e, requests = batch.len(), "message batch failed; running its requests one by one");
             for request in batch {
                 let result = db
-                    .create_message(
-                        request.token,
-                        request.chat,
-                        &request.body,
-                        request.key.as_ref(),
-                    )
+                    .create_message(request.token, request.chat, &request.body, request.key.as_ref())
                     .await;
                 let _ = request.reply.send(result);
             }

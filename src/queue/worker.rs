@@ -114,10 +114,7 @@ impl Worker {
         let claim = tx
             .prepare_cached(include_str!("../../sql/queries/jobs_claim_one.sql"))
             .await?;
-        let Some(row) = tx
-            .query_opt(&claim, &[&job.application_id, &job.id])
-            .await?
-        else {
+        let Some(row) = tx.query_opt(&claim, &[&job.application_id, &job.id]).await? else {
             return Ok(true); // taken by another worker, or deleted with its chat
         };
         let job = Job::from_row(&row);
@@ -141,9 +138,7 @@ impl Worker {
             let bury = client
                 .prepare_cached(include_str!("../../sql/queries/jobs_bury.sql"))
                 .await?;
-            client
-                .execute(&bury, &[&job.application_id, &job.id])
-                .await?;
+            client.execute(&bury, &[&job.application_id, &job.id]).await?;
             tracing::error!(job = job.id, attempts, %error, "job set aside in dead_jobs");
         } else {
             tracing::warn!(job = job.id, attempts, %error, "job failed; will retry");
@@ -155,33 +150,23 @@ impl Worker {
 /// Writes the jobs' chats and messages, bumps the counts and deletes the jobs. The statements
 /// are pipelined: one round trip for the lot.
 async fn write(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
-    let (chats, messages): (Vec<&Job>, Vec<&Job>) =
-        jobs.iter().partition(|j| j.message_number.is_none());
+    let (chats, messages): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.message_number.is_none());
     let mut chats_per_app: BTreeMap<i64, i64> = BTreeMap::new();
     for j in &chats {
         *chats_per_app.entry(j.application_id).or_default() += 1;
     }
     let mut messages_per_chat: BTreeMap<(i64, i64), i64> = BTreeMap::new();
     for j in &messages {
-        *messages_per_chat
-            .entry((j.application_id, j.chat_number))
-            .or_default() += 1;
+        *messages_per_chat.entry((j.application_id, j.chat_number)).or_default() += 1;
     }
 
     let insert_chats = tx.prepare_cached(include_str!("../../sql/queries/jobs_insert_chats.sql"));
-    let insert_messages =
-        tx.prepare_cached(include_str!("../../sql/queries/jobs_insert_messages.sql"));
-    let count_messages =
-        tx.prepare_cached(include_str!("../../sql/queries/jobs_count_messages.sql"));
+    let insert_messages = tx.prepare_cached(include_str!("../../sql/queries/jobs_insert_messages.sql"));
+    let count_messages = tx.prepare_cached(include_str!("../../sql/queries/jobs_count_messages.sql"));
     let count_chats = tx.prepare_cached(include_str!("../../sql/queries/jobs_count_chats.sql"));
     let delete = tx.prepare_cached(include_str!("../../sql/queries/jobs_delete.sql"));
-    let (insert_chats, insert_messages, count_messages, count_chats, delete) = tokio::try_join!(
-        insert_chats,
-        insert_messages,
-        count_messages,
-        count_chats,
-        delete
-    )?;
+    let (insert_chats, insert_messages, count_messages, count_chats, delete) =
+        tokio::try_join!(insert_chats, insert_messages, count_messages, count_chats, delete)?;
 
     let chat_apps: Vec<i64> = chats.iter().map(|j| j.application_id).collect();
     let chat_numbers: Vec<i64> = chats.iter().map(|j| j.chat_number).collect();
@@ -190,14 +175,10 @@ async fn write(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
     let msg_apps: Vec<i64> = messages.iter().map(|j| j.application_id).collect();
     let msg_chats: Vec<i64> = messages.iter().map(|j| j.chat_number).collect();
     let msg_numbers: Vec<i64> = messages.iter().filter_map(|j| j.message_number).collect();
-    let msg_bodies: Vec<&str> = messages
-        .iter()
-        .map(|j| j.body.as_deref().unwrap_or_default())
-        .collect();
+    let msg_bodies: Vec<&str> = messages.iter().map(|j| j.body.as_deref().unwrap_or_default()).collect();
     let msg_created: Vec<DateTime<Utc>> = messages.iter().map(|j| j.created_at).collect();
     let msg_updated: Vec<DateTime<Utc>> = messages.iter().map(|j| j.updated_at).collect();
-    let (count_chat_apps, count_chat_numbers): (Vec<i64>, Vec<i64>) =
-        messages_per_chat.keys().copied().unzip();
+    let (count_chat_apps, count_chat_numbers): (Vec<i64>, Vec<i64>) = messages_per_chat.keys().copied().unzip();
     let count_chat_n: Vec<i64> = messages_per_chat.values().copied().collect();
     let (count_app_ids, count_app_n): (Vec<i64>, Vec<i64>) = chats_per_app.into_iter().unzip();
     let job_apps: Vec<i64> = jobs.iter().map(|j| j.application_id).collect();
@@ -236,18 +217,14 @@ async fn write(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
             if count_chat_n.is_empty() {
                 return Ok(0);
             }
-            tx.execute(
-                &count_messages,
-                &[&count_chat_apps, &count_chat_numbers, &count_chat_n],
-            )
-            .await
+            tx.execute(&count_messages, &[&count_chat_apps, &count_chat_numbers, &count_chat_n])
+                .await
         },
         async {
             if count_app_n.is_empty() {
                 return Ok(0);
             }
-            tx.execute(&count_chats, &[&count_app_ids, &count_app_n])
-                .await
+            tx.execute(&count_chats, &[&count_app_ids, &count_app_n]).await
         },
         async { tx.execute(&delete, &[&job_apps, &job_ids]).await },
     )?;

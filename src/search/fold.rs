@@ -52,29 +52,19 @@ impl<'a> Folded<'a> {
 
     /// True when folded byte `at` starts a word.
     pub fn word_start(&self, at: usize) -> bool {
-        !self.folded[..at]
-            .chars()
-            .next_back()
-            .is_some_and(char::is_alphanumeric)
+        !self.folded[..at].chars().next_back().is_some_and(char::is_alphanumeric)
     }
 
     /// True when folded byte `at` ends a word.
     pub fn word_end(&self, at: usize) -> bool {
-        !self.folded[at..]
-            .chars()
-            .next()
-            .is_some_and(char::is_alphanumeric)
+        !self.folded[at..].chars().next().is_some_and(char::is_alphanumeric)
     }
 
     /// The original byte range of the folded range `start..end`.
     pub fn original_range(&self, start: usize, end: usize) -> (usize, usize) {
         let from = self.origin[start];
         let last = self.origin[end - 1];
-        let to = last
-            + self.original[last..]
-                .chars()
-                .next()
-                .map_or(0, char::len_utf8);
+        let to = last + self.original[last..].chars().next().map_or(0, char::len_utf8);
         (from, to)
     }
 }

@@ -90,13 +90,11 @@ pub fn relevance(body: &str, terms: &[Term]) -> u32 {
         .map(|term| {
             folded
                 .find_all(&fold::fold_str(term.text()))
-                .map(
-                    |(start, end)| match (folded.word_start(start), folded.word_end(end)) {
-                        (true, true) => 3,
-                        (true, false) => 2,
-                        _ => 1,
-                    },
-                )
+                .map(|(start, end)| match (folded.word_start(start), folded.word_end(end)) {
+                    (true, true) => 3,
+                    (true, false) => 2,
+                    _ => 1,
+                })
                 .max()
                 .unwrap_or(0)
         })
@@ -188,10 +186,7 @@ mod tests {
         );
         assert_eq!(
             parse(r#"unmatched "quote"#).unwrap(),
-            vec![
-                Term::Infix("unmatched".into()),
-                Term::Infix("\"quote".into())
-            ]
+            vec![Term::Infix("unmatched".into()), Term::Infix("\"quote".into())]
         );
         assert_eq!(parse(r#""one""#).unwrap(), vec![Term::Infix("one".into())]);
         assert_eq!(parse("   "), Err(QueryError::Empty));
@@ -284,23 +279,13 @@ pub async fn search(
     } = request;
     let mut hits = match order {
         SearchOrder::Newest => {
-            db.search(
-                token,
-                chat,
-                terms,
-                before.unwrap_or(i64::MAX),
-                offset + limit + 1,
-            )
-            .await?
+            db.search(token, chat, terms, before.unwrap_or(i64::MAX), offset + limit + 1)
+                .await?
         }
         SearchOrder::Relevance => {
-            let mut hits = db
-                .search(token, chat, terms, i64::MAX, RELEVANCE_CANDIDATES)
-                .await?;
-            let mut scored: Vec<(u32, crate::model::Message)> = hits
-                .drain(..)
-                .map(|m| (relevance(&m.body, terms), m))
-                .collect();
+            let mut hits = db.search(token, chat, terms, i64::MAX, RELEVANCE_CANDIDATES).await?;
+            let mut scored: Vec<(u32, crate::model::Message)> =
+                hits.drain(..).map(|m| (relevance(&m.body, terms), m)).collect();
             scored.sort_by(|(sa, a), (sb, b)| sb.cmp(sa).then(b.number.cmp(&a.number)));
             scored.into_iter().map(|(_, m)| m).collect()
         }
@@ -311,8 +296,5 @@ pub async fn search(
     for hit in &mut page {
         hit.snippet = Some(snippet(&hit.body, terms, SNIPPET_CHARS));
     }
-    Ok(SearchPage {
-        hits: page,
-        has_more,
-    })
+    Ok(SearchPage { hits: page, has_more })
 }

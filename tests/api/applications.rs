@@ -9,9 +9,7 @@ use crate::helpers::{TestApp, OPERATOR_KEY};
 async fn create_then_get_returns_the_application() {
     let app = TestApp::spawn().await;
 
-    let created = app
-        .post("/api/applications", json!({ "name": "Support" }))
-        .await;
+    let created = app.post("/api/applications", json!({ "name": "Support" })).await;
 
     assert_eq!(created.status, StatusCode::CREATED);
     let token = created.body["token"].as_str().unwrap();
@@ -33,9 +31,7 @@ async fn rename_accepts_the_seed_body_and_refuses_another_token() {
     let token = app.create_app("Old").await;
     let path = format!("/api/applications/{token}");
 
-    let renamed = app
-        .put(&path, json!({ "name": "New", "token": token }))
-        .await;
+    let renamed = app.put(&path, json!({ "name": "New", "token": token })).await;
     let other = app
         .put(&path, json!({ "name": "X", "token": uuid::Uuid::new_v4() }))
         .await;
@@ -57,12 +53,9 @@ async fn unknown_and_malformed_tokens_are_404_and_400() {
     app.get(&format!("/api/applications/{unknown}"))
         .await
         .assert_problem(404, "application_not_found");
-    app.put(
-        &format!("/api/applications/{unknown}"),
-        json!({ "name": "x" }),
-    )
-    .await
-    .assert_problem(404, "application_not_found");
+    app.put(&format!("/api/applications/{unknown}"), json!({ "name": "x" }))
+        .await
+        .assert_problem(404, "application_not_found");
     app.delete(&format!("/api/applications/{unknown}"))
         .await
         .assert_problem(404, "application_not_found");
@@ -83,12 +76,8 @@ async fn listing_needs_the_operator_key() {
     let url = format!("{}/api/applications?limit=2", app.base);
 
     let without = app.raw(app.http.get(&url)).await;
-    let wrong = app
-        .raw(app.http.get(&url).header("X-Operator-Key", "nope"))
-        .await;
-    let page1 = app
-        .raw(app.http.get(&url).header("X-Operator-Key", OPERATOR_KEY))
-        .await;
+    let wrong = app.raw(app.http.get(&url).header("X-Operator-Key", "nope")).await;
+    let page1 = app.raw(app.http.get(&url).header("X-Operator-Key", OPERATOR_KEY)).await;
     let page2 = app
         .raw(
             app.http
@@ -131,8 +120,7 @@ async fn deleting_an_application_removes_everything_under_it() {
     for _ in 0..3 {
         let chat = app.create_chat(&token).await;
         for i in 0..5 {
-            app.create_message(&token, chat, &format!("message {i}"))
-                .await;
+            app.create_message(&token, chat, &format!("message {i}")).await;
         }
     }
     let kept_chat = app.create_chat(&keep).await;
@@ -158,11 +146,9 @@ async fn deleting_an_application_removes_everything_under_it() {
     })
     .await;
     assert_eq!(
-        app.get(&format!(
-            "/api/applications/{keep}/chats/{kept_chat}/messages/1"
-        ))
-        .await
-        .body["body"],
+        app.get(&format!("/api/applications/{keep}/chats/{kept_chat}/messages/1"))
+            .await
+            .body["body"],
         "stays"
     );
 }

@@ -41,13 +41,9 @@ async fn missing_chats_and_applications_are_told_apart() {
     app.delete(&format!("/api/applications/{token}/chats/7"))
         .await
         .assert_problem(404, "chat_not_found");
-    app.call(
-        Method::POST,
-        &format!("/api/applications/{unknown}/chats"),
-        None,
-    )
-    .await
-    .assert_problem(404, "application_not_found");
+    app.call(Method::POST, &format!("/api/applications/{unknown}/chats"), None)
+        .await
+        .assert_problem(404, "application_not_found");
     app.get(&format!("/api/applications/{unknown}/chats"))
         .await
         .assert_problem(404, "application_not_found");
@@ -96,25 +92,19 @@ async fn deleted_chats_are_gone_with_their_messages_and_numbers_are_not_reused()
     }
     app.create_message(&token, kept, "stays").await;
 
-    let deleted = app
-        .delete(&format!("/api/applications/{token}/chats/{doomed}"))
-        .await;
+    let deleted = app.delete(&format!("/api/applications/{token}/chats/{doomed}")).await;
     let next = app.create_chat(&token).await;
 
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     app.get(&format!("/api/applications/{token}/chats/{doomed}"))
         .await
         .assert_problem(404, "chat_not_found");
-    app.get(&format!(
-        "/api/applications/{token}/chats/{doomed}/messages"
-    ))
-    .await
-    .assert_problem(404, "chat_not_found");
-    app.get(&format!(
-        "/api/applications/{token}/chats/{doomed}/messages/1"
-    ))
-    .await
-    .assert_problem(404, "chat_not_found");
+    app.get(&format!("/api/applications/{token}/chats/{doomed}/messages"))
+        .await
+        .assert_problem(404, "chat_not_found");
+    app.get(&format!("/api/applications/{token}/chats/{doomed}/messages/1"))
+        .await
+        .assert_problem(404, "chat_not_found");
     let post = app
         .post(
             &format!("/api/applications/{token}/chats/{doomed}/messages"),
@@ -124,10 +114,8 @@ async fn deleted_chats_are_gone_with_their_messages_and_numbers_are_not_reused()
     post.assert_problem(404, "chat_not_found");
     assert_eq!(next, 3, "chat numbers are never reused");
     app.eventually("the deleted chat's messages are purged", || async {
-        app.count(&format!(
-            "SELECT count(*) FROM messages WHERE chat_number = {doomed}"
-        ))
-        .await
+        app.count(&format!("SELECT count(*) FROM messages WHERE chat_number = {doomed}"))
+            .await
             == 0
     })
     .await;
@@ -148,22 +136,16 @@ async fn counts_converge_after_creates_and_deletes() {
     }
     for n in 1..=5 {
         assert_eq!(
-            app.delete(&format!(
-                "/api/applications/{token}/chats/{chat}/messages/{n}"
-            ))
-            .await
-            .status,
+            app.delete(&format!("/api/applications/{token}/chats/{chat}/messages/{n}"))
+                .await
+                .status,
             StatusCode::NO_CONTENT
         );
     }
-    app.delete(&format!("/api/applications/{token}/chats/{other}"))
-        .await;
+    app.delete(&format!("/api/applications/{token}/chats/{other}")).await;
 
     app.eventually("messages_count is 15", || async {
-        app.get(&format!("/api/applications/{token}/chats/{chat}"))
-            .await
-            .body["messages_count"]
-            == 15
+        app.get(&format!("/api/applications/{token}/chats/{chat}")).await.body["messages_count"] == 15
     })
     .await;
     app.eventually("chats_count is 1", || async {
@@ -184,24 +166,16 @@ async fn the_reconciler_repairs_drifted_counts() {
         app.count("SELECT count(*) FROM messages").await == 4
     })
     .await;
-    app.count(
-        "WITH x AS (UPDATE chats SET messages_count = 99 RETURNING 1) SELECT count(*) FROM x",
-    )
-    .await;
-    app.count(
-        "WITH x AS (UPDATE applications SET chats_count = 42 RETURNING 1) SELECT count(*) FROM x",
-    )
-    .await;
+    app.count("WITH x AS (UPDATE chats SET messages_count = 99 RETURNING 1) SELECT count(*) FROM x")
+        .await;
+    app.count("WITH x AS (UPDATE applications SET chats_count = 42 RETURNING 1) SELECT count(*) FROM x")
+        .await;
 
-    let corrected = chat_system::maintenance::reconcile_counts(&app.db)
-        .await
-        .unwrap();
+    let corrected = chat_system::maintenance::reconcile_counts(&app.db).await.unwrap();
 
     assert_eq!(corrected, Some(2));
     assert_eq!(
-        app.get(&format!("/api/applications/{token}/chats/{chat}"))
-            .await
-            .body["messages_count"],
+        app.get(&format!("/api/applications/{token}/chats/{chat}")).await.body["messages_count"],
         4
     );
     assert_eq!(

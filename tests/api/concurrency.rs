@@ -22,22 +22,14 @@ async fn concurrent_message_creations_in_one_chat_get_1_to_500() {
         .await;
 
     assert!(responses.iter().all(|r| r.status == StatusCode::CREATED));
-    let numbers: BTreeSet<i64> = responses
-        .iter()
-        .map(|r| r.body["number"].as_i64().unwrap())
-        .collect();
+    let numbers: BTreeSet<i64> = responses.iter().map(|r| r.body["number"].as_i64().unwrap()).collect();
     assert_eq!(numbers, (1..=500).collect::<BTreeSet<_>>());
     app.eventually("all 500 are written", || async {
-        app.count("SELECT count(DISTINCT number) FROM messages")
-            .await
-            == 500
+        app.count("SELECT count(DISTINCT number) FROM messages").await == 500
     })
     .await;
     app.eventually("the count follows", || async {
-        app.get(&format!("/api/applications/{token}/chats/{chat}"))
-            .await
-            .body["messages_count"]
-            == 500
+        app.get(&format!("/api/applications/{token}/chats/{chat}")).await.body["messages_count"] == 500
     })
     .await;
 }
@@ -55,10 +47,7 @@ async fn concurrent_chat_creations_get_1_to_100() {
         .await;
 
     assert!(responses.iter().all(|r| r.status == StatusCode::CREATED));
-    let numbers: BTreeSet<i64> = responses
-        .iter()
-        .map(|r| r.body["number"].as_i64().unwrap())
-        .collect();
+    let numbers: BTreeSet<i64> = responses.iter().map(|r| r.body["number"].as_i64().unwrap()).collect();
     assert_eq!(numbers, (1..=100).collect::<BTreeSet<_>>());
     app.eventually("chats_count reaches 100", || async {
         app.get(&format!("/api/applications/{token}")).await.body["chats_count"] == 100
@@ -101,8 +90,7 @@ async fn a_bad_request_in_a_batch_fails_alone() {
     let token = app.create_app("Mixed").await;
     let good = app.create_chat(&token).await;
     let doomed = app.create_chat(&token).await;
-    app.delete(&format!("/api/applications/{token}/chats/{doomed}"))
-        .await;
+    app.delete(&format!("/api/applications/{token}/chats/{doomed}")).await;
     let unknown_app = uuid::Uuid::new_v4();
 
     let responses: Vec<(usize, crate::helpers::Response)> = stream::iter(0..300)
@@ -155,11 +143,7 @@ async fn concurrent_chats_across_applications_are_numbered_per_application() {
         .await;
 
     for token in &tokens {
-        let numbers: BTreeSet<i64> = created
-            .iter()
-            .filter(|(t, _)| t == token)
-            .map(|(_, n)| *n)
-            .collect();
+        let numbers: BTreeSet<i64> = created.iter().filter(|(t, _)| t == token).map(|(_, n)| *n).collect();
         assert_eq!(numbers, (1..=40).collect::<BTreeSet<_>>());
     }
 }

@@ -44,8 +44,7 @@ fn cluster() -> &'static TestCluster {
                 }
                 Err(_) => {
                     let dir = fresh_data_dir();
-                    let cluster = Cluster::start(&dir, None, Durability::Throwaway)
-                        .expect("start test cluster");
+                    let cluster = Cluster::start(&dir, None, Durability::Throwaway).expect("start test cluster");
                     (cluster.url("{db}"), Some(cluster))
                 }
             };
@@ -82,11 +81,7 @@ fn fresh_data_dir() -> PathBuf {
     let root = std::env::temp_dir().join("chat-system-tests");
     if let Ok(entries) = std::fs::read_dir(&root) {
         for entry in entries.flatten() {
-            let pid = entry
-                .file_name()
-                .to_string_lossy()
-                .parse::<u32>()
-                .unwrap_or(0);
+            let pid = entry.file_name().to_string_lossy().parse::<u32>().unwrap_or(0);
             if !PathBuf::from(format!("/proc/{pid}")).exists() {
                 let _ = std::fs::remove_dir_all(entry.path());
             }
@@ -137,26 +132,15 @@ impl TestApp {
         create_database(&client, &name).await;
         let db = connect(&cluster.url_pattern.replace("{db}", &name));
         let state = startup::state(db.clone(), &config);
-        let background =
-            Background::start(&state, &config, if workers { config.workers } else { 0 });
-        let acceptor = TcpListener::bind("127.0.0.1:0")
-            .into_acceptor()
-            .await
-            .unwrap();
+        let background = Background::start(&state, &config, if workers { config.workers } else { 0 });
+        let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
         let addr = acceptor.local_addr()[0].as_socket_addr().cloned().unwrap();
-        let routes = api::routes(state.clone(), config.max_body_bytes);
+        let routes = api::routes(state.clone(), config.limits());
         tokio::spawn(async move { poem::Server::new_with_acceptor(acceptor).run(routes).await });
-        let worker = Worker::new(
-            db.clone(),
-            config.worker_batch_size,
-            config.job_max_attempts,
-        );
+        let worker = Worker::new(db.clone(), config.worker_batch_size, config.job_max_attempts);
         TestApp {
             base: format!("http://{addr}"),
-            http: reqwest::Client::builder()
-                .pool_max_idle_per_host(64)
-                .build()
-                .unwrap(),
+            http: reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap(),
             db,
             worker,
             _background: background,
@@ -199,9 +183,7 @@ impl TestApp {
 
     /// Creates an application; returns its token.
     pub async fn create_app(&self, name: &str) -> String {
-        let r = self
-            .post("/api/applications", json!({ "name": name }))
-            .await;
+        let r = self.post("/api/applications", json!({ "name": name })).await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         r.body["token"].as_str().unwrap().to_owned()
     }
@@ -209,11 +191,7 @@ impl TestApp {
     /// Creates a chat; returns its number.
     pub async fn create_chat(&self, token: &str) -> i64 {
         let r = self
-            .call(
-                Method::POST,
-                &format!("/api/applications/{token}/chats"),
-                None,
-            )
+            .call(Method::POST, &format!("/api/applications/{token}/chats"), None)
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         r.body["number"].as_i64().unwrap()
@@ -300,18 +278,10 @@ impl Response {
     /// Asserts this is a problem+json error with `status` and `code`.
     pub fn assert_problem(&self, status: u16, code: &str) {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
-        assert_eq!(
-            self.content_type, "application/problem+json",
-            "body: {}",
-            self.body
-        );
+        assert_eq!(self.content_type, "application/problem+json", "body: {}", self.body);
         assert_eq!(self.body["status"], status, "body: {}", self.body);
         assert_eq!(self.body["code"], code, "body: {}", self.body);
-        assert!(
-            self.body["type"].is_string()
-                && self.body["title"].is_string()
-                && self.body["detail"].is_string()
-        );
+        assert!(self.body["type"].is_string() && self.body["title"].is_string() && self.body["detail"].is_string());
     }
 
     /// The numbers of the items of a list response.

@@ -8,12 +8,7 @@ use serde_json::json;
 
 use crate::helpers::{Response, TestApp};
 
-async fn post_with_key(
-    app: &TestApp,
-    path: &str,
-    key: &str,
-    body: Option<serde_json::Value>,
-) -> Response {
+async fn post_with_key(app: &TestApp, path: &str, key: &str, body: Option<serde_json::Value>) -> Response {
     let mut req = app
         .http
         .post(format!("{}{path}", app.base))
@@ -36,25 +31,10 @@ async fn a_retry_returns_the_original_and_creates_nothing() {
     let retry = post_with_key(&app, &messages, "key-0001", Some(json!({"body": "once"}))).await;
     let chat_first = post_with_key(&app, &chat_path, "chat-key-1", None).await;
     let chat_retry = post_with_key(&app, &chat_path, "chat-key-1", None).await;
-    let app_first = post_with_key(
-        &app,
-        "/api/applications",
-        "app-key-123",
-        Some(json!({"name": "B"})),
-    )
-    .await;
-    let app_retry = post_with_key(
-        &app,
-        "/api/applications",
-        "app-key-123",
-        Some(json!({"name": "B"})),
-    )
-    .await;
+    let app_first = post_with_key(&app, "/api/applications", "app-key-123", Some(json!({"name": "B"}))).await;
+    let app_retry = post_with_key(&app, "/api/applications", "app-key-123", Some(json!({"name": "B"}))).await;
 
-    assert_eq!(
-        (first.status, retry.status),
-        (StatusCode::CREATED, StatusCode::CREATED)
-    );
+    assert_eq!((first.status, retry.status), (StatusCode::CREATED, StatusCode::CREATED));
     assert_eq!(retry.body, first.body);
     assert_eq!(retry.location, first.location);
     assert_eq!(chat_retry.body, chat_first.body);
@@ -74,13 +54,7 @@ async fn the_same_key_for_another_request_is_refused() {
 
     post_with_key(&app, &messages, "key-0002", Some(json!({"body": "one"}))).await;
     let other = post_with_key(&app, &messages, "key-0002", Some(json!({"body": "two"}))).await;
-    let bad = post_with_key(
-        &app,
-        &messages,
-        "bad key with spaces",
-        Some(json!({"body": "x"})),
-    )
-    .await;
+    let bad = post_with_key(&app, &messages, "bad key with spaces", Some(json!({"body": "x"}))).await;
 
     other.assert_problem(422, "idempotency_key_reused");
     bad.assert_problem(400, "invalid_parameter");
@@ -112,14 +86,7 @@ async fn retries_racing_the_original_create_exactly_one_message() {
     for round in 0..20 {
         let key = format!("race-key-{round}");
         let answers: Vec<Response> = stream::iter(0..8)
-            .map(|_| {
-                post_with_key(
-                    &app,
-                    &messages,
-                    &key,
-                    Some(json!({"body": format!("round {round}")})),
-                )
-            })
+            .map(|_| post_with_key(&app, &messages, &key, Some(json!({"body": format!("round {round}")}))))
             .buffer_unordered(8)
             .collect()
             .await;
@@ -128,11 +95,7 @@ async fn retries_racing_the_original_create_exactly_one_message() {
             .filter(|r| r.status == StatusCode::CREATED)
             .map(|r| r.body["number"].as_i64().unwrap())
             .collect();
-        assert_eq!(
-            created.len(),
-            1,
-            "every 201 of round {round} names the same message"
-        );
+        assert_eq!(created.len(), 1, "every 201 of round {round} names the same message");
         for r in answers.iter().filter(|r| r.status != StatusCode::CREATED) {
             r.assert_problem(409, "idempotency_key_in_use");
         }

@@ -10,10 +10,7 @@ async fn malformed_bodies_are_400_problems() {
     let app = TestApp::spawn().await;
     let token = app.create_app("A").await;
     let chat = app.create_chat(&token).await;
-    let messages = format!(
-        "{}/api/applications/{token}/chats/{chat}/messages",
-        app.base
-    );
+    let messages = format!("{}/api/applications/{token}/chats/{chat}/messages", app.base);
     let json_post = |body: &'static str| {
         app.http
             .post(&messages)
@@ -35,12 +32,7 @@ async fn malformed_bodies_are_400_problems() {
         r.assert_problem(400, "bad_request");
     }
     let wrong_type = app
-        .raw(
-            app.http
-                .post(&messages)
-                .header("content-type", "text/plain")
-                .body("hi"),
-        )
+        .raw(app.http.post(&messages).header("content-type", "text/plain").body("hi"))
         .await;
     assert!(wrong_type.status.is_client_error());
     assert_eq!(wrong_type.content_type, "application/problem+json");
@@ -62,12 +54,8 @@ async fn empty_blank_long_and_nul_fields_are_422_or_400_and_change_nothing() {
     let blank = app.post(&base, json!({ "body": " \n\t " })).await;
     let nul = app.post(&base, json!({ "body": "a\u{0}b" })).await;
     let long = app.post(&base, json!({ "body": "x".repeat(10_001) })).await;
-    let long_name = app
-        .post("/api/applications", json!({ "name": "n".repeat(201) }))
-        .await;
-    let nul_name = app
-        .post("/api/applications", json!({ "name": "\u{0}" }))
-        .await;
+    let long_name = app.post("/api/applications", json!({ "name": "n".repeat(201) })).await;
+    let nul_name = app.post("/api/applications", json!({ "name": "\u{0}" })).await;
 
     assert!(matches!(empty.status.as_u16(), 400 | 422));
     assert_eq!(empty.body["field"], "body");
@@ -140,10 +128,7 @@ async fn oversized_bodies_are_413() {
     let app = TestApp::spawn().await;
     let token = app.create_app("A").await;
     let chat = app.create_chat(&token).await;
-    let url = format!(
-        "{}/api/applications/{token}/chats/{chat}/messages",
-        app.base
-    );
+    let url = format!("{}/api/applications/{token}/chats/{chat}/messages", app.base);
     let huge = format!(r#"{{"body": "{}"}}"#, "x".repeat(2 * 1024 * 1024));
 
     let declared = app
@@ -159,9 +144,9 @@ async fn oversized_bodies_are_413() {
             app.http
                 .post(&url)
                 .header("content-type", "application/json")
-                .body(reqwest::Body::wrap_stream(futures::stream::once(
-                    async move { Ok::<_, std::io::Error>(huge) },
-                ))),
+                .body(reqwest::Body::wrap_stream(futures::stream::once(async move {
+                    Ok::<_, std::io::Error>(huge)
+                }))),
         )
         .await;
 
@@ -184,9 +169,7 @@ async fn unknown_routes_and_methods_are_problems() {
 
     route.assert_problem(404, "route_not_found");
     api_route.assert_problem(404, "route_not_found");
-    assert!(
-        method.status == StatusCode::METHOD_NOT_ALLOWED || method.status == StatusCode::NOT_FOUND
-    );
+    assert!(method.status == StatusCode::METHOD_NOT_ALLOWED || method.status == StatusCode::NOT_FOUND);
     assert_eq!(method.content_type, "application/problem+json");
 }
 

@@ -14,9 +14,7 @@ async fn create_read_edit_delete_a_message() {
 
     let created = app.post(&base, json!({ "body": "hello" })).await;
     let fetched = app.get(&format!("{base}/1")).await;
-    let edited = app
-        .put(&format!("{base}/1"), json!({ "body": "hello again" }))
-        .await;
+    let edited = app.put(&format!("{base}/1"), json!({ "body": "hello again" })).await;
     let deleted = app.delete(&format!("{base}/1")).await;
     let after_delete = app.get(&format!("{base}/1")).await;
     let next = app.create_message(&token, chat, "second").await;
@@ -24,10 +22,7 @@ async fn create_read_edit_delete_a_message() {
     assert_eq!(created.status, StatusCode::CREATED);
     assert_eq!(created.body["number"], 1);
     assert_eq!(created.body["body"], "hello");
-    assert_eq!(
-        created.location.as_deref(),
-        Some(format!("{base}/1").as_str())
-    );
+    assert_eq!(created.location.as_deref(), Some(format!("{base}/1").as_str()));
     assert_eq!(fetched.status, StatusCode::OK);
     assert_eq!(fetched.body["body"], "hello");
     assert_eq!(edited.status, StatusCode::OK);
@@ -46,24 +41,18 @@ async fn missing_message_chat_and_application_are_told_apart() {
     let unknown = uuid::Uuid::new_v4();
 
     for path in [format!("/api/applications/{token}/chats/{chat}/messages/5")] {
-        app.get(&path)
-            .await
-            .assert_problem(404, "message_not_found");
+        app.get(&path).await.assert_problem(404, "message_not_found");
         app.put(&path, json!({"body": "x"}))
             .await
             .assert_problem(404, "message_not_found");
-        app.delete(&path)
-            .await
-            .assert_problem(404, "message_not_found");
+        app.delete(&path).await.assert_problem(404, "message_not_found");
     }
     for path in [format!("/api/applications/{token}/chats/9/messages/1")] {
         app.get(&path).await.assert_problem(404, "chat_not_found");
         app.put(&path, json!({"body": "x"}))
             .await
             .assert_problem(404, "chat_not_found");
-        app.delete(&path)
-            .await
-            .assert_problem(404, "chat_not_found");
+        app.delete(&path).await.assert_problem(404, "chat_not_found");
     }
     app.post(
         &format!("/api/applications/{token}/chats/9/messages"),
@@ -118,9 +107,7 @@ async fn unicode_round_trips() {
 
     let number = app.create_message(&token, chat, text).await;
     let fetched = app
-        .get(&format!(
-            "/api/applications/{token}/chats/{chat}/messages/{number}"
-        ))
+        .get(&format!("/api/applications/{token}/chats/{chat}/messages/{number}"))
         .await;
 
     assert_eq!(fetched.body["body"], text);

@@ -12,25 +12,17 @@ async fn queued_items_can_be_read_edited_and_deleted_and_it_sticks() {
     let token = app.create_app("A").await;
 
     let chat = app.create_chat(&token).await;
-    let chat_read = app
-        .get(&format!("/api/applications/{token}/chats/{chat}"))
-        .await;
+    let chat_read = app.get(&format!("/api/applications/{token}/chats/{chat}")).await;
     let base = format!("/api/applications/{token}/chats/{chat}/messages");
     for body in ["one", "two", "three"] {
         app.create_message(&token, chat, body).await;
     }
     let read = app.get(&format!("{base}/1")).await;
-    let edited = app
-        .put(&format!("{base}/2"), json!({ "body": "two, edited" }))
-        .await;
+    let edited = app.put(&format!("{base}/2"), json!({ "body": "two, edited" })).await;
     let deleted = app.delete(&format!("{base}/3")).await;
     let listed = app.get(&base).await;
 
-    assert_eq!(
-        app.count("SELECT count(*) FROM messages").await,
-        0,
-        "still queued"
-    );
+    assert_eq!(app.count("SELECT count(*) FROM messages").await, 0, "still queued");
     assert_eq!(chat_read.status, StatusCode::OK);
     assert_eq!(read.body["body"], "one");
     assert_eq!(edited.body["body"], "two, edited");
@@ -41,17 +33,12 @@ async fn queued_items_can_be_read_edited_and_deleted_and_it_sticks() {
 
     assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
     assert_eq!(app.count("SELECT count(*) FROM messages").await, 2);
-    assert_eq!(
-        app.get(&format!("{base}/2")).await.body["body"],
-        "two, edited"
-    );
+    assert_eq!(app.get(&format!("{base}/2")).await.body["body"], "two, edited");
     app.get(&format!("{base}/3"))
         .await
         .assert_problem(404, "message_not_found");
     assert_eq!(
-        app.get(&format!("/api/applications/{token}/chats/{chat}"))
-            .await
-            .body["messages_count"],
+        app.get(&format!("/api/applications/{token}/chats/{chat}")).await.body["messages_count"],
         2
     );
     assert_eq!(
@@ -67,9 +54,7 @@ async fn a_queued_chat_can_be_deleted_and_its_queued_messages_go_with_it() {
     let chat = app.create_chat(&token).await;
     app.create_message(&token, chat, "queued").await;
 
-    let deleted = app
-        .delete(&format!("/api/applications/{token}/chats/{chat}"))
-        .await;
+    let deleted = app.delete(&format!("/api/applications/{token}/chats/{chat}")).await;
     app.drain().await;
 
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
@@ -89,18 +74,14 @@ async fn edits_racing_the_worker_are_never_undone() {
     app.drain().await;
     let n = 150;
     for i in 1..=n {
-        app.create_message(&token, chat, &format!("original {i}"))
-            .await;
+        app.create_message(&token, chat, &format!("original {i}")).await;
     }
     let base = format!("/api/applications/{token}/chats/{chat}/messages");
 
     let edits = futures::future::join_all((1..=n).map(|i| {
         let path = format!("{base}/{i}");
         let app = &app;
-        async move {
-            app.put(&path, json!({ "body": format!("edited {i}") }))
-                .await
-        }
+        async move { app.put(&path, json!({ "body": format!("edited {i}") })).await }
     }));
     let drain = async {
         for _ in 0..50 {

@@ -37,18 +37,14 @@ impl<'a> Chat<'a> {
 
     async fn search(&self, query: &str, extra: &str) -> crate::helpers::Response {
         let q: String = url_encode(query);
-        self.app
-            .get(&format!("{}?query={q}{extra}", self.base))
-            .await
+        self.app.get(&format!("{}?query={q}{extra}", self.base)).await
     }
 }
 
 fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -73,10 +69,7 @@ async fn terms_match_inside_words_case_and_accent_insensitively() {
         vec!["We all live in a yellow submarine", "Hello there"]
     );
     assert_eq!(chat.find("HELLO", "").await, vec!["Hello there"]);
-    assert_eq!(
-        chat.find("submar", "").await,
-        vec!["We all live in a yellow submarine"]
-    );
+    assert_eq!(chat.find("submar", "").await, vec!["We all live in a yellow submarine"]);
     assert_eq!(chat.find("cafe", "").await, vec!["Un Café crème"]);
     assert_eq!(chat.find("CRÈME", "").await, vec!["Un Café crème"]);
     assert_eq!(chat.find("CREME", "").await, vec!["Un Café crème"]);
@@ -90,10 +83,7 @@ async fn every_term_must_match_in_any_order() {
 
     assert_eq!(chat.find("apple red", "").await, vec!["red apple pie"]);
     assert_eq!(chat.find("red apple", "").await, vec!["red apple pie"]);
-    assert_eq!(
-        chat.find("  apple   ", "").await,
-        vec!["green apple", "red apple pie"]
-    );
+    assert_eq!(chat.find("  apple   ", "").await, vec!["green apple", "red apple pie"]);
 }
 
 #[tokio::test]
@@ -113,10 +103,7 @@ async fn quoted_words_match_as_a_phrase() {
         chat.find(r#""yellow submarine""#, "").await,
         vec!["Yellow\n  Submarine!", "the yellow submarine"]
     );
-    assert_eq!(
-        chat.find(r#""submarine yellow""#, "").await,
-        Vec::<String>::new()
-    );
+    assert_eq!(chat.find(r#""submarine yellow""#, "").await, Vec::<String>::new());
 }
 
 #[tokio::test]
@@ -153,16 +140,8 @@ async fn query_syntax_characters_are_plain_text() {
     assert_eq!(chat.find("'f'", "").await, vec!["a|b c:d (e) 'f' \\g"]);
     assert_eq!(chat.find("\\g", "").await, vec!["a|b c:d (e) 'f' \\g"]);
     assert_eq!(chat.find("x*y", "").await, vec!["x*y"]);
-    assert_eq!(
-        chat.find("r_s", "").await,
-        vec!["under_score"],
-        "_ is not a wildcard"
-    );
-    assert_eq!(
-        chat.find("r%s", "").await,
-        Vec::<String>::new(),
-        "% is not a wildcard"
-    );
+    assert_eq!(chat.find("r_s", "").await, vec!["under_score"], "_ is not a wildcard");
+    assert_eq!(chat.find("r%s", "").await, Vec::<String>::new(), "% is not a wildcard");
     for hostile in [
         "!",
         "'",
@@ -192,9 +171,7 @@ async fn pagination_goes_past_ten_hits_with_a_cursor() {
 
     let first = chat.search("needle", "&limit=20").await;
     let cursor = first.body["next_before"].as_i64().unwrap();
-    let second = chat
-        .search("needle", &format!("&limit=20&before={cursor}"))
-        .await;
+    let second = chat.search("needle", &format!("&limit=20&before={cursor}")).await;
     let page2 = chat.search("needle", "&limit=20&page=2").await;
 
     let numbers = |r: &crate::helpers::Response| r.numbers();
@@ -208,11 +185,7 @@ async fn pagination_goes_past_ten_hits_with_a_cursor() {
 #[tokio::test]
 async fn relevance_order_and_snippets() {
     let app = TestApp::spawn().await;
-    let chat = Chat::with(
-        &app,
-        &["a sub marine", "submarine <b>", "nosub here", "sub"],
-    )
-    .await;
+    let chat = Chat::with(&app, &["a sub marine", "submarine <b>", "nosub here", "sub"]).await;
 
     let ranked = chat.search("sub", "&order=relevance").await;
 
@@ -222,16 +195,8 @@ async fn relevance_order_and_snippets() {
         .iter()
         .map(|m| m["body"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        bodies,
-        vec!["sub", "a sub marine", "submarine <b>", "nosub here"]
-    );
-    let snippet = |i: usize| {
-        ranked.body["data"][i]["snippet"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    assert_eq!(bodies, vec!["sub", "a sub marine", "submarine <b>", "nosub here"]);
+    let snippet = |i: usize| ranked.body["data"][i]["snippet"].as_str().unwrap().to_owned();
     assert_eq!(snippet(2), "<mark>sub</mark>marine &lt;b&gt;");
     assert_eq!(snippet(3), "no<mark>sub</mark> here");
 }
@@ -247,10 +212,7 @@ async fn results_stay_inside_their_chat_and_application() {
         .await;
 
     assert_eq!(mine.find("secret", "").await, vec!["secret plans"]);
-    assert_eq!(
-        mine.find("plans", "&order=relevance").await,
-        vec!["secret plans"]
-    );
+    assert_eq!(mine.find("plans", "&order=relevance").await, vec!["secret plans"]);
 }
 
 #[tokio::test]
@@ -291,9 +253,7 @@ async fn bad_search_parameters_are_400() {
     let app = TestApp::spawn().await;
     let chat = Chat::with(&app, &["x"]).await;
 
-    chat.search("   ", "")
-        .await
-        .assert_problem(400, "invalid_parameter");
+    chat.search("   ", "").await.assert_problem(400, "invalid_parameter");
     chat.search("a b c d e f g h i", "")
         .await
         .assert_problem(400, "invalid_parameter");
@@ -307,9 +267,7 @@ async fn bad_search_parameters_are_400() {
         .await
         .assert_problem(400, "bad_request");
     let long = "y".repeat(501);
-    chat.search(&long, "")
-        .await
-        .assert_problem(400, "bad_request");
+    chat.search(&long, "").await.assert_problem(400, "bad_request");
     let r = app.get(&format!("{}?order=relevance", chat.base)).await;
     r.assert_problem(400, "invalid_parameter");
     let _: Value = r.body;
