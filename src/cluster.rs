@@ -28,6 +28,11 @@ pub enum Durability {
 /// A running PostgreSQL server on 127.0.0.1 that this process started.
 pub struct Cluster {
     port: u16,
+    data_dir: PathBuf,
+    bin: PathBuf,
+    run_as: Option<(u32, u32)>,
+    /// Server settings (`-c name=value`).
+    settings: Vec<String>,
     /// Asks the thread that owns the server process to stop it; dropping it does the same.
     stop: Option<mpsc::Sender<()>>,
     /// The owning thread: it forked the server (so the server's parent-death signal fires when
@@ -58,24 +63,43 @@ impl Cluster {
         if !data_dir.join("PG_VERSION").exists() {
             initdb(&bin, &data_dir, run_as, durability)?;
         }
-        let port = free_port()?;
-        let log = fs::File::create(data_dir.join("server.log"))?;
-        let mut cmd = Command::new(bin.join("postgres"));
-        cmd.arg("-D")
-            .arg(&data_dir)
-            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
-            .args(["-c", "unix_socket_directories=", "-c", "max_connections=300"])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log);
+        let mut all: Vec<String> = [
+            "listen_addresses=127.0.0.1",
+            "unix_socket_directories=",
+            "max_connections=300",
+        ]
+        .map(String::from)
+        .to_vec();
         if durability == Durability::Throwaway {
-            cmd.args(["-c", "fsync=off", "-c", "full_page_writes=off"])
-                .args(["-c", "synchronous_commit=off"]);
+            all.extend(["fsync=off", "full_page_writes=off", "synchronous_commit=off"].map(String::from));
         }
-        for (name, value) in settings {
-            cmd.arg("-c").arg(format!("{name}={value}"));
+        all.extend(settings.iter().map(|(name, value)| format!("{name}={value}")));
+        let mut cluster = Cluster {
+            port: free_port()?,
+            data_dir,
+            bin,
+            run_as,
+            settings: all,
+            stop: None,
+            owner: None,
+        };
+        cluster.resume()?;
+        Ok(cluster)
+    }
+
+    /// Starts the server again after `pause`, on the same port.
+    pub fn resume(&mut self) -> Result<()> {
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.data_dir.join("server.log"))?;
+        let mut cmd = Command::new(self.bin.join("postgres"));
+        cmd.arg("-D").arg(&self.data_dir).args(["-p", &self.port.to_string()]);
+        for setting in &self.settings {
+            cmd.arg("-c").arg(setting);
         }
-        if let Some((uid, gid)) = run_as {
+        cmd.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log);
+        if let Some((uid, gid)) = self.run_as {
             cmd.uid(uid).gid(gid);
         }
         // SAFETY: prctl is async-signal-safe; it runs in the child between fork and exec, after
@@ -92,13 +116,14 @@ impl Cluster {
             .name("postgres-owner".into())
             .spawn(move || own_server(cmd, child_tx, stop_rx))?;
         let pid = child_rx.recv()?.context("starting postgres")?;
-        let cluster = Cluster {
-            port,
-            stop: Some(stop_tx),
-            owner: Some(owner),
-        };
-        wait_ready(&bin, port, &data_dir).with_context(|| format!("postgres (pid {pid})"))?;
-        Ok(cluster)
+        self.stop = Some(stop_tx);
+        self.owner = Some(owner);
+        wait_ready(&self.bin, self.port, &self.data_dir).with_context(|| format!("postgres (pid {pid})"))
+    }
+
+    /// Stops the server (fast shutdown) but keeps its data, for `resume`.
+    pub fn pause(&mut self) {
+        self.shutdown();
     }
 
     /// A connection URL for `database` as the superuser.

@@ -103,6 +103,16 @@ pub fn test_config() -> Config {
     config
 }
 
+/// A fresh migrated database of its own on the test cluster; returns its URL.
+pub async fn fresh_database_url() -> String {
+    let cluster = cluster();
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = connect(&cluster.url_pattern.replace("{db}", "postgres"));
+    let client = admin.client().await.unwrap();
+    create_database(&client, &name).await;
+    cluster.url_pattern.replace("{db}", &name)
+}
+
 /// One test's service: its own database, a server on a random port, workers optional.
 pub struct TestApp {
     pub base: String,
