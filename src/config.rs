@@ -116,6 +116,11 @@ pub struct Config {
     #[arg(long, env = "IDLE_TIMEOUT_SECS", default_value_t = 30)]
     pub idle_timeout_secs: u64,
 
+    /// Requests per application token per minute, counted across all instances; unlimited
+    /// when unset.
+    #[arg(long, env = "RATE_LIMIT_PER_MINUTE")]
+    pub rate_limit_per_minute: Option<u32>,
+
     /// Log as JSON lines instead of text.
     #[arg(long, env = "LOG_JSON", default_value_t = false)]
     pub log_json: bool,
@@ -127,9 +132,15 @@ impl Config {
         Cli::parse_from(["chat-system"]).config
     }
 
-    /// The request limits these settings describe.
-    pub fn limits(&self) -> crate::api::Limits {
+    /// The request limits these settings describe (`db` counts the rate limit).
+    pub fn limits(&self, db: &crate::db::Db) -> crate::api::Limits {
         crate::api::Limits {
+            rate: self
+                .rate_limit_per_minute
+                .map(|per_minute| crate::api::limits::RateLimit {
+                    db: db.clone(),
+                    per_minute,
+                }),
             in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(self.max_in_flight.max(1))),
             request_timeout: Duration::from_millis(self.request_timeout_ms),
             max_body_bytes: self.max_body_bytes,

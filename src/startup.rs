@@ -140,7 +140,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     Server::new_with_acceptor(acceptor)
         .idle_timeout(Duration::from_secs(config.idle_timeout_secs))
         .run_with_graceful_shutdown(
-            api::routes(state, config.limits()),
+            api::routes(state.clone(), config.limits(&state.db)),
             shutdown_signal(),
             Some(Duration::from_secs(8)),
         )

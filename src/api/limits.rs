@@ -1,6 +1,7 @@
 //! Protection against slow and excessive clients: a cap on requests in flight (503 beyond it,
-//! instead of a collapse), a deadline for every request (its body included), and the request
-//! body size limit. The connection idle timeout is set on the server (`startup`).
+//! instead of a collapse), a deadline for every request (its body included), the request body
+//! size limit, and the optional per-application rate limit (429, counted in the database so it
+//! holds across instances). The connection idle timeout is set on the server (`startup`).
 
 use std::{
     sync::Arc,
@@ -13,7 +14,10 @@ use poem::{
 };
 use tokio::sync::Semaphore;
 
+use uuid::Uuid;
+
 use super::problem::ApiError;
+use crate::db::Db;
 
 /// The limits of one server.
 #[derive(Clone)]
@@ -24,6 +28,26 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Largest request body.
     pub max_body_bytes: usize,
+    /// Requests per application token per minute, if limited.
+    pub rate: Option<RateLimit>,
+}
+
+/// The per-application rate limit.
+#[derive(Clone)]
+pub struct RateLimit {
+    /// Where the counts live.
+    pub db: Db,
+    /// Requests per token per one-minute window.
+    pub per_minute: u32,
+}
+
+/// The application token a path addresses, if any.
+fn token_of(path: &str) -> Option<Uuid> {
+    let mut parts = path.trim_start_matches('/').split('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("api"), Some("applications"), Some(token)) => token.parse().ok(),
+        _ => None,
+    }
 }
 
 /// Applies `limits` around `ep`.
@@ -35,6 +59,27 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, mut req: Request, limits: Limits) ->
         ));
     };
     let deadline = Instant::now() + limits.request_timeout;
+    let mut rate_headers = None;
+    if let (Some(rate), Some(token)) = (&limits.rate, token_of(req.uri().path())) {
+        match rate.db.hit_rate_limit(token).await {
+            Ok((count, reset)) => {
+                let remaining = i64::from(rate.per_minute) - i64::from(count);
+                let policy = format!("\"per-application\";q={};w=60", rate.per_minute);
+                let state = format!("\"per-application\";r={};t={reset}", remaining.max(0));
+                if remaining < 0 {
+                    let mut response = ApiError::RateLimited.into_problem().into_response();
+                    let headers = response.headers_mut();
+                    headers.insert(header::RETRY_AFTER, header::HeaderValue::from(reset.max(1)));
+                    headers.insert("ratelimit-policy", header::HeaderValue::from_str(&policy).unwrap());
+                    headers.insert("ratelimit", header::HeaderValue::from_str(&state).unwrap());
+                    return Ok(response);
+                }
+                rate_headers = Some((policy, state));
+            }
+            // Counting failed (the database is struggling): serve rather than refuse.
+            Err(e) => tracing::warn!(error = %e, "rate limit not counted"),
+        }
+    }
     if matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) {
         let declared = req
             .headers()
@@ -55,13 +100,19 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, mut req: Request, limits: Limits) ->
         };
         req.set_body(Body::from(body));
     }
-    match tokio::time::timeout_at(deadline.into(), ep.call(req)).await {
-        Ok(response) => Ok(response?.into_response()),
-        Err(_) => Ok(busy(
+    let mut response = match tokio::time::timeout_at(deadline.into(), ep.call(req)).await {
+        Ok(response) => response?.into_response(),
+        Err(_) => busy(
             "request_timeout",
             "the request took too long and was abandoned; retry shortly",
-        )),
+        ),
+    };
+    if let Some((policy, state)) = rate_headers {
+        let headers = response.headers_mut();
+        headers.insert("ratelimit-policy", header::HeaderValue::from_str(&policy).unwrap());
+        headers.insert("ratelimit", header::HeaderValue::from_str(&state).unwrap());
     }
+    Ok(response)
 }
 
 /// A 503 problem with `Retry-After`.

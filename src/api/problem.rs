@@ -85,6 +85,9 @@ pub enum ApiError {
     /// 422: the idempotency key was used for a different request.
     #[error("idempotency key reused")]
     KeyReused,
+    /// 429: the application's rate limit is used up for this minute.
+    #[error("rate limited")]
+    RateLimited,
     /// 401: the operator key is missing or wrong.
     #[error("unauthorized")]
     Unauthorized,
@@ -148,6 +151,11 @@ impl ApiError {
                     "this Idempotency-Key was already used for a different request",
                 )
             },
+            ApiError::RateLimited => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "this application's request limit for the current minute is used up; see Retry-After",
+            ),
             ApiError::Unauthorized => Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",

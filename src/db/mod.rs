@@ -168,6 +168,22 @@ impl Db {
         Ok(client.query_opt(&stmt, params).await?)
     }
 
+    /// Counts one request of `token` in the current minute: (count so far, seconds to the next
+    /// window).
+    pub async fn hit_rate_limit(&self, token: uuid::Uuid) -> DbResult<(i32, i32)> {
+        let row = self
+            .query(include_str!("../../sql/queries/rate_limit_hit.sql"), &[&token])
+            .await?;
+        Ok((row[0].get(0), row[0].get(1)))
+    }
+
+    /// Deletes finished rate-limit windows.
+    pub async fn expire_rate_limits(&self) -> DbResult<()> {
+        self.query(include_str!("../../sql/queries/rate_limit_expire.sql"), &[])
+            .await
+            .map(drop)
+    }
+
     /// True when the database answers.
     pub async fn ping(&self) -> DbResult<()> {
         self.query("SELECT 1", &[]).await.map(drop)

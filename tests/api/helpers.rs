@@ -116,6 +116,8 @@ pub async fn fresh_database_url() -> String {
 /// One test's service: its own database, a server on a random port, workers optional.
 pub struct TestApp {
     pub base: String,
+    /// The database URL.
+    pub url: String,
     pub http: reqwest::Client,
     pub db: Db,
     pub worker: Worker,
@@ -135,21 +137,22 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config: Config, workers: bool) -> Self {
-        let cluster = cluster();
-        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let admin = connect(&cluster.url_pattern.replace("{db}", "postgres"));
-        let client = admin.client().await.unwrap();
-        create_database(&client, &name).await;
-        let db = connect(&cluster.url_pattern.replace("{db}", &name));
+        Self::spawn_on(&fresh_database_url().await, config, workers).await
+    }
+
+    /// A service on an existing database (for several instances on one database).
+    pub async fn spawn_on(url: &str, config: Config, workers: bool) -> Self {
+        let db = connect(url);
         let state = startup::state(db.clone(), &config);
         let background = Background::start(&state, &config, if workers { config.workers } else { 0 });
         let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
         let addr = acceptor.local_addr()[0].as_socket_addr().cloned().unwrap();
-        let routes = api::routes(state.clone(), config.limits());
+        let routes = api::routes(state.clone(), config.limits(&db));
         tokio::spawn(async move { poem::Server::new_with_acceptor(acceptor).run(routes).await });
         let worker = Worker::new(db.clone(), config.worker_batch_size, config.job_max_attempts);
         TestApp {
             base: format!("http://{addr}"),
+            url: url.to_owned(),
             http: reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap(),
             db,
             worker,

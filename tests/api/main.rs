@@ -8,6 +8,8 @@ mod faults;
 mod helpers;
 mod idempotency;
 mod input;
+mod isolation;
+mod limits;
 mod messages;
 mod openapi;
 mod queue;

@@ -1,0 +1,109 @@
+//! Limits a hostile or broken client meets: requests in flight, request deadline, rate limit.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::{io::AsyncWriteExt, net::TcpStream};
+
+use crate::helpers::{test_config, TestApp};
+
+/// Opens a connection and sends a POST whose body never finishes.
+async fn stalled_post(app: &TestApp) -> TcpStream {
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = "POST /api/applications HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"na";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+}
+
+#[tokio::test]
+async fn requests_beyond_the_in_flight_cap_get_503_at_once() {
+    let mut config = test_config();
+    config.max_in_flight = 1;
+    let app = TestApp::spawn_with(config, true).await;
+    let _stalled = stalled_post(&app).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let started = std::time::Instant::now();
+    let r = app
+        .raw(
+            app.http
+                .get(format!("{}/api/applications/{}", app.base, uuid::Uuid::new_v4())),
+        )
+        .await;
+
+    r.assert_problem(503, "server_busy");
+    assert!(started.elapsed() < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn a_request_that_never_finishes_its_body_times_out() {
+    let mut config = test_config();
+    config.request_timeout_ms = 300;
+    let app = TestApp::spawn_with(config, true).await;
+    let mut stalled = stalled_post(&app).await;
+
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(
+        Duration::from_secs(3),
+        tokio::io::AsyncReadExt::read(&mut stalled, &mut answer),
+    )
+    .await;
+
+    let text = String::from_utf8_lossy(&answer[..read.expect("answered in time").unwrap()]).to_string();
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        text.contains("application/problem+json") && text.contains("request_timeout"),
+        "{text}"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM applications").await, 0);
+}
+
+#[tokio::test]
+async fn the_rate_limit_is_per_application_and_shared_by_instances() {
+    let mut config = test_config();
+    config.rate_limit_per_minute = Some(5);
+    let one = TestApp::spawn_with(config.clone(), true).await;
+    let two = TestApp::spawn_on(&one.url, config, true).await;
+    let limited = one.create_app("Busy").await;
+    let other = one.create_app("Quiet").await;
+
+    let mut statuses = Vec::new();
+    let mut last = None;
+    for i in 0..6 {
+        let app = if i % 2 == 0 { &one } else { &two };
+        let r = app
+            .raw(app.http.get(format!("{}/api/applications/{limited}", app.base)))
+            .await;
+        statuses.push(r.status);
+        last = Some(r);
+    }
+    let quiet = one
+        .raw(one.http.get(format!("{}/api/applications/{other}", one.base)))
+        .await;
+    let ok = one
+        .http
+        .get(format!("{}/api/applications/{other}", one.base))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(statuses[..5], [StatusCode::OK; 5]);
+    let refused = last.unwrap();
+    refused.assert_problem(429, "rate_limited");
+    assert_eq!(quiet.status, StatusCode::OK);
+    assert_eq!(ok.headers()["ratelimit-policy"], "\"per-application\";q=5;w=60");
+    assert!(ok.headers()["ratelimit"]
+        .to_str()
+        .unwrap()
+        .starts_with("\"per-application\";r=3;t="));
+    let r = one
+        .http
+        .get(format!("{}/api/applications/{limited}", one.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().contains_key("retry-after"));
+    let _ = json!({});
+}
