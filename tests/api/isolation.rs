@@ -38,7 +38,7 @@ async fn one_token_reaches_nothing_of_another_application() {
     }
 
     let mut answers: Vec<(String, Response)> = Vec::new();
-    let mut call = |method: Method, path: String, body: Option<Value>| {
+    let call = |method: Method, path: String, body: Option<Value>| {
         let app = &app;
         async move { (format!("{method} {path}"), app.call(method, &path, body).await) }
     };
