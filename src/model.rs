@@ -66,15 +66,19 @@ pub struct Message {
     pub snippet: Option<String>,
 }
 
-/// Where a page of a list starts.
+/// Which page of a list: the items numbered strictly between `after` and `before`, skipping
+/// `offset` of them. Paged backwards (the nearest items below `before` first) when only `before`
+/// bounds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cursor {
-    /// Items after skipping this many (page-based).
-    Offset(i64),
-    /// Items with a number greater than this one, ascending.
-    After(i64),
-    /// Items with a number smaller than this one (the page just before it), ascending.
-    Before(i64),
+pub struct Cursor {
+    /// Only items numbered above this.
+    pub after: i64,
+    /// Only items numbered below this.
+    pub before: i64,
+    /// Items skipped from the start of the page's direction.
+    pub offset: i64,
+    /// True: counting from `before` downwards.
+    pub backwards: bool,
 }
 
 /// One page of a list, read with one extra row to know whether more follow.
@@ -91,7 +95,7 @@ impl<T> Page<T> {
     pub fn from_rows(mut items: Vec<T>, limit: i64, cursor: Cursor) -> Self {
         let has_more = items.len() as i64 > limit;
         items.truncate(limit as usize);
-        if let Cursor::Before(_) = cursor {
+        if cursor.backwards {
             items.reverse();
         }
         Page { items, has_more }

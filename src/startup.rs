@@ -111,8 +111,10 @@ impl Background {
 
 /// The state handed to the API.
 pub fn state(db: Db, config: &Config) -> State {
+    let bell = Bell::default();
     let intake = Intake::start(
         db.clone(),
+        bell.clone(),
         IntakeConfig {
             max_batch: config.intake_max_batch,
             in_flight: config.intake_in_flight,
@@ -123,7 +125,7 @@ pub fn state(db: Db, config: &Config) -> State {
         intake,
         operator_key: config.operator_key.clone().filter(|k| !k.is_empty()).map(Arc::from),
         purge_wake: Arc::new(Notify::new()),
-        bell: Bell::default(),
+        bell,
     }
 }
 

@@ -17,4 +17,4 @@ WITH app AS (
     FROM job WHERE ik.scope = $2 AND ik.key = $3
 )
 SELECT job.chat_number, job.created_at, job.updated_at
-FROM job CROSS JOIN LATERAL (SELECT pg_notify('chat_system_jobs', '')) AS wake
+FROM job

@@ -33,5 +33,4 @@ WITH req AS (
     FROM numbered n JOIN req r ON r.ord = n.ord
     WHERE ik.scope = r.idem_scope AND ik.key = r.idem_key
 )
-SELECT ord, number, now(), (SELECT count(*) FROM (SELECT pg_notify('chat_system_jobs', '')) AS wake)
-FROM numbered
+SELECT ord, number, now() FROM numbered

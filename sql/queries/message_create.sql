@@ -15,4 +15,4 @@ WITH counter AS (
     FROM job WHERE ik.scope = $4 AND ik.key = $5
 )
 SELECT job.message_number, job.created_at, job.updated_at
-FROM job CROSS JOIN LATERAL (SELECT pg_notify('chat_system_jobs', '')) AS wake
+FROM job

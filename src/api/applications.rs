@@ -4,6 +4,7 @@ use poem_openapi::{
     auth::ApiKey,
     param::{Header, Path, Query},
     payload::Json,
+    types::MaybeUndefined,
     Object, OpenApi, SecurityScheme,
 };
 use subtle::ConstantTimeEq;
@@ -27,7 +28,7 @@ pub struct OperatorKey(ApiKey);
 #[derive(Debug, Object)]
 pub struct CreateApplication {
     /// Display name (1–200 characters).
-    #[oai(validator(min_length = 1, max_length = 200))]
+    #[oai(validator(min_length = 1, max_length = 200, pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"))]
     pub name: Text,
 }
 
@@ -35,10 +36,10 @@ pub struct CreateApplication {
 #[derive(Debug, Object)]
 pub struct UpdateApplication {
     /// New display name (1–200 characters).
-    #[oai(validator(min_length = 1, max_length = 200))]
+    #[oai(validator(min_length = 1, max_length = 200, pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"))]
     pub name: Text,
     /// Accepted for compatibility with the previous system; must equal the token in the URL.
-    pub token: Option<Uuid>,
+    pub token: MaybeUndefined<Uuid>,
 }
 
 /// A page of applications.
@@ -69,6 +70,7 @@ op_response! {
     errors {
         400 => BadRequest: "The body is not valid JSON or lacks `name`.",
         413 => TooLarge: "The body is too large.",
+        415 => UnsupportedMediaType: "The body is not `application/json`.",
         409 => Conflict: "A request with this Idempotency-Key is still in progress.",
         422 => Invalid: "The name is blank, too long or contains NUL, or the Idempotency-Key was used for another request.",
     }
@@ -102,6 +104,7 @@ op_response! {
         400 => BadRequest: "The token is not a UUID, or the body is not valid JSON.",
         404 => NotFound: "No application has this token.",
         413 => TooLarge: "The body is too large.",
+        415 => UnsupportedMediaType: "The body is not `application/json`.",
         422 => Invalid: "The name is not acceptable, or the body's token differs from the URL's.",
     }
 }
@@ -121,7 +124,10 @@ impl ApplicationsApi {
         body: Json<CreateApplication>,
         /// Makes retries safe: a retry with the same key returns the original application and
         /// creates nothing. Use a random value (a UUID).
-        #[oai(name = "Idempotency-Key")]
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[ \t]*[\x21-\x7E]+[ \t]*$")
+        )]
         idempotency_key: Header<Option<String>>,
     ) -> CreateApplicationResponse {
         let result = async {
@@ -223,7 +229,13 @@ impl ApplicationsApi {
         body: Json<UpdateApplication>,
     ) -> ApplicationResponse {
         let result = async {
-            if body.token.is_some_and(|t| t != token.0) {
+            if body.token.is_null() {
+                return Err(ApiError::BadRequest {
+                    field: "token",
+                    detail: "`token` must be a UUID string".into(),
+                });
+            }
+            if body.token.value().is_some_and(|t| *t != token.0) {
                 return Err(ApiError::Invalid {
                     field: "token",
                     detail: "`token` in the body differs from the token in the URL; tokens cannot be changed".into(),

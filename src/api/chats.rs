@@ -24,8 +24,10 @@ pub struct ChatList {
     /// first one when paging with `before`).
     pub has_more: bool,
     /// Number of the last chat on this page: pass it as `after` for the next page.
+    #[oai(skip_serializing_if_is_none)]
     pub next_after: Option<i64>,
     /// Number of the first chat on this page: pass it as `before` for the previous page.
+    #[oai(skip_serializing_if_is_none)]
     pub next_before: Option<i64>,
 }
 
@@ -105,7 +107,10 @@ impl ChatsApi {
         token: Path<Uuid>,
         /// Makes retries safe: a retry with the same key returns the original chat and creates
         /// nothing.
-        #[oai(name = "Idempotency-Key")]
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[ \t]*[\x21-\x7E]+[ \t]*$")
+        )]
         idempotency_key: Header<Option<String>>,
     ) -> CreateChatResponse {
         let result = async {
@@ -143,8 +148,9 @@ impl ChatsApi {
 
     /// List chats
     ///
-    /// Chats by ascending number, paged with `page` or with the keyset cursors `after` /
-    /// `before` (fast on deep pages). Use at most one of the three.
+    /// Chats by ascending number, paged with `page` and the keyset cursors `after` / `before`
+    /// (fast on deep pages): the numbers between them, or, with `before` alone, the ones just
+    /// below it.
     #[oai(path = "/applications/:token/chats", method = "get", operation_id = "list_chats")]
     async fn list(
         &self,

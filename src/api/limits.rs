@@ -58,6 +58,20 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, mut req: Request, limits: Limits) ->
             "the server is at its limit of requests in flight; retry shortly",
         ));
     };
+    if let Some(key) = req.headers().get(super::idempotency::HEADER) {
+        // Empty or non-ASCII keys never reach the typed parameter; refuse them here.
+        let text = key.to_str().unwrap_or_default().trim();
+        if text.is_empty() {
+            let problem = ApiError::BadRequest {
+                field: super::idempotency::HEADER,
+                detail: format!(
+                    "`{}` must be 1–255 visible ASCII characters",
+                    super::idempotency::HEADER
+                ),
+            };
+            return Ok(problem.into_problem().into_response());
+        }
+    }
     let deadline = Instant::now() + limits.request_timeout;
     let mut rate_headers = None;
     if let (Some(rate), Some(token)) = (&limits.rate, token_of(req.uri().path())) {

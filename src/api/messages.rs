@@ -25,7 +25,7 @@ use crate::{
 #[derive(Debug, Object)]
 pub struct MessageBody {
     /// The text (1–10,000 characters; any Unicode except NUL).
-    #[oai(validator(min_length = 1, max_length = 10000))]
+    #[oai(validator(min_length = 1, max_length = 10000, pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"))]
     pub body: Text,
 }
 
@@ -40,9 +40,11 @@ pub struct MessageList {
     /// the first one when paging with `before`).
     pub has_more: bool,
     /// Highest number on this page (lists only): pass it as `after` for the next page.
+    #[oai(skip_serializing_if_is_none)]
     pub next_after: Option<i64>,
     /// Lowest number on this page: pass it as `before` for the previous page of a list, or for
     /// the next page of a newest-first search.
+    #[oai(skip_serializing_if_is_none)]
     pub next_before: Option<i64>,
 }
 
@@ -75,6 +77,7 @@ op_response! {
         404 => NotFound: "No application has this token, or it has no chat with this number.",
         409 => Conflict: "A request with this Idempotency-Key is still in progress.",
         413 => TooLarge: "The request body is too large.",
+        415 => UnsupportedMediaType: "The body is not `application/json`.",
         422 => Invalid: "The body is blank, too long or contains NUL, or the Idempotency-Key was used for another request.",
     }
 }
@@ -106,6 +109,7 @@ op_response! {
         400 => BadRequest: "Malformed token or number, or the body is not valid JSON with a `body` string.",
         404 => NotFound: "No such application, chat or message.",
         413 => TooLarge: "The request body is too large.",
+        415 => UnsupportedMediaType: "The body is not `application/json`.",
         422 => Invalid: "The body is blank, too long or contains NUL.",
     }
 }
@@ -141,7 +145,10 @@ impl MessagesApi {
         body: Json<MessageBody>,
         /// Makes retries safe: a retry with the same key returns the original message and
         /// creates nothing.
-        #[oai(name = "Idempotency-Key")]
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 255, pattern = r"^[ \t]*[\x21-\x7E]+[ \t]*$")
+        )]
         idempotency_key: Header<Option<String>>,
     ) -> CreateMessageResponse {
         let result = async {
@@ -185,8 +192,9 @@ impl MessagesApi {
 
     /// List or search messages
     ///
-    /// Without `query`: messages by ascending number, paged with `page` or with the keyset
-    /// cursors `after` / `before` (fast on deep pages). Use at most one of the three.
+    /// Without `query`: messages by ascending number, paged with `page` and the keyset cursors
+    /// `after` / `before` (fast on deep pages): the numbers between them, or, with `before`
+    /// alone, the ones just below it.
     ///
     /// With `query`: the messages matching every whitespace-separated term, in any order, case-
     /// and accent-insensitively ("cafe" finds "Café"). A term of 3 or more characters matches
@@ -194,7 +202,8 @@ impl MessagesApi {
     /// `"double quoted words"` match as a phrase. Nothing else in the query is syntax. Newest
     /// first, paged with `page` or `before` (`next_before` of the previous page); or
     /// `order=relevance`: whole-word matches before word starts before matches inside words,
-    /// ranked among the 1,000 most recent matches, paged with `page`. Each hit carries a
+    /// ranked among the 1,000 most recent matches, paged with `page`. `after` and `before` bound
+    /// the numbers searched. Each hit carries a
     /// `snippet` with the matches marked. Queued messages are found too.
     #[oai(
         path = "/applications/:token/chats/:chat/messages",
@@ -209,10 +218,10 @@ impl MessagesApi {
         /// The chat's number.
         #[oai(validator(minimum(value = "1")))]
         chat: Path<i64>,
-        /// Search text: words (all must match), `"quoted phrases"`; at most 8 terms.
-        #[oai(validator(min_length = 1, max_length = 500))]
+        /// Search text: words (all must match) and `"quoted phrases"`. Blank: no search.
+        #[oai(validator(max_length = 500))]
         query: Query<Option<String>>,
-        /// Order of search results (only with `query`).
+        /// Order of search results (only with `query`; ignored otherwise).
         order: Query<Option<SearchOrder>>,
         /// Page number, from 1.
         #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
@@ -229,33 +238,18 @@ impl MessagesApi {
     ) -> ListMessagesResponse {
         let result = async {
             let (cursor, limit) = params::cursor(page.0, after.0, before.0, limit.0)?;
-            let Some(query) = &query.0 else {
-                if order.0.is_some() {
-                    return Err(bad("order", "`order` applies only to a search (`query`)"));
-                }
+            let Some(query) = query.0.as_ref().filter(|q| !q.trim().is_empty()) else {
                 let page = self.0.db.messages(token.0, chat.0, cursor, limit).await?;
-                return Ok(MessageList::from((page, limit)));
+                return Ok::<_, ApiError>(MessageList::from((page, limit)));
             };
             let terms = search::parse(query).map_err(|e| bad("query", &e.to_string()))?;
             let order = order.0.unwrap_or(SearchOrder::Newest);
-            let (offset, before) = match (cursor, order) {
-                (params::Cursor::Offset(offset), _) => (offset, None),
-                (params::Cursor::Before(before), SearchOrder::Newest) => (0, Some(before)),
-                (params::Cursor::Before(_), SearchOrder::Relevance) => {
-                    return Err(bad("before", "relevance-ordered results are paged with `page`"))
-                }
-                (params::Cursor::After(_), _) => {
-                    return Err(bad(
-                        "after",
-                        "search results are newest first: page with `before` or `page`",
-                    ))
-                }
-            };
             let request = SearchRequest {
                 terms: &terms,
                 order,
-                before,
-                offset,
+                after: cursor.after,
+                before: cursor.before,
+                offset: cursor.offset,
                 limit,
             };
             let found = search::search(&self.0.db, token.0, chat.0, request).await?;

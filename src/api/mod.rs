@@ -70,6 +70,7 @@ pub fn spec_json(state: State) -> String {
 /// The whole HTTP application.
 pub fn routes(state: State, limits: Limits) -> impl Endpoint<Output = Response> {
     let api = service(state);
+    let allowed = Arc::new(allowed_methods(&api.spec()));
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
     Route::new()
@@ -79,5 +80,59 @@ pub fn routes(state: State, limits: Limits) -> impl Endpoint<Output = Response> 
         .around(move |ep, req| limits::guard(ep, req, limits.clone()))
         .with(CatchPanic::new().with_handler(problem::from_panic))
         .catch_all_error(|err| async move { problem::from_poem_error(err) })
+        .around(move |ep, req| {
+            let allowed = allowed.clone();
+            async move {
+                let path = req.uri().path().to_owned();
+                let mut response = ep.call(req).await?;
+                if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED {
+                    if let Some(methods) = allow_header(&allowed, &path) {
+                        response.headers_mut().insert(poem::http::header::ALLOW, methods);
+                    }
+                }
+                Ok(response)
+            }
+        })
         .into_endpoint()
+}
+
+/// Each path template of the spec (split into segments; `None` for a parameter) with the
+/// methods it serves.
+type AllowedMethods = Vec<(Vec<Option<String>>, String)>;
+
+fn allowed_methods(spec: &str) -> AllowedMethods {
+    let spec: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
+    let paths = spec["paths"].as_object().cloned().unwrap_or_default();
+    paths
+        .into_iter()
+        .map(|(template, ops)| {
+            let segments = template
+                .trim_matches('/')
+                .split('/')
+                .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
+                .collect();
+            let methods: Vec<String> = ops
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(m, _)| m.to_uppercase())
+                .collect();
+            (segments, methods.join(", "))
+        })
+        .collect()
+}
+
+/// The `Allow` header for a 405 on `path` (RFC 9110 requires one).
+fn allow_header(allowed: &AllowedMethods, path: &str) -> Option<poem::http::HeaderValue> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    allowed.iter().find_map(|(template, methods)| {
+        let matches = template.len() == segments.len()
+            && template
+                .iter()
+                .zip(&segments)
+                .all(|(t, s)| t.as_deref().is_none_or(|t| t == *s));
+        matches
+            .then(|| poem::http::HeaderValue::from_str(methods).ok())
+            .flatten()
+    })
 }

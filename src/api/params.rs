@@ -26,8 +26,9 @@ pub fn text(field: &'static str, value: &str, max_chars: usize) -> Result<(), Ap
     Ok(())
 }
 
-/// The page a list request asks for: at most one of `page`, `after`, `before` (each already
-/// range-checked by its validator), and the page size.
+/// The page a list request asks for (each parameter already range-checked by its validator):
+/// numbers between `after` and `before`, the `page`-th page of `limit` items, counted from
+/// `before` downwards when only `before` bounds it.
 pub fn cursor(
     page: Option<i64>,
     after: Option<i64>,
@@ -35,16 +36,11 @@ pub fn cursor(
     limit: Option<i64>,
 ) -> Result<(Cursor, i64), ApiError> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    let cursor = match (page, after, before) {
-        (page, None, None) => Cursor::Offset((page.unwrap_or(1) - 1) * limit),
-        (None, Some(after), None) => Cursor::After(after),
-        (None, None, Some(before)) => Cursor::Before(before),
-        _ => {
-            return Err(ApiError::BadRequest {
-                field: "page",
-                detail: "use only one of `page`, `after` and `before`".into(),
-            })
-        }
+    let cursor = Cursor {
+        after: after.unwrap_or(0),
+        before: before.unwrap_or(i64::MAX),
+        offset: (page.unwrap_or(1) - 1) * limit,
+        backwards: before.is_some() && after.is_none(),
     };
     Ok((cursor, limit))
 }
@@ -64,10 +60,25 @@ mod tests {
 
     #[test]
     fn cursors() {
-        assert_eq!(cursor(None, None, None, None).unwrap(), (Cursor::Offset(0), 10));
-        assert_eq!(cursor(Some(3), None, None, Some(20)).unwrap(), (Cursor::Offset(40), 20));
-        assert_eq!(cursor(None, Some(5), None, None).unwrap(), (Cursor::After(5), 10));
-        assert_eq!(cursor(None, None, Some(5), Some(2)).unwrap(), (Cursor::Before(5), 2));
-        assert!(cursor(Some(1), Some(5), None, None).is_err());
+        let c = |after, before, offset, backwards| Cursor {
+            after,
+            before,
+            offset,
+            backwards,
+        };
+        assert_eq!(cursor(None, None, None, None).unwrap(), (c(0, i64::MAX, 0, false), 10));
+        assert_eq!(
+            cursor(Some(3), None, None, Some(20)).unwrap(),
+            (c(0, i64::MAX, 40, false), 20)
+        );
+        assert_eq!(
+            cursor(None, Some(5), None, None).unwrap(),
+            (c(5, i64::MAX, 0, false), 10)
+        );
+        assert_eq!(cursor(None, None, Some(5), Some(2)).unwrap(), (c(0, 5, 0, true), 2));
+        assert_eq!(
+            cursor(Some(2), Some(5), Some(50), None).unwrap(),
+            (c(5, 50, 10, false), 10)
+        );
     }
 }

@@ -49,19 +49,17 @@ impl Db {
 
     /// A page of the application's chats by number, queued ones included.
     pub async fn chats(&self, token: Uuid, cursor: Cursor, limit: i64) -> DbResult<Page<Chat>> {
-        let rows = match cursor {
-            Cursor::Offset(offset) => {
-                let sql = include_str!("../../sql/queries/chat_list_asc.sql");
-                self.query(sql, &[&token, &0i64, &offset, &(limit + 1)]).await?
-            }
-            Cursor::After(after) => {
-                let sql = include_str!("../../sql/queries/chat_list_asc.sql");
-                self.query(sql, &[&token, &after, &0i64, &(limit + 1)]).await?
-            }
-            Cursor::Before(before) => {
-                let sql = include_str!("../../sql/queries/chat_list_desc.sql");
-                self.query(sql, &[&token, &before, &(limit + 1)]).await?
-            }
+        let rows = if cursor.backwards {
+            let sql = include_str!("../../sql/queries/chat_list_desc.sql");
+            self.query(sql, &[&token, &cursor.before, &cursor.offset, &(limit + 1)])
+                .await?
+        } else {
+            let sql = include_str!("../../sql/queries/chat_list_asc.sql");
+            self.query(
+                sql,
+                &[&token, &cursor.after, &cursor.before, &cursor.offset, &(limit + 1)],
+            )
+            .await?
         };
         if rows.is_empty() {
             return Err(DbError::NotFound(Missing::Application));

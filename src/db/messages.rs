@@ -65,19 +65,24 @@ impl Db {
 
     /// A page of the chat's messages by number, queued ones included.
     pub async fn messages(&self, token: Uuid, chat: i64, cursor: Cursor, limit: i64) -> DbResult<Page<Message>> {
-        let rows = match cursor {
-            Cursor::Offset(offset) => {
-                let sql = include_str!("../../sql/queries/message_list_asc.sql");
-                self.query(sql, &[&token, &chat, &0i64, &offset, &(limit + 1)]).await?
-            }
-            Cursor::After(after) => {
-                let sql = include_str!("../../sql/queries/message_list_asc.sql");
-                self.query(sql, &[&token, &chat, &after, &0i64, &(limit + 1)]).await?
-            }
-            Cursor::Before(before) => {
-                let sql = include_str!("../../sql/queries/message_list_desc.sql");
-                self.query(sql, &[&token, &chat, &before, &(limit + 1)]).await?
-            }
+        let rows = if cursor.backwards {
+            let sql = include_str!("../../sql/queries/message_list_desc.sql");
+            self.query(sql, &[&token, &chat, &cursor.before, &cursor.offset, &(limit + 1)])
+                .await?
+        } else {
+            let sql = include_str!("../../sql/queries/message_list_asc.sql");
+            self.query(
+                sql,
+                &[
+                    &token,
+                    &chat,
+                    &cursor.after,
+                    &cursor.before,
+                    &cursor.offset,
+                    &(limit + 1),
+                ],
+            )
+            .await?
         };
         match rows.first() {
             None => Err(DbError::NotFound(Missing::Application)),

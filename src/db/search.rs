@@ -29,20 +29,54 @@ const WINDOW_PER_HIT: i64 = 200;
 const MIN_WINDOW: i64 = 4_000;
 const MAX_WINDOW: i64 = 20_000;
 
-/// SQL conditions that hold when a row matches every term. Parameter `$first` onwards carry the
-/// terms' texts, in order.
+/// The texts the conditions' parameters carry, in order: each term's text, and for a phrase
+/// ending in a plain word, that word again (see `conditions`).
+fn term_texts(terms: &[Term]) -> Vec<&str> {
+    let mut texts = Vec::new();
+    for term in terms {
+        texts.push(term.text());
+        texts.extend(phrase_last_word(term));
+    }
+    texts
+}
+
+/// The last word of a phrase, when it is a plain word: in any match it starts a word, so the
+/// full-text index can narrow a phrase search down to the messages with a word starting so.
+fn phrase_last_word(term: &Term) -> Option<&str> {
+    match term {
+        Term::Phrase(p) => p
+            .split_whitespace()
+            .last()
+            .filter(|w| w.chars().all(char::is_alphanumeric)),
+        _ => None,
+    }
+}
+
+/// SQL conditions that hold when a row matches every term. Parameters `$first` onwards carry
+/// `term_texts(terms)`, in order.
 fn conditions(terms: &[Term], text: &str, vector: &str, first: usize) -> String {
     let mut sql = String::new();
+    let mut p = first;
     for (i, term) in terms.iter().enumerate() {
-        let p = first + i;
         if i > 0 {
             sql.push_str(" AND ");
         }
         let _ = match term {
             Term::Infix(_) => write!(sql, "{text} LIKE chat_infix_pattern(${p})"),
             Term::Prefix(_) => write!(sql, "{vector} @@ chat_prefix_query(${p})"),
-            Term::Phrase(_) => write!(sql, "{text} ~ chat_phrase_regex(${p})"),
+            Term::Phrase(_) => match phrase_last_word(term) {
+                Some(_) => {
+                    p += 1;
+                    write!(
+                        sql,
+                        "({text} ~ chat_phrase_regex(${}) AND {vector} @@ chat_prefix_query(${p}))",
+                        p - 1
+                    )
+                }
+                None => write!(sql, "{text} ~ chat_phrase_regex(${p})"),
+            },
         };
+        p += 1;
     }
     sql
 }
@@ -73,7 +107,7 @@ impl Db {
         token: Uuid,
         chat: i64,
         terms: &[Term],
-        before: i64,
+        (after, before): (i64, i64),
         need: i64,
     ) -> DbResult<Vec<Message>> {
         let mut client = self.client().await?;
@@ -96,23 +130,22 @@ impl Db {
         // The walk covers the `window` numbers just below the cursor.
         let upper = before.min(last.saturating_add(1));
         let window = (need * WINDOW_PER_HIT).clamp(MIN_WINDOW, MAX_WINDOW);
-        let lower = upper.saturating_sub(window).max(1);
-        let texts: Vec<Param<'_>> = terms
+        let lower = upper.saturating_sub(window).max(after.saturating_add(1)).max(1);
+        let term_texts = term_texts(terms);
+        let texts: Vec<Param<'_>> = term_texts
             .iter()
-            .map(|t| match t {
-                Term::Infix(s) | Term::Prefix(s) | Term::Phrase(s) => (s as &(dyn ToSql + Sync), Type::TEXT),
-            })
+            .map(|t| (t as &(dyn ToSql + Sync), Type::TEXT))
             .collect();
 
         let queued_sql = format!(
             "SELECT message_number, body, created_at, updated_at FROM jobs \
-             WHERE application_id = $1 AND chat_number = $2 AND message_number < $3 AND {} \
-             ORDER BY message_number DESC LIMIT $4",
+             WHERE application_id = $1 AND chat_number = $2 AND message_number < $3 AND message_number > $4 \
+             AND {} ORDER BY message_number DESC LIMIT $5",
             conditions(
                 terms,
                 "chat_fold(body)",
                 "to_tsvector('public.chat_simple'::regconfig, body)",
-                5
+                6
             )
         );
         let walk_sql = format!(
@@ -128,6 +161,7 @@ impl Db {
                 (&app, Type::INT8),
                 (&chat, Type::INT8),
                 (&before, Type::INT8),
+                (&after, Type::INT8),
                 (&need, Type::INT8),
             ],
         );
@@ -148,16 +182,17 @@ impl Db {
         )?;
         let mut hits: Vec<Message> = queued.iter().chain(walked.iter()).map(message).collect();
 
-        if (walked.len() as i64) < need && lower > 1 {
+        if (walked.len() as i64) < need && lower > after.saturating_add(1) {
             let rest = need - walked.len() as i64;
             let indexed_sql = format!(
                 "WITH hits AS MATERIALIZED ( \
                    SELECT number FROM messages WHERE application_id = $1 AND chat_number = $2 AND {}) \
                  SELECT m.number, m.body, m.created_at, m.updated_at FROM messages m \
                  WHERE m.application_id = $1 AND m.chat_number = $2 \
-                   AND m.number IN (SELECT number FROM hits WHERE number < $3 ORDER BY number DESC LIMIT $4) \
+                   AND m.number IN (SELECT number FROM hits WHERE number < $3 AND number > $4 \
+                                  ORDER BY number DESC LIMIT $5) \
                  ORDER BY m.number DESC",
-                conditions(terms, "search_text", "search_vector", 5)
+                conditions(terms, "search_text", "search_vector", 6)
             );
             let params = with_terms(
                 &texts,
@@ -165,6 +200,7 @@ impl Db {
                     (&app, Type::INT8),
                     (&chat, Type::INT8),
                     (&lower, Type::INT8),
+                    (&after, Type::INT8),
                     (&rest, Type::INT8),
                 ],
             );

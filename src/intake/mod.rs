@@ -21,6 +21,7 @@ use crate::{
         Db, DbError, DbResult,
     },
     model::{Chat, Message},
+    queue::Bell,
 };
 
 /// A message creation waiting for its batch.
@@ -57,11 +58,11 @@ pub struct Intake {
 
 impl Intake {
     /// Starts the two coalescers (they stop when every `Intake` clone is dropped).
-    pub fn start(db: Db, config: IntakeConfig) -> Self {
+    pub fn start(db: Db, bell: Bell, config: IntakeConfig) -> Self {
         let (messages, message_rx) = mpsc::unbounded_channel();
         let (chats, chat_rx) = mpsc::unbounded_channel();
-        tokio::spawn(coalesce(message_rx, db.clone(), config, message_batch));
-        tokio::spawn(coalesce(chat_rx, db, config, chat_batch));
+        tokio::spawn(coalesce(message_rx, db.clone(), bell.clone(), config, message_batch));
+        tokio::spawn(coalesce(chat_rx, db, bell, config, chat_batch));
         Intake { messages, chats }
     }
 
@@ -101,7 +102,7 @@ impl Intake {
 /// Collects requests into batches and runs up to `in_flight` batches at once. A permit is taken
 /// before waiting for the first request, so on an idle server that request runs immediately;
 /// under load, requests pile up while the batches in flight commit and go out together next.
-async fn coalesce<R, F, Fut>(mut rx: mpsc::UnboundedReceiver<R>, db: Db, config: IntakeConfig, run: F)
+async fn coalesce<R, F, Fut>(mut rx: mpsc::UnboundedReceiver<R>, db: Db, bell: Bell, config: IntakeConfig, run: F)
 where
     R: Send + 'static,
     F: Fn(Db, Vec<R>) -> Fut + Copy + Send + 'static,
@@ -120,9 +121,10 @@ where
                 Err(_) => break,
             }
         }
-        let db = db.clone();
+        let (db, bell) = (db.clone(), bell.clone());
         tokio::spawn(async move {
             run(db, batch).await;
+            bell.announce();
             drop(permit);
         });
     }

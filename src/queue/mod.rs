@@ -12,14 +12,40 @@ use tokio_util::sync::CancellationToken;
 pub use listener::listen;
 pub use worker::{BatchOutcome, Worker};
 
-/// Wakes idle workers: the listener rings it on every NOTIFY.
+/// Wakes idle workers: the listener rings it on every NOTIFY, and new jobs announce themselves
+/// through it.
 #[derive(Clone, Default)]
-pub struct Bell(Arc<Notify>);
+pub struct Bell(Arc<Notify>, Arc<Notify>);
 
 impl Bell {
-    /// Wakes every worker waiting now.
+    /// Wakes every worker of this process waiting now.
     pub fn ring(&self) {
         self.0.notify_waiters();
+    }
+
+    /// New jobs were committed: wakes this process's workers now, and (through the announcer)
+    /// the other instances' workers with a NOTIFY. The NOTIFY is sent outside the creating
+    /// transactions: a transaction that NOTIFYs holds a database-wide lock through its commit,
+    /// which would serialize every creation.
+    pub fn announce(&self) {
+        self.ring();
+        self.1.notify_one();
+    }
+}
+
+/// Sends one NOTIFY on the jobs channel per burst of announcements, at most every 20 ms.
+pub async fn announcer(db: crate::db::Db, bell: Bell, cancel: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = bell.1.notified() => {}
+            _ = cancel.cancelled() => return,
+        }
+        if let Ok(client) = db.client().await {
+            let _ = client
+                .batch_execute(&format!("NOTIFY {}", crate::db::JOBS_CHANNEL))
+                .await;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

@@ -7,7 +7,7 @@ mod fold;
 pub use fold::Folded;
 
 /// Most terms (words and phrases) one query may have.
-pub const MAX_TERMS: usize = 8;
+pub const MAX_TERMS: usize = 256;
 
 /// One thing every hit must contain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,7 +191,12 @@ mod tests {
         assert_eq!(parse(r#""one""#).unwrap(), vec![Term::Infix("one".into())]);
         assert_eq!(parse("   "), Err(QueryError::Empty));
         assert_eq!(parse(r#""""#), Err(QueryError::Empty));
-        assert_eq!(parse("a b c d e f g h i"), Err(QueryError::TooManyTerms));
+        assert_eq!(
+            parse(&"a".repeat(17).chars().map(|c| format!("{c}{c} ")).collect::<String>()).map(|t| t.len()),
+            Ok(1)
+        );
+        let many: String = (0..257).map(|i| format!("w{i} ")).collect();
+        assert_eq!(parse(&many), Err(QueryError::TooManyTerms));
     }
 
     #[test]
@@ -255,8 +260,10 @@ pub struct SearchRequest<'a> {
     pub terms: &'a [Term],
     /// Result order.
     pub order: SearchOrder,
-    /// Newest-first only: hits numbered below this.
-    pub before: Option<i64>,
+    /// Only hits numbered above this.
+    pub after: i64,
+    /// Only hits numbered below this.
+    pub before: i64,
     /// Hits to skip.
     pub offset: i64,
     /// Most hits to return.
@@ -273,17 +280,20 @@ pub async fn search(
     let SearchRequest {
         terms,
         order,
+        after,
         before,
         offset,
         limit,
     } = request;
     let mut hits = match order {
         SearchOrder::Newest => {
-            db.search(token, chat, terms, before.unwrap_or(i64::MAX), offset + limit + 1)
+            db.search(token, chat, terms, (after, before), offset + limit + 1)
                 .await?
         }
         SearchOrder::Relevance => {
-            let mut hits = db.search(token, chat, terms, i64::MAX, RELEVANCE_CANDIDATES).await?;
+            let mut hits = db
+                .search(token, chat, terms, (after, before), RELEVANCE_CANDIDATES)
+                .await?;
             let mut scored: Vec<(u32, crate::model::Message)> =
                 hits.drain(..).map(|m| (relevance(&m.body, terms), m)).collect();
             scored.sort_by(|(sa, a), (sb, b)| sb.cmp(sa).then(b.number.cmp(&a.number)));

@@ -41,7 +41,8 @@ async fn rename_accepts_the_seed_body_and_refuses_another_token() {
     assert_eq!(renamed.body["name"], "New");
     other.assert_problem(422, "invalid_field");
     assert_eq!(other.body["field"], "token");
-    blank.assert_problem(422, "invalid_field");
+    blank.assert_problem(400, "bad_request");
+    assert_eq!(blank.body["field"], "name");
     assert_eq!(app.get(&path).await.body["name"], "New");
 }
 

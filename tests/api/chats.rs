@@ -65,7 +65,9 @@ async fn lists_page_by_number_and_by_cursor() {
     let page3 = app.get(&format!("{base}?page=3&limit=10")).await;
     let after = app.get(&format!("{base}?after=20&limit=3")).await;
     let before = app.get(&format!("{base}?before=4")).await;
-    let both = app.get(&format!("{base}?page=2&after=3")).await;
+    let range = app.get(&format!("{base}?after=3&before=8")).await;
+    let page_after = app.get(&format!("{base}?page=2&after=3&limit=5")).await;
+    let page_before = app.get(&format!("{base}?page=2&before=20&limit=5")).await;
     let too_big = app.get(&format!("{base}?limit=101")).await;
 
     assert_eq!(default.numbers(), (1..=10).collect::<Vec<_>>());
@@ -76,7 +78,9 @@ async fn lists_page_by_number_and_by_cursor() {
     assert_eq!(after.numbers(), vec![21, 22, 23]);
     assert_eq!(before.numbers(), vec![1, 2, 3]);
     assert_eq!(before.body["has_more"], false);
-    both.assert_problem(400, "invalid_parameter");
+    assert_eq!(range.numbers(), vec![4, 5, 6, 7]);
+    assert_eq!(page_after.numbers(), vec![9, 10, 11, 12, 13]);
+    assert_eq!(page_before.numbers(), vec![10, 11, 12, 13, 14]);
     too_big.assert_problem(400, "bad_request");
     assert_eq!(too_big.body["field"], "limit");
 }

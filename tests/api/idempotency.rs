@@ -57,7 +57,8 @@ async fn the_same_key_for_another_request_is_refused() {
     let bad = post_with_key(&app, &messages, "bad key with spaces", Some(json!({"body": "x"}))).await;
 
     other.assert_problem(422, "idempotency_key_reused");
-    bad.assert_problem(400, "invalid_parameter");
+    bad.assert_problem(400, "bad_request");
+    assert_eq!(bad.body["field"], "Idempotency-Key");
     assert_eq!(app.get(&messages).await.numbers(), vec![1]);
 }
 
