@@ -1,7 +1,6 @@
 //! Search semantics as users rely on them.
 
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::helpers::TestApp;
 
