@@ -5,7 +5,7 @@
 //! a fixed rate), the queue lag and depth during S1, the service's peak RSS, and a verification
 //! that every 201 is in the database exactly once with contiguous numbers and correct counts.
 //!
-//! `cargo run --release --example bench -- throughput [--seconds N] [--clients N]`
+//! `cargo run --release --example bench -- throughput [--seconds N] [--clients N] [--soak N]`
 
 use std::{
     collections::HashMap,
@@ -221,6 +221,30 @@ pub async fn run(args: &[String]) -> Result<()> {
         )
         .await?
     };
+    // Soak: S1's load for longer, watching the job table's size and the dequeue time.
+    let soak_secs = arg(args, "--soak", 60);
+    let soak = {
+        let running = Arc::new(AtomicBool::new(true));
+        let sampler = tokio::spawn(hygiene_sampler(db.clone(), running.clone()));
+        let (tokens, vocab, book) = (tokens.clone(), vocab.clone(), book.clone());
+        let load = closed_loop(
+            addr,
+            clients,
+            Duration::from_secs(soak_secs),
+            move |client, seq| {
+                let mut rng = Rng::new((client as u64) << 32 | seq | 1 << 61);
+                create(
+                    &tokens[rng.below(APPS)],
+                    1 + rng.below(CHATS_PER_APP) as i64,
+                    &vocab.message(&mut rng),
+                )
+            },
+            move |call, answer, at| book.record(call, answer, at),
+        )
+        .await?;
+        running.store(false, Ordering::Relaxed);
+        (load, sampler.await??)
+    };
     let rss = service.peak_rss_mb();
     wait_drained(&db).await?;
     let accepted = book.accepted.lock().unwrap().clone();
@@ -256,6 +280,9 @@ pub async fn run(args: &[String]) -> Result<()> {
          (target p99 ≤ 100 ms). Queue depth during S1 (jobs, every 0.5 s): max {max_depth}; {}.\n\
          Queue drained {:.1} s after S1 ended.\n\n\
          Peak RSS of the service: {rss:.0} MB (target ≤ 150 MB).\n\n\
+         Soak: S1's load for {soak_secs} s ({} creates, {:.0}/s); every 5 s the job table's size\n\
+         (heap + indexes + TOAST), its depth, and the time to dequeue a batch (the workers' claim\n\
+         statement, rolled back): {}.\n\n\
          Verification: {verified}\n",
         machine(),
         row("S1 create, 1,000 chats", &s1, Some((spread, "spread")), "≥ 1.0×, p99 ≤ 25 ms"),
@@ -269,6 +296,9 @@ pub async fn run(args: &[String]) -> Result<()> {
         lag.pct(100.0),
         series.join(" "),
         drain.as_secs_f64(),
+        soak.0.latencies.0.len(),
+        soak.0.throughput(),
+        soak.1.join("; "),
     ))
 }
 
@@ -445,6 +475,36 @@ async fn depth_sampler(db: Db, running: Arc<AtomicBool>) -> Result<Vec<(f64, i64
         let n: i64 = client.query_one("SELECT count(*) FROM jobs", &[]).await?.get(0);
         out.push((started.elapsed().as_secs_f64(), n));
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Ok(out)
+}
+
+/// Every 5 s: the job table's total size, its depth, and how long the claim statement takes.
+async fn hygiene_sampler(db: Db, running: Arc<AtomicBool>) -> Result<Vec<String>> {
+    let mut client = db.client().await?;
+    let started = Instant::now();
+    let mut out = Vec::new();
+    while running.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let row = client
+            .query_one(
+                "SELECT pg_total_relation_size('jobs'), (SELECT count(*) FROM jobs)",
+                &[],
+            )
+            .await?;
+        let (size, depth): (i64, i64) = (row.get(0), row.get(1));
+        let tx = client.transaction().await?;
+        let t = Instant::now();
+        tx.query(include_str!("../../sql/queries/jobs_claim.sql"), &[&500i64])
+            .await?;
+        let dequeue = t.elapsed();
+        tx.rollback().await?;
+        out.push(format!(
+            "{:.0}s: {} kB, {depth} jobs, dequeue {:.2} ms",
+            started.elapsed().as_secs_f64(),
+            size / 1024,
+            dequeue.as_secs_f64() * 1000.0
+        ));
     }
     Ok(out)
 }
