@@ -147,7 +147,7 @@ impl MessagesApi {
         /// creates nothing.
         #[oai(
             name = "Idempotency-Key",
-            validator(min_length = 1, max_length = 255, pattern = r"^[ \t]*[\x21-\x7E]+[ \t]*$")
+            validator(min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E]+[ \t]*$")
         )]
         idempotency_key: Header<Option<String>>,
     ) -> CreateMessageResponse {
