@@ -52,9 +52,12 @@ impl Db {
 
     /// The message, written or still queued.
     pub async fn message(&self, token: Uuid, chat: i64, number: i64) -> DbResult<Message> {
+        let Some(app) = self.app_id(token).await? else {
+            return Err(DbError::NotFound(Missing::Application));
+        };
         let sql = include_str!("../../sql/queries/message_get.sql");
-        let row = self.query_opt(sql, &[&token, &chat, &number]).await?;
-        let Some(row) = row else {
+        let Some(row) = self.query_opt(sql, &[&app, &token, &chat, &number]).await? else {
+            self.forget_app_id(token);
             return Err(DbError::NotFound(Missing::Application));
         };
         match (row.get::<_, bool>(0), message(&row)) {

@@ -93,6 +93,9 @@ pub type DbResult<T> = Result<T, DbError>;
 pub struct Db {
     pool: Pool,
     pg_config: tokio_postgres::Config,
+    /// Application ids by token. Both never change and an id is never reused, so an entry can
+    /// only go stale by its application being deleted, which the statements using it check.
+    app_ids: std::sync::Arc<std::sync::RwLock<std::collections::HashMap<uuid::Uuid, i64>>>,
 }
 
 impl Db {
@@ -122,7 +125,11 @@ impl Db {
                 recycle: Some(timeout),
             })
             .build()?;
-        Ok(Db { pool, pg_config })
+        Ok(Db {
+            pool,
+            pg_config,
+            app_ids: Default::default(),
+        })
     }
 
     /// A pooled connection.
@@ -182,6 +189,30 @@ impl Db {
         self.query(include_str!("../../sql/queries/rate_limit_expire.sql"), &[])
             .await
             .map(drop)
+    }
+
+    /// The id of the application with `token` (cached), `None` when there is none.
+    pub async fn app_id(&self, token: uuid::Uuid) -> DbResult<Option<i64>> {
+        if let Some(id) = self.app_ids.read().unwrap_or_else(|e| e.into_inner()).get(&token) {
+            return Ok(Some(*id));
+        }
+        let row = self
+            .query_opt("SELECT id FROM applications WHERE token = $1", &[&token])
+            .await?;
+        let id = row.map(|r| r.get::<_, i64>(0));
+        if let Some(id) = id {
+            let mut cache = self.app_ids.write().unwrap_or_else(|e| e.into_inner());
+            if cache.len() >= 100_000 {
+                cache.clear();
+            }
+            cache.insert(token, id);
+        }
+        Ok(id)
+    }
+
+    /// Forgets a cached application id (its application is gone).
+    pub fn forget_app_id(&self, token: uuid::Uuid) {
+        self.app_ids.write().unwrap_or_else(|e| e.into_inner()).remove(&token);
     }
 
     /// True when the database answers.
