@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::{
     dataset::{Rng, Vocabulary},
     env::{free_port, Env, Service},
-    stats::{machine, report, Samples},
+    stats::{encode, machine, report, Samples},
 };
 
 const DB: &str = "bench_search";
@@ -180,15 +180,6 @@ fn shapes(vocab: &Vocabulary) -> Vec<Shape> {
             queries: take(&|i| format!("\"{} {}\"", long[5 + i], long[20 + i])),
         },
     ]
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 async fn count_hits(db: &Db, token: Uuid, chat: i64, q: &str) -> Result<usize> {

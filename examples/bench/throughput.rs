@@ -27,7 +27,7 @@ use crate::{
     dataset::{Rng, Vocabulary},
     env::{free_port, Env, Service},
     load::{closed_loop, fixed_rate, Answer, Call, Conn, Outcome},
-    stats::{machine, report, Samples},
+    stats::{encode, machine, report, Samples},
 };
 
 const APPS: usize = 10;
@@ -387,15 +387,6 @@ fn get(path: &str) -> Call {
         path: path.to_owned(),
         body: None,
     }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Creates the applications and chats through the API; returns the tokens.

@@ -21,8 +21,8 @@ fn message(row: &Row) -> Option<Message> {
     })
 }
 
-/// A message from columns 0..=3 of a RETURNING row.
-fn returned(row: &Row) -> Message {
+/// A message from columns 0..=3 of a row (RETURNING rows, search rows).
+pub(super) fn returned(row: &Row) -> Message {
     Message {
         number: row.get(0),
         body: row.get(1),

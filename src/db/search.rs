@@ -17,11 +17,11 @@ use std::fmt::Write;
 
 use tokio_postgres::{
     types::{ToSql, Type},
-    IsolationLevel, Row,
+    IsolationLevel,
 };
 use uuid::Uuid;
 
-use super::{Db, DbError, DbResult, Missing};
+use super::{messages::returned, Db, DbError, DbResult, Missing};
 use crate::{model::Message, search::Term};
 
 /// Rows the walk may read per wanted hit, and its bounds.
@@ -88,16 +88,6 @@ fn with_terms<'p>(texts: &[Param<'p>], params: &[Param<'p>]) -> Vec<Param<'p>> {
 
 /// A statement parameter with its type (search statements are sent unnamed, typed up front).
 type Param<'p> = (&'p (dyn ToSql + Sync), Type);
-
-fn message(row: &Row) -> Message {
-    Message {
-        number: row.get(0),
-        body: row.get(1),
-        created_at: row.get(2),
-        updated_at: row.get(3),
-        snippet: None,
-    }
-}
 
 impl Db {
     /// Up to `need` messages of the chat numbered below `before` that match every term, newest
@@ -180,7 +170,7 @@ impl Db {
             tx.query_typed(&queued_sql, &queued_params),
             tx.query_typed(&walk_sql, &walk_params)
         )?;
-        let mut hits: Vec<Message> = queued.iter().chain(walked.iter()).map(message).collect();
+        let mut hits: Vec<Message> = queued.iter().chain(walked.iter()).map(returned).collect();
 
         if (walked.len() as i64) < need && lower > after.saturating_add(1) {
             let rest = need - walked.len() as i64;
@@ -204,7 +194,7 @@ impl Db {
                     (&rest, Type::INT8),
                 ],
             );
-            hits.extend(tx.query_typed(&indexed_sql, &params).await?.iter().map(message));
+            hits.extend(tx.query_typed(&indexed_sql, &params).await?.iter().map(returned));
         }
         tx.commit().await?;
 
