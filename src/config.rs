@@ -108,6 +108,14 @@ pub struct Config {
     #[arg(long, env = "MAX_IN_FLIGHT", default_value_t = 1024)]
     pub max_in_flight: usize,
 
+    /// Live message streams (`.../messages/stream`) open at once; more get 503.
+    #[arg(long, env = "MAX_STREAMS", default_value_t = 10_000)]
+    pub max_streams: usize,
+
+    /// How often an idle live stream gets a keep-alive comment, in milliseconds.
+    #[arg(long, env = "STREAM_KEEP_ALIVE_MS", default_value_t = 15_000)]
+    pub stream_keep_alive_ms: u64,
+
     /// Longest a request may take (reading its body included), in milliseconds; then 503.
     #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,

@@ -5,6 +5,7 @@
 //! - [`db`]: the database facade: pool, migrations, queries per table family.
 //! - [`intake`]: group commit: concurrent creations coalesced into shared transactions.
 //! - [`queue`]: the workers that drain the job table, and the LISTEN connection that wakes them.
+//! - [`live`]: live message streams: events published through NOTIFY, fanned out per chat.
 //! - [`maintenance`]: the purger (finishes large deletes) and the count reconciler.
 //! - [`cluster`]: a private PostgreSQL cluster for `cargo run` without `DATABASE_URL`, and tests.
 //! - [`search`]: query parsing, relevance and snippets for message search.
@@ -17,6 +18,7 @@ pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod intake;
+pub mod live;
 pub mod maintenance;
 pub mod model;
 pub mod queue;

@@ -18,6 +18,7 @@ use crate::{
     config::Config,
     db::{self, Db},
     intake::{Intake, IntakeConfig},
+    live::Hub,
     maintenance,
     queue::{self, Bell, Worker},
 };
@@ -83,13 +84,18 @@ impl Background {
             config.worker_poll(),
             cancel.clone(),
         );
-        if workers > 0 {
-            tasks.push(tokio::spawn(queue::listen(
-                db.clone(),
-                state.bell.clone(),
-                cancel.clone(),
-            )));
-        }
+        // The listener also feeds the live streams, so it runs even without workers.
+        tasks.push(tokio::spawn(queue::listen(
+            db.clone(),
+            state.bell.clone(),
+            state.hub.clone(),
+            cancel.clone(),
+        )));
+        tasks.push(tokio::spawn(queue::announcer(
+            db.clone(),
+            state.bell.clone(),
+            cancel.clone(),
+        )));
         tasks.push(tokio::spawn(maintenance::run_purger(
             db.clone(),
             state.purge_wake.clone(),
@@ -121,11 +127,16 @@ pub fn state(db: Db, config: &Config) -> State {
         },
     );
     State {
-        db,
+        db: db.clone(),
         intake,
         operator_key: config.operator_key.clone().filter(|k| !k.is_empty()).map(Arc::from),
         purge_wake: Arc::new(Notify::new()),
         bell,
+        hub: Hub::new(
+            db.clone(),
+            config.max_streams,
+            Duration::from_millis(config.stream_keep_alive_ms),
+        ),
     }
 }
 
@@ -143,7 +154,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .idle_timeout(Duration::from_secs(config.idle_timeout_secs))
         .run_with_graceful_shutdown(
             api::routes(state.clone(), config.limits(&state.db)),
-            shutdown_signal(),
+            {
+                // Live streams end at once, so the server's connections can finish.
+                let hub = state.hub.clone();
+                async move {
+                    shutdown_signal().await;
+                    hub.close();
+                }
+            },
             Some(Duration::from_secs(8)),
         )
         .await?;

@@ -17,7 +17,7 @@ use super::{
     text::Text,
     ApiTags, State,
 };
-use crate::{model::Application, op_response};
+use crate::{live::ChatEvent, model::Application, op_response};
 
 /// The operator key, sent in the `X-Operator-Key` header.
 #[derive(SecurityScheme)]
@@ -267,6 +267,7 @@ impl ApplicationsApi {
         match self.0.db.delete_application(token.0).await {
             Ok(()) => {
                 self.0.purge_wake.notify_one();
+                self.0.bell.publish(ChatEvent::ApplicationGone { token: token.0 });
                 ApplicationResponse::Deleted
             }
             Err(e) => ApiError::from(e).into(),

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{idempotency, params, problem::ApiError, ApiTags, State};
 use crate::{
+    live::ChatEvent,
     model::{Chat, Page},
     op_response,
 };
@@ -219,6 +220,10 @@ impl ChatsApi {
         match self.0.db.delete_chat(token.0, number.0).await {
             Ok(()) => {
                 self.0.purge_wake.notify_one();
+                self.0.bell.publish(ChatEvent::ChatGone {
+                    token: token.0,
+                    chat: number.0,
+                });
                 ChatResponse::Deleted
             }
             Err(e) => ApiError::from(e).into(),

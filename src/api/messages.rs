@@ -16,6 +16,7 @@ use super::{
     ApiTags, State,
 };
 use crate::{
+    live::ChatEvent,
     model::{Message, Page},
     op_response,
     search::{self, SearchOrder, SearchRequest},
@@ -316,7 +317,14 @@ impl MessagesApi {
             Ok::<_, ApiError>(self.0.db.edit_message(token.0, chat.0, number.0, &body.body).await?)
         };
         match result.await {
-            Ok(message) => MessageResponse::Ok(Json(message)),
+            Ok(message) => {
+                self.0.bell.publish(ChatEvent::Edited {
+                    token: token.0,
+                    chat: chat.0,
+                    number: message.number,
+                });
+                MessageResponse::Ok(Json(message))
+            }
             Err(e) => e.into(),
         }
     }
@@ -341,7 +349,14 @@ impl MessagesApi {
         number: Path<i64>,
     ) -> MessageResponse {
         match self.0.db.delete_message(token.0, chat.0, number.0).await {
-            Ok(()) => MessageResponse::Deleted,
+            Ok(()) => {
+                self.0.bell.publish(ChatEvent::Deleted {
+                    token: token.0,
+                    chat: chat.0,
+                    number: number.0,
+                });
+                MessageResponse::Deleted
+            }
             Err(e) => ApiError::from(e).into(),
         }
     }

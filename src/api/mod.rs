@@ -10,6 +10,7 @@ pub mod limits;
 pub mod messages;
 pub mod params;
 pub mod problem;
+pub mod stream;
 pub mod text;
 
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use poem::{middleware::CatchPanic, Endpoint, EndpointExt, IntoEndpoint, Response
 use poem_openapi::{OpenApiService, Tags};
 use tokio::sync::Notify;
 
-use crate::{db::Db, intake::Intake, queue::Bell};
+use crate::{db::Db, intake::Intake, live::Hub, queue::Bell};
 pub use limits::Limits;
 
 /// Shared by every operation.
@@ -32,8 +33,10 @@ pub struct State {
     pub operator_key: Option<Arc<str>>,
     /// Wakes this process's purger after a delete.
     pub purge_wake: Arc<Notify>,
-    /// Wakes this process's workers (they are also woken by NOTIFY).
+    /// Wakes this process's workers (they are also woken by NOTIFY) and publishes live events.
     pub bell: Bell,
+    /// This process's live message streams.
+    pub hub: Hub,
 }
 
 /// Groups of operations in the spec.
@@ -54,6 +57,7 @@ pub fn service(state: State) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
     let apis = (
         applications::ApplicationsApi(state.clone()),
         chats::ChatsApi(state.clone()),
+        stream::StreamApi(state.clone()),
         messages::MessagesApi(state.clone()),
         health::HealthApi(state),
     );

@@ -20,6 +20,7 @@ use crate::{
         idempotency::{self, IdemKey},
         Db, DbError, DbResult,
     },
+    live::ChatEvent,
     model::{Chat, Message},
     queue::Bell,
 };
@@ -105,7 +106,7 @@ impl Intake {
 async fn coalesce<R, F, Fut>(mut rx: mpsc::UnboundedReceiver<R>, db: Db, bell: Bell, config: IntakeConfig, run: F)
 where
     R: Send + 'static,
-    F: Fn(Db, Vec<R>) -> Fut + Copy + Send + 'static,
+    F: Fn(Db, Bell, Vec<R>) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let slots = Arc::new(Semaphore::new(config.in_flight.max(1)));
@@ -123,7 +124,7 @@ where
         }
         let (db, bell) = (db.clone(), bell.clone());
         tokio::spawn(async move {
-            run(db, batch).await;
+            run(db, bell.clone(), batch).await;
             bell.announce();
             drop(permit);
         });
@@ -145,7 +146,7 @@ fn numbers(rows: &[Row], len: usize) -> Vec<Option<(i64, DateTime<Utc>)>> {
     out
 }
 
-async fn message_batch(db: Db, batch: Vec<NewMessage>) {
+async fn message_batch(db: Db, bell: Bell, batch: Vec<NewMessage>) {
     let tokens: Vec<Uuid> = batch.iter().map(|r| r.token).collect();
     let chats: Vec<i64> = batch.iter().map(|r| r.chat).collect();
     let bodies: Vec<&str> = batch.iter().map(|r| r.body.as_str()).collect();
@@ -165,6 +166,12 @@ async fn message_batch(db: Db, batch: Vec<NewMessage>) {
                     }),
                     None => db.chat_missing(request.token, request.chat).await.and_then(Err),
                 };
+                if result.is_ok() {
+                    bell.publish(ChatEvent::Appended {
+                        token: request.token,
+                        chat: request.chat,
+                    });
+                }
                 let _ = request.reply.send(result);
             }
         }
@@ -174,13 +181,19 @@ async fn message_batch(db: Db, batch: Vec<NewMessage>) {
                 let result = db
                     .create_message(request.token, request.chat, &request.body, request.key.as_ref())
                     .await;
+                if result.is_ok() {
+                    bell.publish(ChatEvent::Appended {
+                        token: request.token,
+                        chat: request.chat,
+                    });
+                }
                 let _ = request.reply.send(result);
             }
         }
     }
 }
 
-async fn chat_batch(db: Db, batch: Vec<NewChat>) {
+async fn chat_batch(db: Db, _bell: Bell, batch: Vec<NewChat>) {
     let tokens: Vec<Uuid> = batch.iter().map(|r| r.token).collect();
     let (scopes, keys) = key_columns(batch.iter().map(|r| r.key.as_ref()));
     let sql = include_str!("../../sql/queries/intake_chats.sql");

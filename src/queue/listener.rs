@@ -1,5 +1,5 @@
 //! The one LISTEN connection per process, outside the pool: turns NOTIFYs on the jobs channel
-//! into worker wake-ups, and reconnects on its own after the database comes back.
+//! into worker wake-ups and live events, and reconnects on its own after the database comes back.
 
 use std::time::Duration;
 
@@ -8,13 +8,16 @@ use tokio_postgres::{AsyncMessage, NoTls};
 use tokio_util::sync::CancellationToken;
 
 use super::Bell;
-use crate::db::{Db, JOBS_CHANNEL};
+use crate::{
+    db::{Db, JOBS_CHANNEL},
+    live::Hub,
+};
 
 /// Listens until `cancel` fires, reconnecting with backoff.
-pub async fn listen(db: Db, bell: Bell, cancel: CancellationToken) {
+pub async fn listen(db: Db, bell: Bell, hub: Hub, cancel: CancellationToken) {
     let mut backoff = Duration::from_millis(200);
     while !cancel.is_cancelled() {
-        match listen_once(&db, &bell, &cancel).await {
+        match listen_once(&db, &bell, &hub, &cancel).await {
             Ok(()) => return,
             Err(e) => tracing::warn!(error = %e, "job listener disconnected; reconnecting"),
         }
@@ -26,7 +29,7 @@ pub async fn listen(db: Db, bell: Bell, cancel: CancellationToken) {
     }
 }
 
-async fn listen_once(db: &Db, bell: &Bell, cancel: &CancellationToken) -> anyhow::Result<()> {
+async fn listen_once(db: &Db, bell: &Bell, hub: &Hub, cancel: &CancellationToken) -> anyhow::Result<()> {
     let (client, mut connection) = db.pg_config().connect(NoTls).await?;
     let mut messages = stream::poll_fn(move |cx| connection.poll_message(cx));
     let listen_sql = format!("LISTEN {JOBS_CHANNEL}");
@@ -44,12 +47,16 @@ async fn listen_once(db: &Db, bell: &Bell, cancel: &CancellationToken) -> anyhow
         }
     }
     tracing::debug!("listening for new jobs");
-    // Anything enqueued while we were not listening.
+    // Anything enqueued or changed while we were not listening.
     bell.ring();
+    hub.refresh_all();
     loop {
         tokio::select! {
             m = messages.next() => match m {
-                Some(Ok(AsyncMessage::Notification(_))) => bell.ring(),
+                Some(Ok(AsyncMessage::Notification(n))) => {
+                    bell.ring();
+                    hub.dispatch(n.payload());
+                }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e.into()),
                 None => anyhow::bail!("connection closed"),

@@ -4,7 +4,10 @@
 mod listener;
 mod worker;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use tokio::{sync::Notify, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
@@ -12,15 +15,26 @@ use tokio_util::sync::CancellationToken;
 pub use listener::listen;
 pub use worker::{BatchOutcome, Worker};
 
+use crate::live::ChatEvent;
+
 /// Wakes idle workers: the listener rings it on every NOTIFY, and new jobs announce themselves
-/// through it.
+/// through it. It also carries the live events (`crate::live`) this process publishes.
 #[derive(Clone, Default)]
-pub struct Bell(Arc<Notify>, Arc<Notify>);
+pub struct Bell {
+    workers: Arc<Notify>,
+    announcer: Arc<Notify>,
+    outbox: Arc<Mutex<Vec<String>>>,
+}
+
+/// Lines waiting in the outbox beyond which they are replaced by one "look again" (`*`).
+const OUTBOX_MAX: usize = 10_000;
+/// Most NOTIFYs (of up to 7,900 bytes each) per announcement.
+const MAX_PAYLOADS: usize = 64;
 
 impl Bell {
     /// Wakes every worker of this process waiting now.
     pub fn ring(&self) {
-        self.0.notify_waiters();
+        self.workers.notify_waiters();
     }
 
     /// New jobs were committed: wakes this process's workers now, and (through the announcer)
@@ -29,23 +43,54 @@ impl Bell {
     /// which would serialize every creation.
     pub fn announce(&self) {
         self.ring();
-        self.1.notify_one();
+        self.announcer.notify_one();
+    }
+
+    /// Publishes a committed change to the live streams of every instance (with the next
+    /// announcement).
+    pub fn publish(&self, event: ChatEvent) {
+        {
+            let mut outbox = self.outbox.lock().unwrap();
+            if outbox.len() >= OUTBOX_MAX {
+                outbox.clear();
+                outbox.push(ChatEvent::Everything.encode());
+            } else {
+                outbox.push(event.encode());
+            }
+        }
+        self.announcer.notify_one();
     }
 }
 
-/// Sends one NOTIFY on the jobs channel per burst of announcements, at most every 20 ms.
+/// Sends the NOTIFYs on the jobs channel for each burst of announcements, at most every 5 ms:
+/// one with the burst's live events as payload (several if they do not fit in one), or an empty
+/// one that only wakes workers.
 pub async fn announcer(db: crate::db::Db, bell: Bell, cancel: CancellationToken) {
     loop {
         tokio::select! {
-            _ = bell.1.notified() => {}
+            _ = bell.announcer.notified() => {}
             _ = cancel.cancelled() => return,
         }
-        if let Ok(client) = db.client().await {
-            let _ = client
-                .batch_execute(&format!("NOTIFY {}", crate::db::JOBS_CHANNEL))
-                .await;
+        let lines = std::mem::take(&mut *bell.outbox.lock().unwrap());
+        let mut payloads = crate::live::pack(lines, MAX_PAYLOADS);
+        if payloads.is_empty() {
+            payloads.push(String::new());
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let sent = match db.client().await {
+            Ok(client) => client
+                .execute(
+                    "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
+                    &[&crate::db::JOBS_CHANNEL, &payloads],
+                )
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = sent {
+            // Live streams re-read their chats on their own; only the wake-ups are late.
+            tracing::debug!(error = %e, "announcement not sent");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -66,7 +111,7 @@ async fn work(worker: Worker, index: usize, bell: Bell, poll: Duration, cancel: 
     let mut backoff = Duration::from_millis(100);
     while !cancel.is_cancelled() {
         // Register interest before looking at the queue, so a NOTIFY cannot slip in between.
-        let rung = bell.0.notified();
+        let rung = bell.workers.notified();
         tokio::pin!(rung);
         rung.as_mut().enable();
         match worker.run_batch().await {

@@ -14,3 +14,4 @@ mod messages;
 mod openapi;
 mod queue;
 mod search;
+mod stream;

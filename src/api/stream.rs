@@ -1,0 +1,147 @@
+//! `/api/applications/{token}/chats/{chat}/messages/stream`: a chat's messages live, as
+//! Server-Sent Events, resumable from a message number.
+
+use futures::{stream::BoxStream, StreamExt};
+use poem::web::sse::Event;
+use poem_openapi::{
+    param::{Header, Path, Query},
+    payload::EventStream,
+    types::ToJSON,
+    Enum, Object, OpenApi,
+};
+use uuid::Uuid;
+
+use super::{problem::ApiError, ApiTags, State};
+use crate::{live::LiveEvent, model::Message, op_response};
+
+/// What happened in the chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum MessageEventType {
+    /// A new message.
+    #[oai(rename = "message.created")]
+    Created,
+    /// A message's body was edited.
+    #[oai(rename = "message.updated")]
+    Updated,
+    /// A message was deleted.
+    #[oai(rename = "message.deleted")]
+    Deleted,
+    /// The chat (or its application) was deleted; the stream ends after this event.
+    #[oai(rename = "chat.deleted")]
+    ChatDeleted,
+}
+
+/// One event of a chat's live stream (the `data` of a Server-Sent Event whose `event` field is
+/// the same as `type`).
+#[derive(Debug, Clone, Object)]
+pub struct MessageEvent {
+    /// What happened.
+    #[oai(rename = "type")]
+    pub kind: MessageEventType,
+    /// The message concerned (absent for `chat.deleted`).
+    #[oai(skip_serializing_if_is_none)]
+    pub number: Option<i64>,
+    /// The message as it is now (`message.created`, `message.updated`).
+    #[oai(skip_serializing_if_is_none)]
+    pub message: Option<Message>,
+    /// The SSE `id`: the highest message number delivered so far.
+    #[oai(skip)]
+    pub cursor: i64,
+}
+
+impl MessageEvent {
+    fn new((event, cursor): (LiveEvent, i64)) -> Self {
+        let (kind, number, message) = match event {
+            LiveEvent::Created(m) => (MessageEventType::Created, Some(m.number), Some((*m).clone())),
+            LiveEvent::Updated(m) => (MessageEventType::Updated, Some(m.number), Some((*m).clone())),
+            LiveEvent::Deleted(n) => (MessageEventType::Deleted, Some(n), None),
+            LiveEvent::Gone => (MessageEventType::ChatDeleted, None, None),
+        };
+        MessageEvent {
+            kind,
+            number,
+            message,
+            cursor,
+        }
+    }
+
+    fn into_sse(self) -> Event {
+        let name = match self.kind {
+            MessageEventType::Created => "message.created",
+            MessageEventType::Updated => "message.updated",
+            MessageEventType::Deleted => "message.deleted",
+            MessageEventType::ChatDeleted => "chat.deleted",
+        };
+        let id = self.cursor.to_string();
+        Event::message(self.to_json_string()).event_type(name).id(id)
+    }
+}
+
+op_response! {
+    /// Result of opening a chat's live stream.
+    pub enum StreamResponse {
+        /// The stream: `text/event-stream`, one event per change, keep-alive comments in between.
+        #[oai(status = 200)]
+        Ok(EventStream<BoxStream<'static, MessageEvent>>),
+    }
+    errors {
+        400 => BadRequest: "Malformed token, number, `after` or `Last-Event-ID`.",
+        404 => NotFound: "No application has this token, or it has no chat with this number.",
+    }
+}
+
+/// Live delivery of messages.
+pub struct StreamApi(pub State);
+
+#[OpenApi(prefix_path = "/api", tag = "ApiTags::Messages")]
+impl StreamApi {
+    /// Stream a chat's messages live
+    ///
+    /// Server-Sent Events (`text/event-stream`): every message created in the chat, and every
+    /// edit and delete of one already sent, as it happens, whichever server instance accepted
+    /// it. Event types: `message.created`, `message.updated`, `message.deleted`, and
+    /// `chat.deleted` (then the stream ends). Each event's `id` is the highest message number
+    /// sent so far: to resume after a disconnect without gaps or repeats, reconnect with it in
+    /// `Last-Event-ID` (browsers' `EventSource` does this on its own) or in `after`. The
+    /// messages numbered above it are sent first, in order, then live ones. Without either, the
+    /// stream starts with the next new message. Edits and deletes that happened while
+    /// disconnected are not replayed (the messages are sent as they are now). A comment line is
+    /// sent every 15 seconds to keep the connection open.
+    #[oai(
+        path = "/applications/:token/chats/:chat/messages/stream",
+        method = "get",
+        operation_id = "stream_messages"
+    )]
+    async fn stream(
+        &self,
+        /// The application's token.
+        token: Path<Uuid>,
+        /// The chat's number.
+        #[oai(validator(minimum(value = "1")))]
+        chat: Path<i64>,
+        /// Send the messages numbered above this first (ignored when `Last-Event-ID` is set).
+        #[oai(validator(minimum(value = "0")))]
+        after: Query<Option<i64>>,
+        /// The `id` of the last event received: resume after it.
+        #[oai(name = "Last-Event-ID", validator(minimum(value = "0")))]
+        last_event_id: Header<Option<i64>>,
+    ) -> StreamResponse {
+        let from = last_event_id.0.or(after.0);
+        match self.0.hub.subscribe(token.0, chat.0, from).await {
+            Ok(Some(subscription)) => {
+                let events = subscription.into_stream().map(MessageEvent::new).boxed();
+                StreamResponse::Ok(
+                    EventStream::new(events)
+                        .keep_alive(self.0.hub.keep_alive())
+                        .to_event(MessageEvent::into_sse),
+                )
+            }
+            Ok(None) => ApiError::Overloaded {
+                code: "too_many_streams",
+                detail: "the server is at its limit of live streams; retry shortly",
+            }
+            .into(),
+            Err(e) => ApiError::from(e).into(),
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! The process's subscribers, grouped by chat into topics. One task per watched chat reads what
+//! changed once and broadcasts it to all of that chat's subscribers, so a busy chat with many
+//! watchers costs one query per change, not one per watcher.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use tokio::sync::{broadcast, Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::{subscription::LiveEvent, ChatEvent, Subscription};
+use crate::{
+    db::{Db, DbError, DbResult},
+    model::Cursor,
+};
+
+/// Events a slow subscriber may fall behind by before it re-reads what it missed.
+const TOPIC_CAPACITY: usize = 1024;
+/// How often a watched chat is read even without a notification (a NOTIFY lost in an outage).
+const REFRESH: Duration = Duration::from_secs(30);
+/// Messages read per query while catching up.
+pub(super) const PAGE: i64 = 100;
+
+type Key = (Uuid, i64);
+
+/// Work queued for a topic's task, in the order it was published.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Appended,
+    Edited(i64),
+    Deleted(i64),
+    Gone,
+}
+
+/// One watched chat.
+pub(super) struct Topic {
+    pub(super) events: broadcast::Sender<LiveEvent>,
+    ops: Mutex<VecDeque<Op>>,
+    wake: Notify,
+    stop: CancellationToken,
+}
+
+impl Topic {
+    fn push(&self, op: Op) {
+        self.ops.lock().unwrap().push_back(op);
+        self.wake.notify_one();
+    }
+}
+
+/// Every live subscription of this process; cheap to clone.
+#[derive(Clone)]
+pub struct Hub(Arc<Inner>);
+
+struct Inner {
+    db: Db,
+    topics: Mutex<HashMap<Key, Arc<Topic>>>,
+    streams: Arc<Semaphore>,
+    keep_alive: Duration,
+    closing: CancellationToken,
+}
+
+impl Hub {
+    /// A hub allowing `max_streams` subscriptions at once, whose streams send a keep-alive
+    /// comment every `keep_alive`.
+    pub fn new(db: Db, max_streams: usize, keep_alive: Duration) -> Self {
+        Hub(Arc::new(Inner {
+            db,
+            topics: Mutex::default(),
+            streams: Arc::new(Semaphore::new(max_streams)),
+            keep_alive,
+            closing: CancellationToken::new(),
+        }))
+    }
+
+    /// Ends every stream (the server is shutting down).
+    pub fn close(&self) {
+        self.0.closing.cancel();
+    }
+
+    /// How often an idle stream gets a keep-alive comment.
+    pub fn keep_alive(&self) -> Duration {
+        self.0.keep_alive
+    }
+
+    /// Subscriptions open now.
+    pub fn open_streams(&self) -> usize {
+        self.0
+            .topics
+            .lock()
+            .unwrap()
+            .values()
+            .map(|t| t.events.receiver_count())
+            .sum()
+    }
+
+    /// Subscribes to the chat's messages numbered above `after`, or, without it, to the ones
+    /// created from now on. Fails (before anything is streamed) if the chat does not exist;
+    /// `Ok(None)` when the process is at its limit of streams.
+    pub async fn subscribe(&self, token: Uuid, chat: i64, after: Option<i64>) -> DbResult<Option<Subscription>> {
+        let Ok(permit) = self.0.streams.clone().try_acquire_owned() else {
+            return Ok(None);
+        };
+        // The newest number now: the default starting point, and the topic's if it is new.
+        // Taken before the topic exists, it can only be too low, which costs a repeat that
+        // subscribers skip, never a gap.
+        let newest = self.newest(token, chat).await?;
+        let (topic, events) = {
+            let mut topics = self.0.topics.lock().unwrap();
+            let topic = topics
+                .entry((token, chat))
+                .or_insert_with(|| self.start_topic(token, chat, newest))
+                .clone();
+            let events = topic.events.subscribe();
+            (topic, events)
+        };
+        let cursor = after.unwrap_or(newest);
+        Ok(Some(Subscription::new(
+            self.clone(),
+            (token, chat),
+            topic,
+            events,
+            cursor,
+            permit,
+            self.0.closing.clone(),
+        )))
+    }
+
+    /// The database, for subscriptions catching up.
+    pub(super) fn db(&self) -> &Db {
+        &self.0.db
+    }
+
+    /// Called when a subscription ends: the last one out stops the chat's task.
+    pub(super) fn release(&self, key: Key, topic: &Arc<Topic>) {
+        let mut topics = self.0.topics.lock().unwrap();
+        if topic.events.receiver_count() == 0 {
+            if topics.get(&key).is_some_and(|t| Arc::ptr_eq(t, topic)) {
+                topics.remove(&key);
+            }
+            topic.stop.cancel();
+        }
+    }
+
+    /// Hands a NOTIFY payload's events to the topics they concern.
+    pub fn dispatch(&self, payload: &str) {
+        for event in payload.lines().filter_map(ChatEvent::decode) {
+            let (token, chat, op) = match event {
+                ChatEvent::Appended { token, chat } => (token, Some(chat), Op::Appended),
+                ChatEvent::Edited { token, chat, number } => (token, Some(chat), Op::Edited(number)),
+                ChatEvent::Deleted { token, chat, number } => (token, Some(chat), Op::Deleted(number)),
+                ChatEvent::ChatGone { token, chat } => (token, Some(chat), Op::Gone),
+                ChatEvent::ApplicationGone { token } => (token, None, Op::Gone),
+                ChatEvent::Everything => {
+                    self.refresh_all();
+                    continue;
+                }
+            };
+            let topics = self.0.topics.lock().unwrap();
+            match chat {
+                Some(chat) => topics.get(&(token, chat)).into_iter().for_each(|t| t.push(op)),
+                None => topics
+                    .iter()
+                    .filter(|((t, _), _)| *t == token)
+                    .for_each(|(_, topic)| topic.push(op)),
+            }
+        }
+    }
+
+    /// Every topic reads what it may have missed (after the listener reconnects).
+    pub fn refresh_all(&self) {
+        for topic in self.0.topics.lock().unwrap().values() {
+            topic.push(Op::Appended);
+        }
+    }
+
+    /// The chat's highest message number (0 for none); `NotFound` if it does not exist.
+    async fn newest(&self, token: Uuid, chat: i64) -> DbResult<i64> {
+        let cursor = Cursor {
+            after: 0,
+            before: i64::MAX,
+            offset: 0,
+            backwards: true,
+        };
+        let page = self.0.db.messages(token, chat, cursor, 1).await?;
+        Ok(page.items.last().map_or(0, |m| m.number))
+    }
+
+    fn start_topic(&self, token: Uuid, chat: i64, newest: i64) -> Arc<Topic> {
+        let topic = Arc::new(Topic {
+            events: broadcast::channel(TOPIC_CAPACITY).0,
+            ops: Mutex::default(),
+            wake: Notify::new(),
+            stop: self.0.closing.child_token(),
+        });
+        tokio::spawn(run_topic(self.clone(), (token, chat), topic.clone(), newest));
+        topic
+    }
+}
+
+/// A watched chat's task: applies its queued operations in order, reading each change once.
+async fn run_topic(hub: Hub, (token, chat): Key, topic: Arc<Topic>, mut last: i64) {
+    loop {
+        tokio::select! {
+            _ = topic.wake.notified() => {}
+            _ = tokio::time::sleep(REFRESH) => topic.push(Op::Appended),
+            _ = topic.stop.cancelled() => return,
+        }
+        loop {
+            let op = {
+                let mut ops = topic.ops.lock().unwrap();
+                let op = ops.pop_front();
+                // A run of `Appended` is one read.
+                while matches!(op, Some(Op::Appended)) && matches!(ops.front(), Some(Op::Appended)) {
+                    ops.pop_front();
+                }
+                op
+            };
+            let Some(op) = op else { break };
+            let outcome = match op {
+                Op::Appended => read_new(&hub, token, chat, &topic, &mut last).await,
+                Op::Edited(number) => match hub.0.db.message(token, chat, number).await {
+                    Ok(message) => {
+                        send(&topic, LiveEvent::Updated(Arc::new(message)));
+                        Ok(())
+                    }
+                    // Deleted since: its own event follows.
+                    Err(DbError::NotFound(crate::db::Missing::Message)) => Ok(()),
+                    Err(e) => Err(e),
+                },
+                Op::Deleted(number) => {
+                    send(&topic, LiveEvent::Deleted(number));
+                    Ok(())
+                }
+                Op::Gone => Err(DbError::NotFound(crate::db::Missing::Chat)),
+            };
+            match outcome {
+                Ok(()) => {}
+                Err(DbError::NotFound(_)) => {
+                    send(&topic, LiveEvent::Gone);
+                    let mut topics = hub.0.topics.lock().unwrap();
+                    if topics.get(&(token, chat)).is_some_and(|t| Arc::ptr_eq(t, &topic)) {
+                        topics.remove(&(token, chat));
+                    }
+                    return;
+                }
+                Err(e) => {
+                    // The database is struggling: try again shortly, in order.
+                    tracing::warn!(error = %e, chat, "live topic read failed; retrying");
+                    topic.ops.lock().unwrap().push_front(op);
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = topic.stop.cancelled() => return,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads and broadcasts the messages numbered above `last`.
+async fn read_new(hub: &Hub, token: Uuid, chat: i64, topic: &Topic, last: &mut i64) -> DbResult<()> {
+    loop {
+        let cursor = Cursor {
+            after: *last,
+            before: i64::MAX,
+            offset: 0,
+            backwards: false,
+        };
+        let page = hub.0.db.messages(token, chat, cursor, PAGE).await?;
+        for message in page.items {
+            *last = message.number;
+            send(topic, LiveEvent::Created(Arc::new(message)));
+        }
+        if !page.has_more {
+            return Ok(());
+        }
+    }
+}
+
+fn send(topic: &Topic, event: LiveEvent) {
+    // No receivers: nobody is watching any more; the task stops on its own.
+    let _ = topic.events.send(event);
+}
