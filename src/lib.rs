@@ -9,6 +9,7 @@
 //! - [`maintenance`]: the purger (finishes large deletes) and the count reconciler.
 //! - [`cluster`]: a private PostgreSQL cluster for `cargo run` without `DATABASE_URL`, and tests.
 //! - [`search`]: query parsing, relevance and snippets for message search.
+//! - [`metrics`]: counters and histograms for `/metrics` (Prometheus text format).
 //! - [`model`]: the resources as clients see them.
 //! - [`config`]: every setting, by flag or environment variable.
 //! - [`startup`]: wiring and graceful shutdown.
@@ -20,6 +21,7 @@ pub mod db;
 pub mod intake;
 pub mod live;
 pub mod maintenance;
+pub mod metrics;
 pub mod model;
 pub mod queue;
 pub mod search;

@@ -8,6 +8,7 @@ pub mod health;
 pub mod idempotency;
 pub mod limits;
 pub mod messages;
+pub mod observe;
 pub mod params;
 pub mod problem;
 pub mod stream;
@@ -73,14 +74,19 @@ pub fn spec_json(state: State) -> String {
 
 /// The whole HTTP application.
 pub fn routes(state: State, limits: Limits) -> impl Endpoint<Output = Response> {
-    let api = service(state);
+    let api = service(state.clone());
     let allowed = Arc::new(allowed_methods(&api.spec()));
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
+    let metrics = poem::endpoint::make(move |_| {
+        let state = state.clone();
+        async move { observe::render(&state).await }
+    });
     Route::new()
         .nest("/", api)
         .nest("/docs", docs)
         .at("/openapi.json", spec)
+        .at("/metrics", poem::get(metrics))
         .around(move |ep, req| limits::guard(ep, req, limits.clone()))
         .with(CatchPanic::new().with_handler(problem::from_panic))
         .catch_all_error(|err| async move { problem::from_poem_error(err) })
@@ -97,6 +103,7 @@ pub fn routes(state: State, limits: Limits) -> impl Endpoint<Output = Response> 
                 Ok(response)
             }
         })
+        .around(|ep, req| async move { observe::observe(&ep, req).await })
         .into_endpoint()
 }
 

@@ -190,6 +190,16 @@ impl ApiError {
 /// Turns any error poem raises outside our handlers (unparseable JSON, wrong types, bad path or
 /// query parameters, unknown routes, wrong methods, oversized bodies) into problem+json.
 pub fn from_poem_error(err: poem::Error) -> Response {
+    // Keep the operation's id (set by poem-openapi) for the metrics and the access log.
+    let operation = err.data::<poem_openapi::OperationId>().copied();
+    let mut response = problem_of(err);
+    if let Some(operation) = operation {
+        response.set_data(operation);
+    }
+    response
+}
+
+fn problem_of(err: poem::Error) -> Response {
     let status = err.status();
     let code = match status {
         StatusCode::BAD_REQUEST => "bad_request",

@@ -148,6 +148,16 @@ impl Db {
         (s.size, s.available)
     }
 
+    /// The queue for `/metrics`: (jobs waiting, oldest job's age in seconds, dead jobs).
+    pub async fn queue_stats(&self) -> DbResult<(i64, f64, i64)> {
+        let rows = self
+            .query(include_str!("../../sql/queries/queue_stats.sql"), &[])
+            .await?;
+        Ok(rows
+            .first()
+            .map_or((0, 0.0, 0), |row| (row.get(0), row.get(1), row.get(2))))
+    }
+
     /// Runs one cached statement and returns its rows.
     async fn query(&self, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> DbResult<Vec<Row>> {
         let client = self.client().await?;

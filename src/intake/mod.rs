@@ -62,8 +62,15 @@ impl Intake {
     pub fn start(db: Db, bell: Bell, config: IntakeConfig) -> Self {
         let (messages, message_rx) = mpsc::unbounded_channel();
         let (chats, chat_rx) = mpsc::unbounded_channel();
-        tokio::spawn(coalesce(message_rx, db.clone(), bell.clone(), config, message_batch));
-        tokio::spawn(coalesce(chat_rx, db, bell, config, chat_batch));
+        tokio::spawn(coalesce(
+            "message",
+            message_rx,
+            db.clone(),
+            bell.clone(),
+            config,
+            message_batch,
+        ));
+        tokio::spawn(coalesce("chat", chat_rx, db, bell, config, chat_batch));
         Intake { messages, chats }
     }
 
@@ -103,8 +110,14 @@ impl Intake {
 /// Collects requests into batches and runs up to `in_flight` batches at once. A permit is taken
 /// before waiting for the first request, so on an idle server that request runs immediately;
 /// under load, requests pile up while the batches in flight commit and go out together next.
-async fn coalesce<R, F, Fut>(mut rx: mpsc::UnboundedReceiver<R>, db: Db, bell: Bell, config: IntakeConfig, run: F)
-where
+async fn coalesce<R, F, Fut>(
+    kind: &'static str,
+    mut rx: mpsc::UnboundedReceiver<R>,
+    db: Db,
+    bell: Bell,
+    config: IntakeConfig,
+    run: F,
+) where
     R: Send + 'static,
     F: Fn(Db, Bell, Vec<R>) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -122,6 +135,7 @@ where
                 Err(_) => break,
             }
         }
+        crate::metrics::metrics().intake_batch(kind, batch.len());
         let (db, bell) = (db.clone(), bell.clone());
         tokio::spawn(async move {
             run(db, bell.clone(), batch).await;

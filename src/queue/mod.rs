@@ -114,8 +114,10 @@ async fn work(worker: Worker, index: usize, bell: Bell, poll: Duration, cancel: 
         let rung = bell.workers.notified();
         tokio::pin!(rung);
         rung.as_mut().enable();
+        let started = std::time::Instant::now();
         match worker.run_batch().await {
             Ok(outcome) if outcome.claimed > 0 => {
+                crate::metrics::metrics().worker_batch(outcome.claimed, started.elapsed());
                 backoff = Duration::from_millis(100);
                 continue;
             }

@@ -285,6 +285,7 @@ pub async fn search(
         offset,
         limit,
     } = request;
+    let started = std::time::Instant::now();
     let mut hits = match order {
         SearchOrder::Newest => {
             db.search(token, chat, terms, (after, before), offset + limit + 1)
@@ -306,5 +307,10 @@ pub async fn search(
     for hit in &mut page {
         hit.snippet = Some(snippet(&hit.body, terms, SNIPPET_CHARS));
     }
+    let label = match order {
+        SearchOrder::Newest => "newest",
+        SearchOrder::Relevance => "relevance",
+    };
+    crate::metrics::metrics().search(label, started.elapsed());
     Ok(SearchPage { hits: page, has_more })
 }

@@ -32,15 +32,15 @@ fn scale() -> usize {
 }
 
 /// One running instance of the service binary.
-struct Instance {
+pub struct Instance {
     child: Child,
-    base: String,
+    pub base: String,
     url: String,
     port: u16,
 }
 
 impl Instance {
-    async fn start(database_url: &str) -> Instance {
+    pub async fn start(database_url: &str) -> Instance {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -50,13 +50,20 @@ impl Instance {
     }
 
     async fn start_on(database_url: &str, port: u16) -> Instance {
+        Self::start_with(database_url, port, &[("RUST_LOG", "error")], Stdio::inherit()).await
+    }
+
+    /// Starts the binary with extra environment variables and its standard output going to
+    /// `stdout`.
+    pub async fn start_with(database_url: &str, port: u16, env: &[(&str, &str)], stdout: Stdio) -> Instance {
         let child = Command::new(env!("CARGO_BIN_EXE_chat-system"))
             .env("DATABASE_URL", database_url)
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "error")
             .env("WORKER_POLL_MS", "200")
             .env("DB_ACQUIRE_TIMEOUT_MS", "2000")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
+            .stdout(stdout)
             .spawn()
             .expect("start the service binary");
         let base = format!("http://127.0.0.1:{port}");

@@ -11,6 +11,7 @@ mod input;
 mod isolation;
 mod limits;
 mod messages;
+mod observe;
 mod openapi;
 mod queue;
 mod search;

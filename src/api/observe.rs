@@ -1,0 +1,70 @@
+//! Request ids, access logs and metrics for every request, and the `/metrics` endpoint.
+
+use std::time::Instant;
+
+use poem::{http::HeaderValue, Endpoint, IntoResponse, Request, Response};
+use poem_openapi::OperationId;
+use tracing::Instrument;
+
+use super::State;
+use crate::metrics::{metrics, Gauges};
+
+/// The header carrying a request's id, in both directions.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The caller's request id if it is a sensible one (1–128 of `A-Z a-z 0-9 . _ : -`), else a new
+/// UUID.
+fn request_id(req: &Request) -> String {
+    req.headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=128).contains(&v.len())
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+}
+
+/// Wraps a request: gives it an id (echoed in `X-Request-Id` and attached to every log line it
+/// causes), logs one line when answered (operation, status, time; never the path, which holds
+/// the application's token), and counts it.
+pub async fn observe<E: Endpoint<Output = Response>>(ep: &E, req: Request) -> poem::Result<Response> {
+    let started = Instant::now();
+    let id = request_id(&req);
+    let method = req.method().as_str().to_owned();
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut response = ep.call(req).instrument(span.clone()).await?;
+    let took = started.elapsed();
+    let operation = response.data::<OperationId>().map_or("none", |op| op.0);
+    let status = response.status().as_u16();
+    metrics().request(operation, &method, status, took);
+    tracing::info!(
+        parent: &span,
+        operation,
+        method,
+        status,
+        ms = took.as_secs_f64() * 1e3,
+        "answered"
+    );
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(response)
+}
+
+/// `GET /metrics`: the Prometheus text exposition.
+pub async fn render(state: &State) -> Response {
+    let queue = state.db.queue_stats().await.ok();
+    let (open, idle) = state.db.pool_status();
+    let gauges = Gauges {
+        queue: queue.map(|(depth, age, _)| (depth, age)),
+        dead_jobs: queue.map(|(_, _, dead)| dead),
+        pool: (open.saturating_sub(idle), idle),
+        streams: state.hub.open_streams(),
+    };
+    metrics()
+        .render(&gauges)
+        .with_content_type("text/plain; version=0.0.4; charset=utf-8")
+        .into_response()
+}
