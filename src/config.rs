@@ -27,6 +27,21 @@ pub enum Command {
     Serve,
     /// Apply the database migrations and exit.
     Migrate,
+    /// Fill the database with demo applications, chats and messages, then print their tokens.
+    Demo {
+        /// Applications to create.
+        #[arg(long, default_value_t = 3)]
+        applications: usize,
+        /// Chats per application.
+        #[arg(long, default_value_t = 10)]
+        chats: usize,
+        /// Messages in all (the first chats get the most).
+        #[arg(long, default_value_t = 200_000)]
+        messages: usize,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Write the OpenAPI document to a file (default `openapi/openapi.json`) and exit.
     Openapi {
         /// Where to write the document.

@@ -3,6 +3,7 @@
 //!
 //! - [`api`]: the HTTP API (poem-openapi), problem+json errors, Swagger UI.
 //! - [`db`]: the database facade: pool, migrations, queries per table family.
+//! - [`demo`]: the `demo` subcommand: realistic demo data with a progress bar.
 //! - [`intake`]: group commit: concurrent creations coalesced into shared transactions.
 //! - [`queue`]: the workers that drain the job table, and the LISTEN connection that wakes them.
 //! - [`live`]: live message streams: events published through NOTIFY, fanned out per chat.
@@ -18,6 +19,7 @@ pub mod api;
 pub mod cluster;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod intake;
 pub mod live;
 pub mod maintenance;

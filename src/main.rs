@@ -6,7 +6,7 @@ use clap::Parser;
 use chat_system::{
     api,
     config::{Cli, Command},
-    db, startup,
+    db, demo, startup,
 };
 
 #[tokio::main]
@@ -19,6 +19,23 @@ async fn main() -> anyhow::Result<()> {
             let database = startup::database(&cli.config).await?;
             db::migrate(&database.db).await?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Demo {
+            applications,
+            chats,
+            messages,
+            quiet,
+        } => {
+            let database = startup::database(&cli.config).await?;
+            db::migrate(&database.db).await?;
+            let size = demo::DemoSize {
+                applications,
+                chats,
+                messages,
+            };
+            let created = demo::fill(&database.db, size, !quiet).await?;
+            println!("{}", demo::summary(&created, &cli.config.listen.to_string()));
             Ok(())
         }
         Command::Openapi { path } => {

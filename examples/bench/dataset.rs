@@ -2,33 +2,7 @@
 //! letter frequencies (some accented), words drawn from a Zipf distribution, lengths from 1 to ~60 words, occasional
 //! punctuation and emoji. Deterministic for a given seed.
 
-/// A small fast PRNG (xorshift64*), deterministic per seed.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in 0..n.
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
+pub use chat_system::demo::Rng;
 
 /// Letters with their frequency in English text (per 1000), for words with a realistic spread
 /// of trigrams.

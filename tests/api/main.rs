@@ -4,6 +4,7 @@
 mod applications;
 mod chats;
 mod concurrency;
+mod demo;
 mod faults;
 mod helpers;
 mod idempotency;

@@ -1,0 +1,194 @@
+//! `chat-system demo`: fills the database with applications, chats and messages of chat-like
+//! text (loaded straight into the tables in one transaction, with a progress bar), so a new user
+//! can try lists, search and live streams on something real within a minute.
+
+pub mod text;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use uuid::Uuid;
+
+pub use text::Rng;
+
+use crate::db::Db;
+
+/// How much to create.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoSize {
+    /// Applications.
+    pub applications: usize,
+    /// Chats per application.
+    pub chats: usize,
+    /// Messages in all, spread over the chats unevenly (the first chat of the first application
+    /// gets the most, as real chats do).
+    pub messages: usize,
+}
+
+/// One created application.
+#[derive(Debug, Clone)]
+pub struct DemoApplication {
+    pub token: Uuid,
+    pub name: String,
+    /// Its chats' numbers with their message counts.
+    pub chats: Vec<(i64, i64)>,
+}
+
+/// Rows per insert statement.
+const CHUNK: usize = 5_000;
+/// The messages span this many days up to now.
+const DAYS: i64 = 30;
+
+/// Message counts per chat (all applications' chats in order): Zipf-like weights, every chat at
+/// least one message while there are enough.
+fn spread(chats: usize, messages: usize) -> Vec<usize> {
+    let weights: Vec<f64> = (1..=chats).map(|k| 1.0 / k as f64).collect();
+    let total: f64 = weights.iter().sum();
+    let mut counts: Vec<usize> = weights
+        .iter()
+        .map(|w| ((messages as f64) * w / total) as usize)
+        .collect();
+    let assigned: usize = counts.iter().sum();
+    if let Some(first) = counts.first_mut() {
+        *first += messages - assigned;
+    }
+    counts
+}
+
+/// Creates the demo data; shows a progress bar on standard error when `progress` is set.
+pub async fn fill(db: &Db, size: DemoSize, progress: bool) -> anyhow::Result<Vec<DemoApplication>> {
+    let counts = spread(size.applications * size.chats, size.messages);
+    let bar = if progress {
+        ProgressBar::new(size.messages as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg:10} [{elapsed_precise}] {wide_bar} {pos}/{len} messages ({per_sec}, ETA {eta})",
+        )?
+        .progress_chars("=> "),
+    );
+    bar.set_message("loading");
+    let mut client = db.client().await?;
+    let tx = client.transaction().await?;
+    let now = Utc::now();
+    let start = now - chrono::Duration::days(DAYS);
+    let mut rng = Rng::new(now.timestamp_nanos_opt().unwrap_or_default() as u64);
+    let mut created = Vec::new();
+    for a in 0..size.applications {
+        let name = text::application_name(a);
+        let row = tx
+            .query_one(
+                "INSERT INTO applications (token, name, last_chat_number, chats_count, created_at, updated_at)
+                 VALUES (gen_random_uuid(), $1, $2, $2, $3, $3) RETURNING id, token",
+                &[&name, &(size.chats as i64), &start],
+            )
+            .await?;
+        let (app_id, token): (i64, Uuid) = (row.get(0), row.get(1));
+        let mut chats = Vec::new();
+        for c in 0..size.chats {
+            let number = c as i64 + 1;
+            let n = counts[a * size.chats + c];
+            insert_messages(&tx, app_id, number, n, (start, now), &mut rng, &bar).await?;
+            tx.execute(
+                "INSERT INTO chats (application_id, number, messages_count, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $4)",
+                &[&app_id, &number, &(n as i64), &start],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO chat_counters (application_id, chat_number, last_message_number) VALUES ($1, $2, $3)",
+                &[&app_id, &number, &(n as i64)],
+            )
+            .await?;
+            chats.push((number, n as i64));
+        }
+        created.push(DemoApplication { token, name, chats });
+    }
+    bar.set_message("committing");
+    tx.commit().await?;
+    // Merge the search indexes' pending lists and refresh the planner's statistics now, so the
+    // first searches are as fast as later ones.
+    bar.set_message("indexing");
+    bar.enable_steady_tick(Duration::from_millis(120));
+    client
+        .batch_execute("VACUUM ANALYZE messages, chats, chat_counters, applications")
+        .await?;
+    bar.finish_with_message("done");
+    Ok(created)
+}
+
+/// What to tell the user: each application's token and chats, and requests to try.
+pub fn summary(created: &[DemoApplication], listen: &str) -> String {
+    let mut out = String::from("Demo data created:\n");
+    for app in created {
+        let messages: i64 = app.chats.iter().map(|(_, n)| n).sum();
+        out += &format!(
+            "  {:<14} token {}  {} chats, {} messages\n",
+            app.name,
+            app.token,
+            app.chats.len(),
+            messages
+        );
+    }
+    if let Some(app) = created.first() {
+        let base = format!("http://{listen}/api/applications/{}/chats/1/messages", app.token);
+        out += &format!(
+            "\nTry (with the service running: cargo run --release):\n  curl '{base}?limit=5'\n  \
+             curl '{base}?query=meeting%20friday'\n  curl '{base}?query=cafe&order=relevance'\n  \
+             curl -N '{base}/stream'   # live; post a message in another terminal\n"
+        );
+    }
+    out
+}
+
+/// Inserts `n` messages numbered 1..=n into one chat, spread in time over `span`.
+async fn insert_messages(
+    tx: &tokio_postgres::Transaction<'_>,
+    app_id: i64,
+    chat: i64,
+    n: usize,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    rng: &mut Rng,
+    bar: &ProgressBar,
+) -> anyhow::Result<()> {
+    let step = (end - start).num_milliseconds() as f64 / n.max(1) as f64;
+    let statement = tx
+        .prepare(
+            "INSERT INTO messages (application_id, chat_number, number, body, created_at, updated_at)
+             SELECT $1, $2, n, b, t, t FROM unnest($3::bigint[], $4::text[], $5::timestamptz[]) AS r(n, b, t)",
+        )
+        .await?;
+    let mut from = 1;
+    while from <= n {
+        let to = (from + CHUNK - 1).min(n);
+        let numbers: Vec<i64> = (from as i64..=to as i64).collect();
+        let bodies: Vec<String> = numbers.iter().map(|_| text::message(rng)).collect();
+        let times: Vec<DateTime<Utc>> = numbers
+            .iter()
+            .map(|&k| start + chrono::Duration::milliseconds((step * (k as f64 - rng.f64())) as i64))
+            .collect();
+        tx.execute(&statement, &[&app_id, &chat, &numbers, &bodies, &times])
+            .await
+            .map_err(|e| anyhow::anyhow!("inserting messages of chat {chat}: {e}"))?;
+        bar.inc((to - from + 1) as u64);
+        from = to + 1;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spread;
+
+    #[test]
+    fn messages_are_spread_unevenly_and_completely() {
+        let counts = spread(6, 1000);
+        assert_eq!(counts.iter().sum::<usize>(), 1000);
+        assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+        assert!(counts[5] > 0);
+        assert_eq!(spread(3, 0), vec![0, 0, 0]);
+    }
+}
