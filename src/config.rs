@@ -123,6 +123,11 @@ pub struct Config {
     #[arg(long, env = "MAX_IN_FLIGHT", default_value_t = 1024)]
     pub max_in_flight: usize,
 
+    /// How often the search indexes' pending lists are merged, in milliseconds; the job table
+    /// is vacuumed every tenth time.
+    #[arg(long, env = "MAINTENANCE_INTERVAL_MS", default_value_t = 1_000)]
+    pub maintenance_interval_ms: u64,
+
     /// Live message streams (`.../messages/stream`) open at once; more get 503.
     #[arg(long, env = "MAX_STREAMS", default_value_t = 10_000)]
     pub max_streams: usize,

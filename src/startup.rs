@@ -71,8 +71,8 @@ pub struct Background {
 }
 
 impl Background {
-    /// Starts the listener, `workers` queue workers, the purger, the reconciler and the GIN
-    /// pending-list cleaner.
+    /// Starts the listener, the announcer, `workers` queue workers, the purger, the GIN
+    /// pending-list cleaner (which also vacuums the job table) and the reconciler.
     pub fn start(state: &State, config: &Config, workers: usize) -> Self {
         let cancel = CancellationToken::new();
         let db = state.db.clone();
@@ -99,6 +99,11 @@ impl Background {
         tasks.push(tokio::spawn(maintenance::run_purger(
             db.clone(),
             state.purge_wake.clone(),
+            cancel.clone(),
+        )));
+        tasks.push(tokio::spawn(maintenance::run_gin_cleaner(
+            db.clone(),
+            Duration::from_millis(config.maintenance_interval_ms.max(10)),
             cancel.clone(),
         )));
         let interval = Duration::from_secs(config.reconcile_interval_secs.max(1));

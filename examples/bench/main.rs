@@ -4,6 +4,7 @@
 //! cargo run --release --example bench -- visibility   # 201 -> row in the messages table
 //! cargo run --release --example bench -- search       # issue 3: 10M-message search benchmark
 //! cargo run --release --example bench -- throughput   # issue 4: creations and reads vs pgbench
+//! cargo run --release --example bench -- profile      # perf profile of the service and PostgreSQL under S1
 //! ```
 //!
 //! They run against a private PostgreSQL cluster kept under `bench-data/` (created on first use;
@@ -13,6 +14,7 @@
 mod dataset;
 mod env;
 mod load;
+mod profile;
 mod search;
 mod stats;
 mod throughput;
@@ -27,8 +29,10 @@ async fn main() -> anyhow::Result<()> {
         "visibility" => visibility::run(rest).await,
         "search" => search::run(rest).await,
         "throughput" => throughput::run(rest).await,
+        "profile" => profile::run(rest).await,
+        "hygiene" => profile::hygiene(rest).await,
         _ => {
-            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput> [options]");
+            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|profile|hygiene> [options]");
             std::process::exit(2);
         }
     }

@@ -30,10 +30,10 @@ use crate::{
     stats::{encode, machine, report, Samples},
 };
 
-const APPS: usize = 10;
-const CHATS_PER_APP: usize = 100;
+pub const APPS: usize = 10;
+pub const CHATS_PER_APP: usize = 100;
 
-fn arg(args: &[String], name: &str, default: u64) -> u64 {
+pub fn arg(args: &[String], name: &str, default: u64) -> u64 {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
@@ -373,7 +373,7 @@ fn pgbench(env: &Env, script: &str, clients: usize, secs: u64) -> Result<f64> {
     }
 }
 
-fn create(token: &str, chat: i64, body: &str) -> Call {
+pub fn create(token: &str, chat: i64, body: &str) -> Call {
     Call {
         method: Method::POST,
         path: format!("/api/applications/{token}/chats/{chat}/messages"),
@@ -390,7 +390,7 @@ fn get(path: &str) -> Call {
 }
 
 /// Creates the applications and chats through the API; returns the tokens.
-async fn setup(addr: SocketAddr) -> Result<Vec<String>> {
+pub async fn setup(addr: SocketAddr) -> Result<Vec<String>> {
     let mut conn = Conn::open(addr).await?;
     let mut tokens = Vec::new();
     for i in 0..APPS {
@@ -471,7 +471,7 @@ async fn depth_sampler(db: Db, running: Arc<AtomicBool>) -> Result<Vec<(f64, i64
 }
 
 /// Every 5 s: the job table's total size, its depth, and how long the claim statement takes.
-async fn hygiene_sampler(db: Db, running: Arc<AtomicBool>) -> Result<Vec<String>> {
+pub async fn hygiene_sampler(db: Db, running: Arc<AtomicBool>) -> Result<Vec<String>> {
     let mut client = db.client().await?;
     let started = Instant::now();
     let mut out = Vec::new();
@@ -479,11 +479,20 @@ async fn hygiene_sampler(db: Db, running: Arc<AtomicBool>) -> Result<Vec<String>
         tokio::time::sleep(Duration::from_secs(5)).await;
         let row = client
             .query_one(
-                "SELECT pg_total_relation_size('jobs'), (SELECT count(*) FROM jobs)",
+                "SELECT pg_total_relation_size('jobs'), (SELECT count(*) FROM jobs),
+                        pg_relation_size('jobs'), pg_indexes_size('jobs'),
+                        (SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = 'jobs'),
+                        (SELECT coalesce(max(age(backend_xmin)), 0) FROM pg_stat_activity),
+                        (SELECT left(query, 60) FROM pg_stat_activity WHERE backend_xmin IS NOT NULL
+                          ORDER BY age(backend_xmin) DESC LIMIT 1)",
                 &[],
             )
             .await?;
-        let (size, depth): (i64, i64) = (row.get(0), row.get(1));
+        let (size, depth, heap, indexes): (i64, i64, i64, i64) = (row.get(0), row.get(1), row.get(2), row.get(3));
+        let (dead, horizon, holder): (i64, i32, Option<String>) = (row.get(4), row.get(5), row.get(6));
+        if std::env::var_os("BENCH_VERBOSE").is_some() {
+            println!("dead {dead}, xmin age {horizon}, oldest: {holder:?}");
+        }
         let tx = client.transaction().await?;
         let t = Instant::now();
         tx.query(include_str!("../../sql/queries/jobs_claim.sql"), &[&500i64])
@@ -491,9 +500,11 @@ async fn hygiene_sampler(db: Db, running: Arc<AtomicBool>) -> Result<Vec<String>
         let dequeue = t.elapsed();
         tx.rollback().await?;
         out.push(format!(
-            "{:.0}s: {} kB, {depth} jobs, dequeue {:.2} ms",
+            "{:.0}s: {} kB (heap {} kB, indexes {} kB), {depth} jobs, dequeue {:.2} ms",
             started.elapsed().as_secs_f64(),
             size / 1024,
+            heap / 1024,
+            indexes / 1024,
             dequeue.as_secs_f64() * 1000.0
         ));
     }

@@ -107,3 +107,42 @@ async fn the_rate_limit_is_per_application_and_shared_by_instances() {
     assert!(r.headers().contains_key("retry-after"));
     let _ = json!({});
 }
+
+/// Sends `head` on a fresh connection and returns whatever comes back within 3 s (empty if the
+/// server just closed the connection).
+async fn send_raw(app: &TestApp, head: &[u8]) -> String {
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    // The server may answer and close before it has read everything: ignore write errors.
+    let _ = stream.write_all(head).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        Duration::from_secs(3),
+        tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut answer),
+    )
+    .await;
+    String::from_utf8_lossy(&answer).to_string()
+}
+
+#[tokio::test]
+async fn oversized_or_too_many_headers_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let body = r#"{"name":"never"}"#;
+    let huge = format!(
+        "POST /api/applications HTTP/1.1\r\nhost: x\r\nx-filler: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        "a".repeat(1024 * 1024),
+        body.len()
+    );
+    let answer = send_raw(&app, huge.as_bytes()).await;
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431"), "{answer}");
+    let many: String = (0..500).map(|i| format!("x-h{i}: v\r\n")).collect();
+    let flood = format!(
+        "POST /api/applications HTTP/1.1\r\nhost: x\r\n{many}content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let answer = send_raw(&app, flood.as_bytes()).await;
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431"), "{answer}");
+    // Nothing was created and the server is fine.
+    assert_eq!(app.count("SELECT count(*) FROM applications").await, 0);
+    assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
+}

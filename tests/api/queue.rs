@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{test_config, TestApp};
 
 #[tokio::test]
 async fn queued_items_can_be_read_edited_and_deleted_and_it_sticks() {
@@ -142,4 +142,20 @@ async fn workers_write_new_items_promptly() {
     })
     .await;
     assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+}
+
+#[tokio::test]
+async fn the_job_table_is_vacuumed_in_the_background() {
+    let mut config = test_config();
+    config.maintenance_interval_ms = 50;
+    let app = TestApp::spawn_with(config, true).await;
+    let token = app.create_app("vacuumed").await;
+    let chat = app.create_chat(&token).await;
+    app.create_message(&token, chat, "churn").await;
+    app.eventually("a vacuum of the job table", || async {
+        app.count("SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'jobs' AND last_vacuum IS NOT NULL")
+            .await
+            == 1
+    })
+    .await;
 }

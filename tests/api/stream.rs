@@ -299,3 +299,57 @@ async fn messages_posted_on_one_instance_reach_subscribers_on_another() {
     assert_eq!(on_b.created(200).await, (101..=300).collect::<Vec<_>>());
     assert_eq!(on_a.created(200).await, (101..=300).collect::<Vec<_>>());
 }
+
+/// The real binary with a short idle timeout: keep-alives keep an idle stream open past it.
+#[tokio::test]
+async fn keep_alives_hold_a_stream_open_past_the_idle_timeout() {
+    let url = crate::helpers::fresh_database_url().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let instance = crate::faults::Instance::start_with(
+        &url,
+        port,
+        &[
+            ("IDLE_TIMEOUT_SECS", "1"),
+            ("STREAM_KEEP_ALIVE_MS", "300"),
+            ("RUST_LOG", "error"),
+        ],
+        std::process::Stdio::null(),
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let app = format!("{}/api/applications", instance.base);
+    let token: Value = http
+        .post(&app)
+        .json(&json!({ "name": "idle" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_owned();
+    let chat = format!("{app}/{token}/chats");
+    assert_eq!(http.post(&chat).send().await.unwrap().status(), StatusCode::CREATED);
+    let resp = http.get(format!("{chat}/1/messages/stream")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut stream = Stream {
+        body: resp.bytes_stream().boxed(),
+        buffer: String::new(),
+        comments: 0,
+    };
+    assert!(stream.next_within(Duration::from_millis(2500)).await.is_none());
+    let r = http
+        .post(format!("{chat}/1/messages"))
+        .json(&json!({ "body": "still there?" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let e = stream.next().await;
+    assert_eq!(e.data["message"]["body"], "still there?");
+    assert!(stream.comments >= 5, "keep-alives: {}", stream.comments);
+}
