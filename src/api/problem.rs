@@ -337,3 +337,50 @@ macro_rules! op_response {
         });
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use poem::IntoResponse;
+    use poem_openapi::ApiResponse;
+
+    use super::{ApiError, PROBLEM_JSON};
+    use crate::db::Missing;
+
+    crate::op_response! {
+        /// An operation's result.
+        pub enum TestResponse {
+            /// Done.
+            #[oai(status = 204)]
+            Done,
+        }
+        errors {
+            404 => NotFound: "Missing.",
+            413 too_large,
+            422 => Invalid: "Unacceptable.",
+            429 rate_limited,
+        }
+    }
+
+    #[test]
+    fn declares_the_listed_statuses_then_500_and_503_all_as_problems() {
+        let meta = TestResponse::meta();
+
+        let statuses: Vec<_> = meta.responses.iter().map(|r| r.status.unwrap()).collect();
+        assert_eq!(statuses, [204, 404, 413, 422, 429, 500, 503]);
+        for response in &meta.responses[1..] {
+            assert_eq!(response.content[0].content_type, PROBLEM_JSON);
+        }
+        let rate_limit_headers: Vec<_> = meta.responses[4].headers.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(rate_limit_headers, ["RETRY-AFTER", "RATELIMIT-POLICY", "RATELIMIT"]);
+    }
+
+    #[test]
+    fn errors_answer_with_their_own_status() {
+        let status = |e: ApiError| TestResponse::from(e).into_response().status().as_u16();
+
+        assert_eq!(status(ApiError::NotFound(Missing::Chat)), 404);
+        assert_eq!(status(ApiError::KeyReused), 422);
+        assert_eq!(status(ApiError::Unavailable("down".into())), 503);
+        assert_eq!(status(ApiError::Internal("bug".into())), 500);
+    }
+}
