@@ -21,23 +21,9 @@ pub struct Application {
     pub updated_at: DateTime<Utc>,
 }
 
-impl poem_openapi::types::Example for Application {
-    fn example() -> Self {
-        let at = DateTime::parse_from_rfc3339("2026-01-01T12:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        Application {
-            token: Uuid::parse_str("3f1c2a9e-5b7d-4e8a-9c0f-1a2b3c4d5e6f").unwrap(),
-            name: "Support desk".into(),
-            chats_count: 2,
-            created_at: at,
-            updated_at: at,
-        }
-    }
-}
-
 /// A chat inside an application.
 #[derive(Debug, Clone, Object)]
+#[oai(example)]
 pub struct Chat {
     /// The chat's number inside its application: 1, 2, 3… never reused.
     pub number: i64,
@@ -51,6 +37,7 @@ pub struct Chat {
 
 /// A message inside a chat.
 #[derive(Debug, Clone, Object)]
+#[oai(example)]
 pub struct Message {
     /// The message's number inside its chat: 1, 2, 3… never reused.
     pub number: i64,

@@ -26,6 +26,7 @@ pub struct OperatorKey(ApiKey);
 
 /// Body of `POST /api/applications`.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct CreateApplication {
     /// Display name (1–200 characters).
     #[oai(validator(min_length = 1, max_length = 200, pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"))]
@@ -34,6 +35,7 @@ pub struct CreateApplication {
 
 /// Body of `PUT /api/applications/{token}`.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct UpdateApplication {
     /// New display name (1–200 characters).
     #[oai(validator(min_length = 1, max_length = 200, pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"))]
@@ -44,6 +46,7 @@ pub struct UpdateApplication {
 
 /// A page of applications.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct ApplicationList {
     /// The applications, oldest first.
     pub data: Vec<Application>,
@@ -58,21 +61,26 @@ pub struct ApplicationList {
 op_response! {
     /// Result of creating an application.
     pub enum CreateApplicationResponse {
-        /// The application; `Location` is its URL. `Idempotent-Replayed: true` marks the answer to
-        /// a retry.
+        /// The application, with its token; `Location` is its URL. `Idempotent-Replayed: true`
+        /// marks the answer to a retry.
         #[oai(status = 201)]
         Created(
             Json<Application>,
-            #[oai(header = "Location")] String,
-            #[oai(header = "Idempotent-Replayed")] Option<bool>,
+            /// The new application's URL.
+            #[oai(header = "Location")]
+            String,
+            /// `true` when this answers a retry with a used `Idempotency-Key`.
+            #[oai(header = "Idempotent-Replayed")]
+            Option<bool>,
         ),
     }
     errors {
-        400 => BadRequest: "The body is not valid JSON or lacks `name`.",
-        413 => TooLarge: "The body is too large.",
-        415 => UnsupportedMediaType: "The body is not `application/json`.",
-        409 => Conflict: "A request with this Idempotency-Key is still in progress.",
-        422 => Invalid: "The name is blank, too long or contains NUL, or the Idempotency-Key was used for another request.",
+        400 => BadRequest: "`bad_request`: the body is not JSON of the documented shape (`name` missing, not a string, blank, over 200 characters or containing NUL), or the `Idempotency-Key` header is malformed; `invalid_parameter`: the `Idempotency-Key` header is blank.",
+        408 slow_body,
+        409 => Conflict: "`idempotency_key_in_use`: a request with this `Idempotency-Key` is still in progress; retry shortly.",
+        413 too_large,
+        415 not_json,
+        422 => Invalid: "`idempotency_key_reused`: the `Idempotency-Key` was used for a different request; `invalid_field`: the name is not acceptable.",
     }
 }
 
@@ -84,28 +92,55 @@ op_response! {
         Ok(Json<ApplicationList>),
     }
     errors {
-        400 => BadRequest: "A pagination parameter is out of range.",
-        401 => Unauthorized: "The operator key is missing or wrong.",
-        403 => Forbidden: "No operator key is configured, so listing is disabled.",
+        400 => BadRequest: "`bad_request`: `page` or `limit` is not an integer or out of range.",
+        401 => Unauthorized: "`unauthorized`: the `X-Operator-Key` header is missing or wrong.",
+        403 => Forbidden: "`forbidden`: the server has no operator key configured, so listing is disabled.",
     }
 }
 
 op_response! {
-    /// Result of reading, renaming or deleting an application.
-    pub enum ApplicationResponse {
+    /// Result of reading an application.
+    pub enum GetApplicationResponse {
         /// The application.
         #[oai(status = 200)]
         Ok(Json<Application>),
+    }
+    errors {
+        400 => BadRequest: "`bad_request`: the token is not a UUID.",
+        404 => NotFound: "`application_not_found`: no application has this token.",
+        429 rate_limited,
+    }
+}
+
+op_response! {
+    /// Result of renaming an application.
+    pub enum UpdateApplicationResponse {
+        /// The renamed application.
+        #[oai(status = 200)]
+        Ok(Json<Application>),
+    }
+    errors {
+        400 => BadRequest: "`bad_request`: the token is not a UUID, or the body is not JSON of the documented shape (`name` missing, not a string, blank, over 200 characters or containing NUL; `token` not a UUID); `invalid_parameter`: the body's `token` is null.",
+        404 => NotFound: "`application_not_found`: no application has this token.",
+        408 slow_body,
+        413 too_large,
+        415 not_json,
+        422 => Invalid: "`invalid_field`: the body's `token` differs from the token in the URL (tokens cannot be changed), or the name is not acceptable.",
+        429 rate_limited,
+    }
+}
+
+op_response! {
+    /// Result of deleting an application.
+    pub enum DeleteApplicationResponse {
         /// Deleted: the token no longer works and everything under it is gone.
         #[oai(status = 204)]
         Deleted,
     }
     errors {
-        400 => BadRequest: "The token is not a UUID, or the body is not valid JSON.",
-        404 => NotFound: "No application has this token.",
-        413 => TooLarge: "The body is too large.",
-        415 => UnsupportedMediaType: "The body is not `application/json`.",
-        422 => Invalid: "The name is not acceptable, or the body's token differs from the URL's.",
+        400 => BadRequest: "`bad_request`: the token is not a UUID.",
+        404 => NotFound: "`application_not_found`: no application has this token (or it is already deleted).",
+        429 rate_limited,
     }
 }
 
@@ -205,29 +240,35 @@ impl ApplicationsApi {
     }
 
     /// Get an application
+    ///
+    /// The application's name, its number of chats (which follows creations and deletes
+    /// within about a second) and its timestamps.
     #[oai(path = "/applications/:token", method = "get", operation_id = "get_application")]
     async fn get(
         &self,
         /// The application's token.
+        #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
-    ) -> ApplicationResponse {
+    ) -> GetApplicationResponse {
         match self.0.db.application(token.0).await {
-            Ok(app) => ApplicationResponse::Ok(Json(app)),
+            Ok(app) => GetApplicationResponse::Ok(Json(app)),
             Err(e) => ApiError::from(e).into(),
         }
     }
 
     /// Rename an application
     ///
-    /// Also accepts the previous system's body `{"token": ..., "name": ...}`; a `token` that
-    /// differs from the one in the URL is refused.
+    /// Replaces the application's name; its token never changes. Also accepts the previous
+    /// system's body `{"token": ..., "name": ...}`; a `token` that differs from the one in the
+    /// URL is refused.
     #[oai(path = "/applications/:token", method = "put", operation_id = "update_application")]
     async fn update(
         &self,
         /// The application's token.
+        #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
         body: Json<UpdateApplication>,
-    ) -> ApplicationResponse {
+    ) -> UpdateApplicationResponse {
         let result = async {
             if body.token.is_null() {
                 return Err(ApiError::BadRequest {
@@ -245,7 +286,7 @@ impl ApplicationsApi {
             Ok(self.0.db.rename_application(token.0, &body.name.0).await?)
         };
         match result.await {
-            Ok(app) => ApplicationResponse::Ok(Json(app)),
+            Ok(app) => UpdateApplicationResponse::Ok(Json(app)),
             Err(e) => e.into(),
         }
     }
@@ -262,13 +303,14 @@ impl ApplicationsApi {
     async fn delete(
         &self,
         /// The application's token.
+        #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
-    ) -> ApplicationResponse {
+    ) -> DeleteApplicationResponse {
         match self.0.db.delete_application(token.0).await {
             Ok(()) => {
                 self.0.purge_wake.notify_one();
                 self.0.bell.publish(ChatEvent::ApplicationGone { token: token.0 });
-                ApplicationResponse::Deleted
+                DeleteApplicationResponse::Deleted
             }
             Err(e) => ApiError::from(e).into(),
         }

@@ -16,6 +16,7 @@ use crate::{
 
 /// A page of chats.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct ChatList {
     /// The chats, by ascending number.
     pub data: Vec<Chat>,
@@ -52,15 +53,22 @@ op_response! {
         #[oai(status = 201)]
         Created(
             Json<Chat>,
-            #[oai(header = "Location")] String,
-            #[oai(header = "Idempotent-Replayed")] Option<bool>,
+            /// The new chat's URL.
+            #[oai(header = "Location")]
+            String,
+            /// `true` when this answers a retry with a used `Idempotency-Key`.
+            #[oai(header = "Idempotent-Replayed")]
+            Option<bool>,
         ),
     }
     errors {
-        400 => BadRequest: "The token is not a UUID, or the Idempotency-Key is malformed.",
-        404 => NotFound: "No application has this token.",
-        409 => Conflict: "A request with this Idempotency-Key is still in progress.",
-        422 => Invalid: "The Idempotency-Key was used for another request.",
+        400 => BadRequest: "`bad_request`: the token is not a UUID, or the `Idempotency-Key` header is malformed; `invalid_parameter`: the `Idempotency-Key` header is blank.",
+        404 => NotFound: "`application_not_found`: no application has this token.",
+        408 slow_body,
+        409 => Conflict: "`idempotency_key_in_use`: a request with this `Idempotency-Key` is still in progress; retry shortly.",
+        413 too_large,
+        422 => Invalid: "`idempotency_key_reused`: the `Idempotency-Key` was used for a different request.",
+        429 rate_limited,
     }
 }
 
@@ -72,24 +80,37 @@ op_response! {
         Ok(Json<ChatList>),
     }
     errors {
-        400 => BadRequest: "The token is not a UUID, or a pagination parameter is out of range.",
-        404 => NotFound: "No application has this token.",
+        400 => BadRequest: "`bad_request`: the token is not a UUID, or `page`, `limit`, `after` or `before` is not an integer or out of range.",
+        404 => NotFound: "`application_not_found`: no application has this token.",
+        429 rate_limited,
     }
 }
 
 op_response! {
-    /// Result of reading or deleting a chat.
-    pub enum ChatResponse {
+    /// Result of reading a chat.
+    pub enum GetChatResponse {
         /// The chat.
         #[oai(status = 200)]
         Ok(Json<Chat>),
+    }
+    errors {
+        400 => BadRequest: "`bad_request`: the token is not a UUID, or the number is not a positive integer.",
+        404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
+        429 rate_limited,
+    }
+}
+
+op_response! {
+    /// Result of deleting a chat.
+    pub enum DeleteChatResponse {
         /// Deleted, with all its messages. Its number is not reused.
         #[oai(status = 204)]
         Deleted,
     }
     errors {
-        400 => BadRequest: "The token is not a UUID, or the number is not a positive integer.",
-        404 => NotFound: "No application has this token, or it has no chat with this number.",
+        400 => BadRequest: "`bad_request`: the token is not a UUID, or the number is not a positive integer.",
+        404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number (or it is already deleted).",
+        429 rate_limited,
     }
 }
 
@@ -100,11 +121,14 @@ pub struct ChatsApi(pub State);
 impl ChatsApi {
     /// Create a chat
     ///
-    /// Creates a chat with the application's next number (1, 2, 3…). No body is needed.
+    /// Creates a chat with the application's next number (1, 2, 3…); the number is in the
+    /// answer and in `Location`. No body is needed. The chat can be read, deleted and given
+    /// messages at once.
     #[oai(path = "/applications/:token/chats", method = "post", operation_id = "create_chat")]
     async fn create(
         &self,
         /// The application's token.
+        #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
         /// Makes retries safe: a retry with the same key returns the original chat and creates
         /// nothing.
@@ -156,6 +180,7 @@ impl ChatsApi {
     async fn list(
         &self,
         /// The application's token.
+        #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
         /// Page number, from 1.
         #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
@@ -182,6 +207,9 @@ impl ChatsApi {
     }
 
     /// Get a chat
+    ///
+    /// The chat's number, its number of messages (which follows creations and deletes within
+    /// about a second) and its timestamps.
     #[oai(
         path = "/applications/:token/chats/:number",
         method = "get",
@@ -190,13 +218,14 @@ impl ChatsApi {
     async fn get(
         &self,
         /// The application's token.
+        #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
         number: Path<i64>,
-    ) -> ChatResponse {
+    ) -> GetChatResponse {
         match self.0.db.chat(token.0, number.0).await {
-            Ok(chat) => ChatResponse::Ok(Json(chat)),
+            Ok(chat) => GetChatResponse::Ok(Json(chat)),
             Err(e) => ApiError::from(e).into(),
         }
     }
@@ -212,11 +241,12 @@ impl ChatsApi {
     async fn delete(
         &self,
         /// The application's token.
+        #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
         number: Path<i64>,
-    ) -> ChatResponse {
+    ) -> DeleteChatResponse {
         match self.0.db.delete_chat(token.0, number.0).await {
             Ok(()) => {
                 self.0.purge_wake.notify_one();
@@ -224,7 +254,7 @@ impl ChatsApi {
                     token: token.0,
                     chat: number.0,
                 });
-                ChatResponse::Deleted
+                DeleteChatResponse::Deleted
             }
             Err(e) => ApiError::from(e).into(),
         }

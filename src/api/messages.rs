@@ -24,6 +24,7 @@ use crate::{
 
 /// Body of creating or editing a message.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct MessageBody {
     /// The text (1–10,000 characters; any Unicode except NUL).
     #[oai(validator(min_length = 1, max_length = 10000, pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"))]
@@ -32,6 +33,7 @@ pub struct MessageBody {
 
 /// A page of messages.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct MessageList {
     /// The messages: by ascending number for a list; for a search, newest first or by relevance.
     pub data: Vec<Message>,
@@ -64,54 +66,88 @@ impl From<(Page<Message>, i64)> for MessageList {
 op_response! {
     /// Result of creating a message.
     pub enum CreateMessageResponse {
-        /// The message, with its number; `Location` is its URL. It is readable at once.
-        /// `Idempotent-Replayed: true` marks the answer to a retry.
+        /// The message, with its number; `Location` is its URL. It is readable and searchable
+        /// at once. `Idempotent-Replayed: true` marks the answer to a retry.
         #[oai(status = 201)]
         Created(
             Json<Message>,
-            #[oai(header = "Location")] String,
-            #[oai(header = "Idempotent-Replayed")] Option<bool>,
+            /// The new message's URL.
+            #[oai(header = "Location")]
+            String,
+            /// `true` when this answers a retry with a used `Idempotency-Key`.
+            #[oai(header = "Idempotent-Replayed")]
+            Option<bool>,
         ),
     }
     errors {
-        400 => BadRequest: "Malformed token or number, or the body is not valid JSON with a `body` string.",
-        404 => NotFound: "No application has this token, or it has no chat with this number.",
-        409 => Conflict: "A request with this Idempotency-Key is still in progress.",
-        413 => TooLarge: "The request body is too large.",
-        415 => UnsupportedMediaType: "The body is not `application/json`.",
-        422 => Invalid: "The body is blank, too long or contains NUL, or the Idempotency-Key was used for another request.",
+        400 => BadRequest: "`bad_request`: the token or chat number is malformed, the body is not JSON of the documented shape (`body` missing, not a string, blank, over 10,000 characters or containing NUL), or the `Idempotency-Key` header is malformed; `invalid_parameter`: the `Idempotency-Key` header is blank.",
+        404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
+        408 slow_body,
+        409 => Conflict: "`idempotency_key_in_use`: a request with this `Idempotency-Key` is still in progress; retry shortly.",
+        413 too_large,
+        415 not_json,
+        422 => Invalid: "`idempotency_key_reused`: the `Idempotency-Key` was used for a different request; `invalid_field`: the body is not acceptable.",
+        429 rate_limited,
     }
 }
 
 op_response! {
     /// Result of listing or searching messages.
     pub enum ListMessagesResponse {
-        /// A page of messages.
+        /// A page of messages, or of search results.
         #[oai(status = 200)]
         Ok(Json<MessageList>),
     }
     errors {
-        400 => BadRequest: "Malformed token or number, or a pagination parameter is out of range.",
-        404 => NotFound: "No application has this token, or it has no chat with this number.",
+        400 => BadRequest: "`bad_request`: the token or chat number is malformed, `order` is unknown, `query` is over 500 characters, or `page`, `limit`, `after` or `before` is not an integer or out of range; `invalid_parameter`: the query cannot be searched.",
+        404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
+        429 rate_limited,
     }
 }
 
 op_response! {
-    /// Result of reading, editing or deleting a message.
-    pub enum MessageResponse {
+    /// Result of reading a message.
+    pub enum GetMessageResponse {
         /// The message.
         #[oai(status = 200)]
         Ok(Json<Message>),
+    }
+    errors {
+        400 => BadRequest: "`bad_request`: the token, chat number or message number is malformed.",
+        404 => NotFound: "`application_not_found`, `chat_not_found` or `message_not_found`: no such application, chat or message.",
+        429 rate_limited,
+    }
+}
+
+op_response! {
+    /// Result of editing a message.
+    pub enum UpdateMessageResponse {
+        /// The edited message.
+        #[oai(status = 200)]
+        Ok(Json<Message>),
+    }
+    errors {
+        400 => BadRequest: "`bad_request`: the token, chat number or message number is malformed, or the body is not JSON of the documented shape (`body` missing, not a string, blank, over 10,000 characters or containing NUL).",
+        404 => NotFound: "`application_not_found`, `chat_not_found` or `message_not_found`: no such application, chat or message.",
+        408 slow_body,
+        413 too_large,
+        415 not_json,
+        422 => Invalid: "`invalid_field`: the body is not acceptable.",
+        429 rate_limited,
+    }
+}
+
+op_response! {
+    /// Result of deleting a message.
+    pub enum DeleteMessageResponse {
         /// Deleted. Its number is not reused.
         #[oai(status = 204)]
         Deleted,
     }
     errors {
-        400 => BadRequest: "Malformed token or number, or the body is not valid JSON with a `body` string.",
-        404 => NotFound: "No such application, chat or message.",
-        413 => TooLarge: "The request body is too large.",
-        415 => UnsupportedMediaType: "The body is not `application/json`.",
-        422 => Invalid: "The body is blank, too long or contains NUL.",
+        400 => BadRequest: "`bad_request`: the token, chat number or message number is malformed.",
+        404 => NotFound: "`application_not_found`, `chat_not_found` or `message_not_found`: no such application, chat or message (or it is already deleted).",
+        429 rate_limited,
     }
 }
 
@@ -139,9 +175,10 @@ impl MessagesApi {
     async fn create(
         &self,
         /// The application's token.
+        #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
         chat: Path<i64>,
         body: Json<MessageBody>,
         /// Makes retries safe: a retry with the same key returns the original message and
@@ -215,9 +252,10 @@ impl MessagesApi {
     async fn list(
         &self,
         /// The application's token.
+        #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
         chat: Path<i64>,
         /// Search text: words (all must match) and `"quoted phrases"`. Blank: no search.
         #[oai(validator(max_length = 500))]
@@ -270,6 +308,8 @@ impl MessagesApi {
     }
 
     /// Get a message
+    ///
+    /// The message's body and timestamps, also while it is still queued.
     #[oai(
         path = "/applications/:token/chats/:chat/messages/:number",
         method = "get",
@@ -278,23 +318,24 @@ impl MessagesApi {
     async fn get(
         &self,
         /// The application's token.
+        #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
         chat: Path<i64>,
         /// The message's number.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
         number: Path<i64>,
-    ) -> MessageResponse {
+    ) -> GetMessageResponse {
         match self.0.db.message(token.0, chat.0, number.0).await {
-            Ok(message) => MessageResponse::Ok(Json(message)),
+            Ok(message) => GetMessageResponse::Ok(Json(message)),
             Err(e) => ApiError::from(e).into(),
         }
     }
 
     /// Edit a message
     ///
-    /// Replaces the message's body.
+    /// Replaces the message's body; searches see the new body at once.
     #[oai(
         path = "/applications/:token/chats/:chat/messages/:number",
         method = "put",
@@ -303,15 +344,16 @@ impl MessagesApi {
     async fn update(
         &self,
         /// The application's token.
+        #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
         chat: Path<i64>,
         /// The message's number.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
         number: Path<i64>,
         body: Json<MessageBody>,
-    ) -> MessageResponse {
+    ) -> UpdateMessageResponse {
         let result = async {
             params::text("body", &body.body, MAX_BODY_CHARS)?;
             Ok::<_, ApiError>(self.0.db.edit_message(token.0, chat.0, number.0, &body.body).await?)
@@ -323,7 +365,7 @@ impl MessagesApi {
                     chat: chat.0,
                     number: message.number,
                 });
-                MessageResponse::Ok(Json(message))
+                UpdateMessageResponse::Ok(Json(message))
             }
             Err(e) => e.into(),
         }
@@ -331,7 +373,8 @@ impl MessagesApi {
 
     /// Delete a message
     ///
-    /// The number is never given to another message.
+    /// Deletes the message; it leaves search results at once. The number is never given to
+    /// another message.
     #[oai(
         path = "/applications/:token/chats/:chat/messages/:number",
         method = "delete",
@@ -340,14 +383,15 @@ impl MessagesApi {
     async fn delete(
         &self,
         /// The application's token.
+        #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
         chat: Path<i64>,
         /// The message's number.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
         number: Path<i64>,
-    ) -> MessageResponse {
+    ) -> DeleteMessageResponse {
         match self.0.db.delete_message(token.0, chat.0, number.0).await {
             Ok(()) => {
                 self.0.bell.publish(ChatEvent::Deleted {
@@ -355,7 +399,7 @@ impl MessagesApi {
                     chat: chat.0,
                     number: number.0,
                 });
-                MessageResponse::Deleted
+                DeleteMessageResponse::Deleted
             }
             Err(e) => ApiError::from(e).into(),
         }

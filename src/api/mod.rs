@@ -4,6 +4,7 @@
 
 pub mod applications;
 pub mod chats;
+pub mod examples;
 pub mod health;
 pub mod idempotency;
 pub mod limits;
@@ -17,7 +18,7 @@ pub mod text;
 use std::sync::Arc;
 
 use poem::{middleware::CatchPanic, Endpoint, EndpointExt, IntoEndpoint, Response, Route};
-use poem_openapi::{OpenApiService, Tags};
+use poem_openapi::{LicenseObject, OpenApiService, Tags};
 use tokio::sync::Notify;
 
 use crate::{db::Db, intake::Intake, live::Hub, queue::Bell};
@@ -64,6 +65,7 @@ pub fn service(state: State) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
     );
     OpenApiService::new(apis, "Chat System API", env!("CARGO_PKG_VERSION"))
         .description(include_str!("description.md"))
+        .license(LicenseObject::new("MIT").url("https://opensource.org/licenses/MIT"))
         .server("/")
 }
 

@@ -35,7 +35,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
         Problem {
             kind: format!("/problems/{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -54,16 +54,6 @@ impl Problem {
             .status(status)
             .content_type(PROBLEM_JSON)
             .body(self.to_json_string())
-    }
-}
-
-impl poem_openapi::types::Example for Problem {
-    fn example() -> Self {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "chat_not_found",
-            "the application has no chat with this number",
-        )
     }
 }
 
@@ -249,43 +239,158 @@ impl IntoResponse for Problem {
 }
 
 /// Declares an operation's response enum: its success variants as written, then one
-/// problem+json variant per listed error status, then 503 and 500 (which every operation can
-/// return), and the conversion from `ApiError`.
+/// problem+json variant per listed error status, then 500 and 503 (which every operation can
+/// return, 503 with `Retry-After` when the server is busy), and the conversion from `ApiError`.
+///
+/// The `errors` list names every error status the operation can answer, in status order, each
+/// item followed by a comma. `400 => BadRequest: "doc",` is a status the handler itself returns
+/// (as an `ApiError`, converted by `From`) and possibly poem too. The bare forms are answered
+/// before the handler runs, so they are documented but never built from an `ApiError`:
+/// `408 slow_body,` and `413 too_large,` (the body read by `limits::guard`), `415 not_json,`
+/// (poem-openapi's JSON body extractor), `429 rate_limited,` (`limits::guard`, for paths under
+/// an application token).
 #[macro_export]
 macro_rules! op_response {
-    (
-        $(#[$meta:meta])*
-        pub enum $name:ident {
-            $($ok:tt)*
-        }
-        errors { $($status:tt => $variant:ident: $doc:literal),* $(,)? }
-    ) => {
+    // Each `@item` arm moves the first item of the error list into variants (and, for statuses
+    // the handler returns, into `(status variant)` pairs for `From`); the last one writes the
+    // enum.
+    (@item [$($vars:tt)*] $arms:tt [408 slow_body, $($rest:tt)*] $head:tt) => {
+        $crate::op_response!(@item [$($vars)*
+            /// `request_timeout`: the request body did not arrive within the request deadline.
+            #[oai(status = 408, content_type = "application/problem+json")]
+            RequestTimeout(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
+        ] $arms [$($rest)*] $head);
+    };
+    (@item [$($vars:tt)*] $arms:tt [413 too_large, $($rest:tt)*] $head:tt) => {
+        $crate::op_response!(@item [$($vars)*
+            /// `payload_too_large`: the request body is over the server's limit (256 KiB unless
+            /// configured otherwise).
+            #[oai(status = 413, content_type = "application/problem+json")]
+            PayloadTooLarge(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
+        ] $arms [$($rest)*] $head);
+    };
+    (@item [$($vars:tt)*] $arms:tt [415 not_json, $($rest:tt)*] $head:tt) => {
+        $crate::op_response!(@item [$($vars)*
+            /// `unsupported_media_type`: the request has no `Content-Type` header, or it is not
+            /// `application/json`.
+            #[oai(status = 415, content_type = "application/problem+json")]
+            UnsupportedMediaType(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
+        ] $arms [$($rest)*] $head);
+    };
+    (@item [$($vars:tt)*] $arms:tt [429 rate_limited, $($rest:tt)*] $head:tt) => {
+        $crate::op_response!(@item [$($vars)*
+            /// `rate_limited`: the application's requests for the current minute are used up
+            /// (only when the server sets `RATE_LIMIT_PER_MINUTE`). Retry after `Retry-After`
+            /// seconds.
+            #[oai(
+                status = 429,
+                content_type = "application/problem+json",
+                header(name = "Retry-After", ty = "u32", description = "Seconds until the next window opens."),
+                header(name = "RateLimit-Policy", ty = "String", description = "The limit, e.g. `\"per-application\";q=600;w=60`."),
+                header(name = "RateLimit", ty = "String", description = "What is left of it, e.g. `\"per-application\";r=0;t=42`."),
+            )]
+            RateLimited(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
+        ] $arms [$($rest)*] $head);
+    };
+    (@item [$($vars:tt)*] [$($arms:tt)*]
+        [$status:literal => $variant:ident: $doc:literal, $($rest:tt)*] $head:tt) => {
+        $crate::op_response!(@item [$($vars)*
+            #[doc = $doc]
+            #[oai(status = $status, content_type = "application/problem+json")]
+            $variant(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
+        ] [$($arms)* ($status $variant)] [$($rest)*] $head);
+    };
+    (@item [$($vars:tt)*] [$(($status:literal $variant:ident))*] []
+        { $(#[$meta:meta])* pub enum $name:ident { $($ok:tt)* } }) => {
         $(#[$meta])*
         #[derive(::poem_openapi::ApiResponse)]
         pub enum $name {
             $($ok)*
-            $(
-                #[doc = $doc]
-                #[oai(status = $status, content_type = "application/problem+json")]
-                $variant(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
-            )*
-            /// The database is unavailable or overloaded; retry shortly.
-            #[oai(status = 503, content_type = "application/problem+json")]
-            Unavailable(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
-            /// A server error; the body carries an `error_id` to quote when reporting it.
+            $($vars)*
+            /// `internal_error`: a server error; the body carries an `error_id` to quote when
+            /// reporting it.
             #[oai(status = 500, content_type = "application/problem+json")]
             Internal(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
+            /// `service_unavailable`: the database is unavailable or overloaded; `server_busy`:
+            /// the server is at its limit of requests in flight; `request_timeout`: the answer
+            /// took longer than the request deadline. Retry shortly.
+            #[oai(
+                status = 503,
+                content_type = "application/problem+json",
+                header(name = "Retry-After", ty = "Option<u32>", description = "Seconds to wait before retrying (when the server is busy)."),
+            )]
+            Unavailable(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
         }
 
         impl From<$crate::api::problem::ApiError> for $name {
             fn from(e: $crate::api::problem::ApiError) -> Self {
                 let problem = e.into_problem();
                 match problem.status {
-                    $($status => $name::$variant(::poem_openapi::payload::Json(problem)),)*
-                    503 => $name::Unavailable(::poem_openapi::payload::Json(problem)),
-                    _ => $name::Internal(::poem_openapi::payload::Json(problem)),
+                    $($status => Self::$variant(::poem_openapi::payload::Json(problem)),)*
+                    503 => Self::Unavailable(::poem_openapi::payload::Json(problem)),
+                    _ => Self::Internal(::poem_openapi::payload::Json(problem)),
                 }
             }
         }
     };
+
+    // The public form.
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($ok:tt)*
+        }
+        errors { $($errors:tt)* }
+    ) => {
+        $crate::op_response!(@item [] [] [$($errors)*] {
+            $(#[$meta])* pub enum $name { $($ok)* }
+        });
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use poem::IntoResponse;
+    use poem_openapi::ApiResponse;
+
+    use super::{ApiError, PROBLEM_JSON};
+    use crate::db::Missing;
+
+    crate::op_response! {
+        /// An operation's result.
+        pub enum TestResponse {
+            /// Done.
+            #[oai(status = 204)]
+            Done,
+        }
+        errors {
+            404 => NotFound: "Missing.",
+            413 too_large,
+            422 => Invalid: "Unacceptable.",
+            429 rate_limited,
+        }
+    }
+
+    #[test]
+    fn declares_the_listed_statuses_then_500_and_503_all_as_problems() {
+        let meta = TestResponse::meta();
+
+        let statuses: Vec<_> = meta.responses.iter().map(|r| r.status.unwrap()).collect();
+        assert_eq!(statuses, [204, 404, 413, 422, 429, 500, 503]);
+        for response in &meta.responses[1..] {
+            assert_eq!(response.content[0].content_type, PROBLEM_JSON);
+        }
+        let rate_limit_headers: Vec<_> = meta.responses[4].headers.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(rate_limit_headers, ["RETRY-AFTER", "RATELIMIT-POLICY", "RATELIMIT"]);
+    }
+
+    #[test]
+    fn errors_answer_with_their_own_status() {
+        let status = |e: ApiError| TestResponse::from(e).into_response().status().as_u16();
+
+        assert_eq!(status(ApiError::NotFound(Missing::Chat)), 404);
+        assert_eq!(status(ApiError::KeyReused), 422);
+        assert_eq!(status(ApiError::Unavailable("down".into())), 503);
+        assert_eq!(status(ApiError::Internal("bug".into())), 500);
+    }
 }

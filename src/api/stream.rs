@@ -31,17 +31,18 @@ pub enum MessageEventType {
     ChatDeleted,
 }
 
-/// One event of a chat's live stream (the `data` of a Server-Sent Event whose `event` field is
-/// the same as `type`).
+/// One event of a chat's live stream: the `data` of a Server-Sent Event whose `event` field is
+/// the same as `type`, which says what happened. `message` is the message as it is now
+/// (`message.created`, `message.updated`).
 #[derive(Debug, Clone, Object)]
+#[oai(example)]
 pub struct MessageEvent {
-    /// What happened.
+    // No doc comments on the two fields below: they would wrap the referenced schemas.
     #[oai(rename = "type")]
     pub kind: MessageEventType,
     /// The message concerned (absent for `chat.deleted`).
     #[oai(skip_serializing_if_is_none)]
     pub number: Option<i64>,
-    /// The message as it is now (`message.created`, `message.updated`).
     #[oai(skip_serializing_if_is_none)]
     pub message: Option<Message>,
     /// The SSE `id`: the highest message number delivered so far.
@@ -85,8 +86,9 @@ op_response! {
         Ok(EventStream<BoxStream<'static, MessageEvent>>),
     }
     errors {
-        400 => BadRequest: "Malformed token, number, `after` or `Last-Event-ID`.",
-        404 => NotFound: "No application has this token, or it has no chat with this number.",
+        400 => BadRequest: "`bad_request`: the token is not a UUID, the number is not a positive integer, or `after` or `Last-Event-ID` is not a non-negative integer.",
+        404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
+        429 rate_limited,
     }
 }
 
@@ -106,7 +108,8 @@ impl StreamApi {
     /// messages numbered above it are sent first, in order, then live ones. Without either, the
     /// stream starts with the next new message. Edits and deletes that happened while
     /// disconnected are not replayed (the messages are sent as they are now). A comment line is
-    /// sent every 15 seconds to keep the connection open.
+    /// sent every 15 seconds to keep the connection open. At the process's limit of open streams
+    /// (`MAX_STREAMS`) the answer is `503` `too_many_streams`.
     #[oai(
         path = "/applications/:token/chats/:chat/messages/stream",
         method = "get",
@@ -115,9 +118,10 @@ impl StreamApi {
     async fn stream(
         &self,
         /// The application's token.
+        #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
         chat: Path<i64>,
         /// Send the messages numbered above this first (ignored when `Last-Event-ID` is set).
         #[oai(validator(minimum(value = "0")))]
