@@ -5,8 +5,9 @@ use futures::{stream::BoxStream, StreamExt};
 use poem::web::sse::Event;
 use poem_openapi::{
     param::{Header, Path, Query},
-    payload::EventStream,
-    types::ToJSON,
+    payload::{EventStream, Payload},
+    registry::{MetaSchema, MetaSchemaRef, Registry},
+    types::{Example, ToJSON, Type},
     Enum, Object, OpenApi,
 };
 use uuid::Uuid;
@@ -78,12 +79,69 @@ impl MessageEvent {
     }
 }
 
+/// The body of a live stream. Documented per event, the way Server-Sent Events are in OpenAPI
+/// (3.2's `itemSchema`; 3.0 tools read `schema` as the schema of each event): an object with the
+/// event's `event`, `id` and `data` fields, `data` holding a `MessageEvent` as JSON text.
+pub struct MessageEvents(EventStream<BoxStream<'static, MessageEvent>>);
+
+impl Payload for MessageEvents {
+    const CONTENT_TYPE: &'static str = "text/event-stream";
+
+    fn schema_ref() -> MetaSchemaRef {
+        let field = |ty: &'static str, description: &'static str| {
+            MetaSchemaRef::Inline(Box::new(MetaSchema {
+                description: Some(description),
+                ..MetaSchema::new(ty)
+            }))
+        };
+        let mut event = MetaSchema {
+            description: Some("The event type: the same as `type` in `data`."),
+            ..MetaSchema::new("string")
+        };
+        event.enum_items = ["message.created", "message.updated", "message.deleted", "chat.deleted"]
+            .map(serde_json::Value::from)
+            .to_vec();
+        let example = MessageEvent::example();
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            description: Some("One Server-Sent Event (comment lines, sent as keep-alives, carry no event)."),
+            required: vec!["event", "id", "data"],
+            properties: vec![
+                ("event", MetaSchemaRef::Inline(Box::new(event))),
+                (
+                    "id",
+                    field(
+                        "string",
+                        "The highest message number sent so far: resume from it with `Last-Event-ID`.",
+                    ),
+                ),
+                ("data", field("string", "A `MessageEvent` (see Schemas) as JSON text.")),
+            ],
+            example: Some(serde_json::json!({
+                "event": "message.created",
+                "id": example.cursor.to_string(),
+                "data": example.to_json_string(),
+            })),
+            ..MetaSchema::new("object")
+        }))
+    }
+
+    fn register(registry: &mut Registry) {
+        MessageEvent::register(registry);
+    }
+}
+
+impl poem::IntoResponse for MessageEvents {
+    fn into_response(self) -> poem::Response {
+        self.0.into_response()
+    }
+}
+
 op_response! {
     /// Result of opening a chat's live stream.
     pub enum StreamResponse {
         /// The stream: `text/event-stream`, one event per change, keep-alive comments in between.
         #[oai(status = 200)]
-        Ok(EventStream<BoxStream<'static, MessageEvent>>),
+        Ok(MessageEvents),
     }
     errors {
         400 => BadRequest: "`bad_request`: the token is not a UUID, the number is not a positive integer, or `after` or `Last-Event-ID` is not a non-negative integer.",
@@ -134,11 +192,11 @@ impl StreamApi {
         match self.0.hub.subscribe(token.0, chat.0, from).await {
             Ok(Some(subscription)) => {
                 let events = subscription.into_stream().map(MessageEvent::new).boxed();
-                StreamResponse::Ok(
+                StreamResponse::Ok(MessageEvents(
                     EventStream::new(events)
                         .keep_alive(self.0.hub.keep_alive())
                         .to_event(MessageEvent::into_sse),
-                )
+                ))
             }
             Ok(None) => ApiError::Overloaded {
                 code: "too_many_streams",
