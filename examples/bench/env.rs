@@ -27,6 +27,9 @@ impl Env {
             ("shared_buffers", "2GB"),
             ("effective_cache_size", "12GB"),
             ("max_wal_size", "4GB"),
+            // Per-statement figures for `profile` (planning included); cheap when unused.
+            ("shared_preload_libraries", "pg_stat_statements"),
+            ("pg_stat_statements.track_planning", "on"),
         ];
         let cluster = Cluster::start_with(&dir, None, Durability::Full, &settings)?;
         Ok(Env { cluster })

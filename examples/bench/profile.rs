@@ -26,7 +26,13 @@ pub async fn run(args: &[String]) -> Result<()> {
     let env = Env::start()?;
     env.fresh_database("bench_profile").await?;
     let port = free_port();
-    let service = Service::start(&env.url("bench_profile"), port, &[]).await?;
+    // BENCH_PG_OPTIONS: server settings for the service's connections, e.g.
+    // `-c plan_cache_mode=force_generic_plan`, to try one without a rebuild.
+    let mut url = env.url("bench_profile");
+    if let Ok(options) = std::env::var("BENCH_PG_OPTIONS") {
+        url = format!("{url}?options={}", crate::stats::encode(&options));
+    }
+    let service = Service::start(&url, port, &[]).await?;
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
     let tokens = setup(addr).await?;
     let vocab = std::sync::Arc::new(Vocabulary::new(5_000, 7));
@@ -42,6 +48,11 @@ pub async fn run(args: &[String]) -> Result<()> {
             .stderr(Stdio::null())
             .spawn()
     };
+    let admin = env.db("bench_profile")?;
+    let admin = admin.client().await?;
+    admin
+        .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset();")
+        .await?;
     let pid = service.child.id().to_string();
     let mut perf_service = record(&service_data, &["-p", &pid])?;
     // Every process of the cluster, the load generator (this process) excluded.
@@ -71,6 +82,20 @@ pub async fn run(args: &[String]) -> Result<()> {
         outcome.latencies.pct(99.0),
         outcome.errors
     );
+    println!("\n== statements by total time (ms): calls, plans, planning, execution, rows ==");
+    let rows = admin
+        .query(
+            "SELECT calls, plans, round(total_plan_time)::bigint, round(total_exec_time)::bigint, rows,
+                    left(regexp_replace(query, '\\s+', ' ', 'g'), 90)
+             FROM pg_stat_statements ORDER BY total_plan_time + total_exec_time DESC LIMIT 15",
+            &[],
+        )
+        .await?;
+    for r in rows {
+        let (calls, plans, plan, exec, n, q): (i64, i64, i64, i64, i64, String) =
+            (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
+        println!("{calls:>7} {plans:>7} {plan:>7} {exec:>7} {n:>8}  {q}");
+    }
     for (title, data, extra) in [
         ("the service", &service_data, vec![]),
         ("the whole machine, by command", &pg_data, vec!["--sort", "comm,dso"]),

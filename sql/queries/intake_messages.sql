@@ -12,10 +12,13 @@ WITH req AS (
 ), wanted AS (
     SELECT application_id, chat_number, count(*) AS n FROM keyed GROUP BY application_id, chat_number
 ), locked AS (
-    SELECT cc.application_id, cc.chat_number FROM chat_counters cc
-    WHERE (cc.application_id, cc.chat_number) IN (SELECT application_id, chat_number FROM wanted)
-    ORDER BY cc.application_id, cc.chat_number
-    FOR NO KEY UPDATE
+    -- One index probe per chat, in key order (a nested loop over the sorted chats; OFFSET 0
+    -- keeps the planner from turning it into a scan of every counter).
+    SELECT c.application_id, c.chat_number
+    FROM (SELECT * FROM wanted ORDER BY application_id, chat_number) w,
+    LATERAL (SELECT cc.application_id, cc.chat_number FROM chat_counters cc
+             WHERE cc.application_id = w.application_id AND cc.chat_number = w.chat_number
+             FOR NO KEY UPDATE OFFSET 0) c
 ), bumped AS (
     UPDATE chat_counters cc SET last_message_number = cc.last_message_number + w.n
     FROM wanted w, (SELECT count(*) FROM locked) AS l

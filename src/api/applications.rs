@@ -29,7 +29,7 @@ pub struct OperatorKey(ApiKey);
 #[oai(example)]
 pub struct CreateApplication {
     /// Display name (1–200 characters).
-    #[oai(validator(min_length = 1, max_length = 200, pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"))]
+    #[oai(validator(min_length = 1, max_length = 200, custom = "super::text::Visible"))]
     pub name: Text,
 }
 
@@ -38,7 +38,7 @@ pub struct CreateApplication {
 #[oai(example)]
 pub struct UpdateApplication {
     /// New display name (1–200 characters).
-    #[oai(validator(min_length = 1, max_length = 200, pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"))]
+    #[oai(validator(min_length = 1, max_length = 200, custom = "super::text::Visible"))]
     pub name: Text,
     /// Accepted for compatibility with the previous system; must equal the token in the URL.
     pub token: MaybeUndefined<Uuid>,

@@ -27,7 +27,7 @@ use crate::{
 #[oai(example)]
 pub struct MessageBody {
     /// The text (1–10,000 characters; any Unicode except NUL).
-    #[oai(validator(min_length = 1, max_length = 10000, pattern = r"^[^\x00]*[^\x00\s][^\x00]*$"))]
+    #[oai(validator(min_length = 1, max_length = 10000, custom = "super::text::Visible"))]
     pub body: Text,
 }
 

@@ -104,8 +104,14 @@ impl Db {
         let mut pg_config: tokio_postgres::Config = url.parse()?;
         pg_config.application_name("chat-system");
         pg_config.connect_timeout(Duration::from_secs(5));
+        // Generic plans for every prepared statement: the service's statements have fixed shapes
+        // and take arrays or keys as parameters, and PostgreSQL otherwise kept re-planning the
+        // group-commit statement on every call (its custom plans looked cheaper): 0.8 ms of
+        // planning against 0.55 ms of execution, measured with pg_stat_statements. Searches
+        // switch back to custom plans for their own transaction.
         pg_config.options(format!(
-            "-c statement_timeout={} -c idle_in_transaction_session_timeout=60000 -c lock_timeout={}",
+            "-c statement_timeout={} -c idle_in_transaction_session_timeout=60000 -c lock_timeout={} \
+             -c plan_cache_mode=force_generic_plan",
             config.db_statement_timeout_ms, config.db_statement_timeout_ms
         ));
         let manager = Manager::from_config(

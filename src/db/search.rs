@@ -107,6 +107,10 @@ impl Db {
             .read_only(true)
             .start()
             .await?;
+        // The service's connections plan prepared statements generically (see `Db::connect`);
+        // a search is planned for its actual terms and bounds.
+        tx.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await?;
         let scope = tx
             .prepare_cached(include_str!("../../sql/queries/search_scope.sql"))
             .await?;
