@@ -9,6 +9,11 @@ use tracing::Instrument;
 use super::State;
 use crate::metrics::{metrics, Gauges};
 
+/// The methods counted under their own name in the metrics.
+const STANDARD_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+];
+
 /// The header carrying a request's id, in both directions.
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -32,13 +37,18 @@ fn request_id(req: &Request) -> String {
 pub async fn observe<E: Endpoint<Output = Response>>(ep: &E, req: Request) -> poem::Result<Response> {
     let started = Instant::now();
     let id = request_id(&req);
-    let method = req.method().as_str().to_owned();
+    // Only the standard methods become label values: a client inventing methods must not grow
+    // the metrics without bound.
+    let method = STANDARD_METHODS
+        .into_iter()
+        .find(|m| *m == req.method().as_str())
+        .unwrap_or("other");
     let span = tracing::info_span!("request", request_id = %id);
     let mut response = ep.call(req).instrument(span.clone()).await?;
     let took = started.elapsed();
     let operation = response.data::<OperationId>().map_or("none", |op| op.0);
     let status = response.status().as_u16();
-    metrics().request(operation, &method, status, took);
+    metrics().request(operation, method, status, took);
     tracing::info!(
         parent: &span,
         operation,
@@ -53,9 +63,27 @@ pub async fn observe<E: Endpoint<Output = Response>>(ep: &E, req: Request) -> po
     Ok(response)
 }
 
+/// Jobs waiting, the oldest one's age in seconds, dead jobs.
+type QueueStats = (i64, f64, i64);
+
+/// The queue figures, read at most once a second however often `/metrics` is scraped (and by one
+/// request at a time), so scrapes cannot load the database.
+async fn queue_stats(state: &State) -> Option<QueueStats> {
+    static CACHE: tokio::sync::Mutex<Option<(Instant, Option<QueueStats>)>> = tokio::sync::Mutex::const_new(None);
+    let mut cache = CACHE.lock().await;
+    match *cache {
+        Some((at, stats)) if at.elapsed() < std::time::Duration::from_secs(1) => stats,
+        _ => {
+            let stats = state.db.queue_stats().await.ok();
+            *cache = Some((Instant::now(), stats));
+            stats
+        }
+    }
+}
+
 /// `GET /metrics`: the Prometheus text exposition.
 pub async fn render(state: &State) -> Response {
-    let queue = state.db.queue_stats().await.ok();
+    let queue = queue_stats(state).await;
     let (open, idle) = state.db.pool_status();
     let gauges = Gauges {
         queue: queue.map(|(depth, age, _)| (depth, age)),

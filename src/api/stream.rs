@@ -166,7 +166,7 @@ impl StreamApi {
     /// messages numbered above it are sent first, in order, then live ones. Without either, the
     /// stream starts with the next new message. Edits and deletes that happened while
     /// disconnected are not replayed (the messages are sent as they are now). A comment line is
-    /// sent every 15 seconds to keep the connection open. At the process's limit of open streams
+    /// sent every 15 seconds (by default) to keep the connection open. At the process's limit of open streams
     /// (`MAX_STREAMS`) the answer is `503` `too_many_streams`.
     #[oai(
         path = "/applications/:token/chats/:chat/messages/stream",

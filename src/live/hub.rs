@@ -46,7 +46,12 @@ pub(super) struct Topic {
 
 impl Topic {
     fn push(&self, op: Op) {
-        self.ops.lock().unwrap().push_back(op);
+        let mut ops = self.ops.lock().unwrap();
+        // A run of `Appended` is one read: keep the queue short while reads are failing.
+        if !(matches!(op, Op::Appended) && matches!(ops.back(), Some(Op::Appended))) {
+            ops.push_back(op);
+        }
+        drop(ops);
         self.wake.notify_one();
     }
 }
@@ -59,6 +64,7 @@ struct Inner {
     db: Db,
     topics: Mutex<HashMap<Key, Arc<Topic>>>,
     streams: Arc<Semaphore>,
+    max_streams: usize,
     keep_alive: Duration,
     closing: CancellationToken,
 }
@@ -71,7 +77,8 @@ impl Hub {
             db,
             topics: Mutex::default(),
             streams: Arc::new(Semaphore::new(max_streams)),
-            keep_alive,
+            max_streams,
+            keep_alive: keep_alive.max(Duration::from_millis(100)),
             closing: CancellationToken::new(),
         }))
     }
@@ -88,13 +95,7 @@ impl Hub {
 
     /// Subscriptions open now.
     pub fn open_streams(&self) -> usize {
-        self.0
-            .topics
-            .lock()
-            .unwrap()
-            .values()
-            .map(|t| t.events.receiver_count())
-            .sum()
+        self.0.max_streams - self.0.streams.available_permits()
     }
 
     /// Subscribes to the chat's messages numbered above `after`, or, without it, to the ones
@@ -117,7 +118,9 @@ impl Hub {
             let events = topic.events.subscribe();
             (topic, events)
         };
-        let cursor = after.unwrap_or(newest);
+        // A cursor beyond the newest message (another chat's, or a restored database's) would
+        // hold back every new message up to it: start from the newest instead.
+        let cursor = after.map_or(newest, |after| after.min(newest));
         Ok(Some(Subscription::new(
             self.clone(),
             (token, chat),

@@ -74,7 +74,7 @@ impl Subscription {
     /// server shutting down, or the database failing while catching up: the client resumes).
     pub async fn next(&mut self) -> Option<(LiveEvent, i64)> {
         loop {
-            if self.done {
+            if self.done || self.closing.is_cancelled() {
                 return None;
             }
             if let Some(message) = self.backlog.pop_front() {

@@ -67,12 +67,15 @@ impl Bell {
 /// one that only wakes workers.
 pub async fn announcer(db: crate::db::Db, bell: Bell, cancel: CancellationToken) {
     loop {
-        tokio::select! {
-            _ = bell.announcer.notified() => {}
-            _ = cancel.cancelled() => return,
-        }
+        let stopping = tokio::select! {
+            _ = bell.announcer.notified() => false,
+            _ = cancel.cancelled() => true,
+        };
         let lines = std::mem::take(&mut *bell.outbox.lock().unwrap());
-        let mut payloads = crate::live::pack(lines, MAX_PAYLOADS);
+        if stopping && lines.is_empty() {
+            return;
+        }
+        let mut payloads = crate::live::pack(lines.clone(), MAX_PAYLOADS);
         if payloads.is_empty() {
             payloads.push(String::new());
         }
@@ -87,8 +90,28 @@ pub async fn announcer(db: crate::db::Db, bell: Bell, cancel: CancellationToken)
             Err(e) => Err(e.to_string()),
         };
         if let Err(e) = sent {
-            // Live streams re-read their chats on their own; only the wake-ups are late.
-            tracing::debug!(error = %e, "announcement not sent");
+            // Keep the events for the next try (workers poll anyway; live streams also re-read
+            // their chats on their own, but edits and deletes would be lost).
+            tracing::debug!(error = %e, "announcement not sent; will retry");
+            {
+                let mut outbox = bell.outbox.lock().unwrap();
+                let newer = std::mem::replace(&mut *outbox, lines);
+                outbox.extend(newer);
+                outbox.truncate(OUTBOX_MAX);
+            }
+            if stopping {
+                return;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                _ = cancel.cancelled() => {}
+            }
+            bell.announcer.notify_one();
+            continue;
+        }
+        if stopping {
+            // What was published before the shutdown has been sent.
+            return;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
