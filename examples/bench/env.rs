@@ -102,6 +102,11 @@ impl Service {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        // BENCH_SERVICE_ENV="NAME=value NAME=value": settings to try without editing the benchmark.
+        let extra = std::env::var("BENCH_SERVICE_ENV").unwrap_or_default();
+        for (k, v) in extra.split_whitespace().filter_map(|kv| kv.split_once('=')) {
+            cmd.env(k, v);
+        }
         let child = cmd.spawn().context("starting the service")?;
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
