@@ -175,6 +175,13 @@ impl Config {
         }
     }
 
+    /// How long a connection may wait for an answer to request bytes it sent before it is
+    /// closed: a second past the request deadline, which answers first for any request whose
+    /// head arrived.
+    pub fn slow_client_limit(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms) + Duration::from_secs(1)
+    }
+
     pub(crate) fn worker_poll(&self) -> Duration {
         Duration::from_millis(self.worker_poll_ms)
     }

@@ -151,7 +151,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     db::migrate(&db).await.context("applying migrations")?;
     let state = state(db, &config);
     let background = Background::start(&state, &config, config.workers);
-    let acceptor = TcpListener::bind(config.listen).into_acceptor().await?;
+    let acceptor = api::slow::SlowClientAcceptor::new(
+        TcpListener::bind(config.listen).into_acceptor().await?,
+        config.slow_client_limit(),
+    );
     for addr in acceptor.local_addr() {
         tracing::info!(%addr, "listening; Swagger UI at /docs");
     }

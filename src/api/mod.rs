@@ -12,6 +12,7 @@ pub mod messages;
 pub mod observe;
 pub mod params;
 pub mod problem;
+pub mod slow;
 pub mod stream;
 pub mod text;
 

@@ -145,7 +145,10 @@ impl TestApp {
         let db = connect(url);
         let state = startup::state(db.clone(), &config);
         let background = Background::start(&state, &config, if workers { config.workers } else { 0 });
-        let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
+        let acceptor = api::slow::SlowClientAcceptor::new(
+            TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap(),
+            config.slow_client_limit(),
+        );
         let addr = acceptor.local_addr()[0].as_socket_addr().cloned().unwrap();
         let routes = api::routes(state.clone(), config.limits(&db));
         tokio::spawn(async move { poem::Server::new_with_acceptor(acceptor).run(routes).await });

@@ -146,3 +146,41 @@ async fn oversized_or_too_many_headers_are_refused_and_change_nothing() {
     assert_eq!(app.count("SELECT count(*) FROM applications").await, 0);
     assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_client_dripping_its_request_head_is_cut_off() {
+    let mut config = test_config();
+    config.request_timeout_ms = 300;
+    let app = TestApp::spawn_with(config, true).await;
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+    let started = std::time::Instant::now();
+    // One header line every 200 ms: the idle timeout never fires, the head never completes.
+    let cut = loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if stream.write_all(b"x-drip: 1\r\n").await.is_err() {
+            break started.elapsed();
+        }
+        let mut probe = [0u8; 64];
+        match tokio::time::timeout(
+            Duration::from_millis(1),
+            tokio::io::AsyncReadExt::read(&mut stream, &mut probe),
+        )
+        .await
+        {
+            Ok(Ok(0)) | Ok(Err(_)) => break started.elapsed(),
+            _ => {}
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the connection is still open"
+        );
+    };
+    assert!(
+        cut >= Duration::from_millis(1200),
+        "cut after {cut:?}: not before the limit"
+    );
+    // A well-behaved client on another connection is served.
+    assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
+}
