@@ -180,7 +180,9 @@ async fn load(
     }
 }
 
-async fn setup(base: &str, chats: i64) -> String {
+/// Creates an application with `chats` chats through the API of the instance at `base`; returns
+/// its token.
+pub async fn setup(base: &str, chats: i64) -> String {
     let http = reqwest::Client::new();
     let app: Value = http
         .post(format!("{base}/api/applications"))

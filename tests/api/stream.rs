@@ -321,19 +321,8 @@ async fn keep_alives_hold_a_stream_open_past_the_idle_timeout() {
     )
     .await;
     let http = reqwest::Client::new();
-    let app = format!("{}/api/applications", instance.base);
-    let token: Value = http
-        .post(&app)
-        .json(&json!({ "name": "idle" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["token"].as_str().unwrap().to_owned();
-    let chat = format!("{app}/{token}/chats");
-    assert_eq!(http.post(&chat).send().await.unwrap().status(), StatusCode::CREATED);
+    let token = crate::faults::setup(&instance.base, 1).await;
+    let chat = format!("{}/api/applications/{token}/chats", instance.base);
     let resp = http.get(format!("{chat}/1/messages/stream")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let mut stream = Stream {
