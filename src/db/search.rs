@@ -124,14 +124,18 @@ impl Db {
             .read_only(true)
             .start()
             .await?;
-        // The service's connections plan prepared statements generically (see `Db::connect`);
-        // a search is planned for its actual terms and bounds.
-        tx.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")
-            .await?;
         let scope = tx
             .prepare_cached(include_str!("../../sql/queries/search_scope.sql"))
             .await?;
-        let Some(row) = tx.query_opt(&scope, &[&token, &chat]).await? else {
+        // The service's connections plan prepared statements generically (see `Db::connect`);
+        // a search is planned for its actual terms and bounds. Pipelined with the scope
+        // statement: no round trip of its own.
+        let scope_params: [&(dyn ToSql + Sync); 2] = [&token, &chat];
+        let (_, scope_row) = tokio::try_join!(
+            tx.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan"),
+            tx.query_opt(&scope, &scope_params)
+        )?;
+        let Some(row) = scope_row else {
             return Err(DbError::NotFound(Missing::Application));
         };
         let app: i64 = row.get(0);
