@@ -106,6 +106,7 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<String, u64>>,
     request_seconds: Family,
     search_seconds: Family,
+    search_routes: Mutex<BTreeMap<&'static str, u64>>,
     worker_batch_jobs: Family,
     worker_batch_seconds: Family,
     intake_batch_requests: Family,
@@ -130,6 +131,7 @@ pub fn metrics() -> &'static Metrics {
         requests: Mutex::default(),
         request_seconds: Family::new(&LATENCY_BUCKETS),
         search_seconds: Family::new(&LATENCY_BUCKETS),
+        search_routes: Mutex::default(),
         worker_batch_jobs: Family::new(&SIZE_BUCKETS),
         worker_batch_seconds: Family::new(&LATENCY_BUCKETS),
         intake_batch_requests: Family::new(&SIZE_BUCKETS),
@@ -149,6 +151,11 @@ impl Metrics {
     pub fn search(&self, order: &str, took: Duration) {
         self.search_seconds
             .observe(format!("order=\"{order}\""), took.as_secs_f64());
+    }
+
+    /// One search answered by `route`: `walk` (the first walk), `second_walk`, or `index`.
+    pub fn search_route(&self, route: &'static str) {
+        *self.search_routes.lock().unwrap().entry(route).or_default() += 1;
     }
 
     /// One worker batch that claimed `jobs` jobs.
@@ -184,6 +191,14 @@ impl Metrics {
             "chat_search_duration_seconds",
             "Time to run a message search, by order.",
         );
+        let _ = writeln!(
+            out,
+            "# HELP chat_search_route_total Searches by the last step they needed: walk, second_walk, index.\n\
+             # TYPE chat_search_route_total counter"
+        );
+        for (route, n) in self.search_routes.lock().unwrap().iter() {
+            let _ = writeln!(out, "chat_search_route_total{{route=\"{route}\"}} {n}");
+        }
         self.worker_batch_jobs.render(
             &mut out,
             "chat_worker_batch_jobs",

@@ -4,16 +4,16 @@
 //!
 //! 1. Walk the `window` message numbers just below the cursor and filter (stops early once enough
 //!    hits are found: common terms cost a few rows).
-//! 2. If that window did not yield enough, the term is rare there: collect all older hits through
-//!    the GIN indexes (trigram for substrings and phrases, full text for word prefixes, both
-//!    keyed by chat) and take the newest. Few hits by construction, so the sort is cheap.
+//! 2. If that window did not yield enough, walk on when the hits' density (and, for a query of
+//!    several words, how common its rarest word is) says a walk will be cheaper than the index.
+//! 3. Otherwise the query is rare there: collect all older hits through the GIN indexes (trigram
+//!    for substrings and phrases, full text for word prefixes, both keyed by chat) and take the
+//!    newest. Few hits by construction, so the sort is cheap.
 //!
 //! Queued messages are searched too, so a message is found from its 201 on. Everything runs in
 //! one repeatable-read snapshot, so a message moving from the queue to the table meanwhile is
 //! seen exactly once. Search statements are sent unnamed (`query_typed`), so each is planned
 //! for its actual terms.
-
-use std::fmt::Write;
 
 use tokio_postgres::{
     types::{ToSql, Type},
@@ -24,78 +24,85 @@ use uuid::Uuid;
 use super::{messages::returned, Db, DbError, DbResult, Missing};
 use crate::{model::Message, search::Term};
 
-/// Rows the walk may read per wanted hit, and its bounds.
+/// Rows the first walk may read per wanted hit, and its bounds.
 const WINDOW_PER_HIT: i64 = 200;
 const MIN_WINDOW: i64 = 4_000;
 const MAX_WINDOW: i64 = 20_000;
-/// The most rows a second walk may read when the first found some hits but too few.
-const MAX_SECOND_WINDOW: i64 = 40_000;
+/// The most rows a second walk may read, and for a one-word query, the most it is expected to.
+const MAX_SECOND_WINDOW: i64 = 120_000;
+const MAX_SINGLE_WORD_WINDOW: i64 = 40_000;
+/// Rows a walk reads in the time the index path spends on one candidate row (measured on a
+/// 1M-message chat: ~0.8 µs per walked row, ~6 µs per index candidate, bitmap included).
+const INDEX_COST_IN_ROWS: i64 = 6;
 
-/// The texts the conditions' parameters carry, in order: each term's text, and for a phrase, its
-/// words of 3 or more characters and then its last word if it is a plain one (see `conditions`).
+/// The texts the conditions' parameters carry, in order: each term's text.
 fn term_texts(terms: &[Term]) -> Vec<&str> {
-    let mut texts = Vec::new();
-    for term in terms {
-        texts.push(term.text());
-        texts.extend(phrase_words(term));
-        texts.extend(phrase_last_word(term));
-    }
-    texts
-}
-
-/// A phrase's words of 3 or more characters: each is a substring of any match, and a `LIKE` on
-/// it is cheap to test and precise for the trigram index, so it runs before the phrase's regular
-/// expression (which the trigram index narrows down poorly).
-fn phrase_words(term: &Term) -> Vec<&str> {
-    match term {
-        Term::Phrase(p) => p.split_whitespace().filter(|w| w.chars().count() >= 3).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The last word of a phrase, when it is a plain word: in any match it starts a word, so the
-/// full-text index can narrow a phrase search down to the messages with a word starting so.
-fn phrase_last_word(term: &Term) -> Option<&str> {
-    match term {
-        Term::Phrase(p) => p
-            .split_whitespace()
-            .last()
-            .filter(|w| w.chars().all(char::is_alphanumeric)),
-        _ => None,
-    }
+    terms.iter().map(Term::text).collect()
 }
 
 /// SQL conditions that hold when a row matches every term. Parameters `$first` onwards carry
-/// `term_texts(terms)`, in order.
+/// `term_texts(terms)`, in order. A phrase is a substring like any 3+ character term: the
+/// searchable text has every run of whitespace folded to one space, and so has the pattern.
 fn conditions(terms: &[Term], text: &str, vector: &str, first: usize) -> String {
-    let mut sql = String::new();
-    let mut p = first;
-    let mut next = || {
-        p += 1;
-        p - 1
-    };
-    for (i, term) in terms.iter().enumerate() {
-        if i > 0 {
-            sql.push_str(" AND ");
-        }
-        let _ = match term {
-            Term::Infix(_) => write!(sql, "{text} LIKE chat_infix_pattern(${})", next()),
-            Term::Prefix(_) => write!(sql, "{vector} @@ chat_prefix_query(${})", next()),
-            Term::Phrase(_) => {
-                let regex = format!("{text} ~ chat_phrase_regex(${})", next());
-                let mut parts: Vec<String> = phrase_words(term)
-                    .iter()
-                    .map(|_| format!("{text} LIKE chat_infix_pattern(${})", next()))
-                    .collect();
-                parts.push(regex);
-                if phrase_last_word(term).is_some() {
-                    parts.push(format!("{vector} @@ chat_prefix_query(${})", next()));
-                }
-                write!(sql, "({})", parts.join(" AND "))
-            }
-        };
+    terms
+        .iter()
+        .zip(first..)
+        .map(|(term, p)| match term {
+            Term::Infix(_) | Term::Phrase(_) => format!("{text} LIKE chat_infix_pattern(${p})"),
+            Term::Prefix(_) => format!("{vector} @@ chat_prefix_query(${p})"),
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// The single words of a query of several (a phrase's words, each term of an AND), as terms;
+/// empty for a one-word query. How often the rarest of them occurs predicts the index path's
+/// cost, which a walk can then undercut.
+fn words(terms: &[Term]) -> Vec<Term> {
+    let words: Vec<Term> = terms
+        .iter()
+        .flat_map(|term| match term {
+            Term::Phrase(p) => p.split_whitespace().map(|w| Term::Infix(w.to_owned())).collect(),
+            other => vec![other.clone()],
+        })
+        .collect();
+    if words.len() > 1 {
+        words
+    } else {
+        Vec::new()
     }
-    sql
+}
+
+/// In the chat's messages numbered `lower..upper`, how many hold the rarest of `words`.
+async fn rarest(
+    tx: &tokio_postgres::Transaction<'_>,
+    (app, chat): (i64, i64),
+    (lower, upper): (i64, i64),
+    words: &[Term],
+) -> DbResult<i64> {
+    let counts: Vec<String> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let condition = conditions(std::slice::from_ref(w), "search_text", "search_vector", i + 5);
+            format!("count(*) FILTER (WHERE {condition})")
+        })
+        .collect();
+    let sql = format!(
+        "SELECT least({}) FROM ( \
+           SELECT search_text, search_vector FROM messages \
+           WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4 OFFSET 0) m",
+        counts.join(", ")
+    );
+    let texts = term_texts(words);
+    let mut params: Vec<Param<'_>> = vec![
+        (&app, Type::INT8),
+        (&chat, Type::INT8),
+        (&lower, Type::INT8),
+        (&upper, Type::INT8),
+    ];
+    params.extend(texts.iter().map(|t| (t as &(dyn ToSql + Sync), Type::TEXT)));
+    Ok(tx.query_typed(&sql, &params).await?[0].get(0))
 }
 
 /// `params` followed by the terms' texts.
@@ -158,17 +165,21 @@ impl Db {
              AND {} ORDER BY message_number DESC LIMIT $5",
             conditions(
                 terms,
-                "chat_fold(body)",
+                "chat_search_text(body)",
                 "to_tsvector('public.chat_simple'::regconfig, body)",
                 6
             )
         );
+        // A walk reads the chat newest-first from the top of its range and stops at the `$5`th
+        // hit. `OFFSET 0` keeps the conditions out of the scan, so the planner cannot turn the
+        // walk into an index search.
         let walk_sql = format!(
-            "SELECT number, body, created_at, updated_at FROM messages \
-             WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4 AND {} \
-             ORDER BY number DESC LIMIT $5",
-            // The `||` keeps the planner off the search indexes here: the walk must be a walk.
-            conditions(terms, "(search_text || '')", "(search_vector || ''::tsvector)", 6)
+            "SELECT number, body, created_at, updated_at FROM ( \
+               SELECT number, body, created_at, updated_at, search_text, search_vector FROM messages \
+               WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4 \
+               ORDER BY number DESC OFFSET 0) m \
+             WHERE {} LIMIT $5",
+            conditions(terms, "search_text", "search_vector", 6)
         );
         let queued_params = with_terms(
             &texts,
@@ -198,17 +209,35 @@ impl Db {
         let mut hits: Vec<Message> = queued.iter().chain(walked.iter()).map(returned).collect();
         let mut found = walked.len() as i64;
         let mut lower = lower;
+        let mut route = "walk";
 
-        // Some hits but too few: if their density says the rest lies within a second window of
-        // bounded size, walk on (a phrase of two common words: ~30 ms) rather than collect every
-        // hit of the chat through the index and sort (~190 ms on a 1M-message chat).
-        // Fewer than 3 hits say too little about the density to bet a second walk on.
-        if found >= 3 && found < need && lower > after.saturating_add(1) {
-            let per_hit = (upper - lower) / found;
-            let extra = ((need - found) * per_hit * 3 / 2).max(MIN_WINDOW);
-            if extra <= MAX_SECOND_WINDOW {
+        // Too few hits in the first window. Walk on when that is likely cheaper than the index
+        // path, which reads every candidate row of the chat below the window and sorts them.
+        let floor = after.saturating_add(1).max(1);
+        if found < need && lower > floor {
+            let walked = upper - lower;
+            let per_hit = walked / found.max(1);
+            let expected = (need - found).saturating_mul(per_hit);
+            let words = words(terms);
+            let extra = if words.is_empty() {
+                // One word: its hits' density is all there is to go by, and fewer than 3 hits
+                // say too little about it to bet a second walk on (infix fragment: p95 60 ->
+                // 15 ms on a 1M-message chat).
+                (found >= 3 && expected * 3 / 2 <= MAX_SINGLE_WORD_WINDOW).then_some(expected * 2)
+            } else {
+                // Several words: the index path's cost follows how common the rarest of them is
+                // (a phrase of two common words: ~17,000 candidates for 670 hits, ~100 ms), so
+                // count that word in the first window and walk on while the walk is cheaper.
+                let rarest = rarest(&tx, (app, chat), (lower, upper), &words).await?;
+                let below = lower - floor;
+                let index_cost =
+                    ((rarest + 1) as f64 * below as f64 / walked.max(1) as f64 * INDEX_COST_IN_ROWS as f64) as i64;
+                (expected < index_cost).then_some((expected * 2).min(index_cost))
+            };
+            if let Some(extra) = extra {
                 let upper2 = lower;
-                lower = upper2.saturating_sub(extra).max(after.saturating_add(1)).max(1);
+                let extra = extra.clamp(MIN_WINDOW, MAX_SECOND_WINDOW);
+                lower = upper2.saturating_sub(extra).max(floor);
                 let rest = need - found;
                 let params = with_terms(
                     &texts,
@@ -221,6 +250,7 @@ impl Db {
                     ],
                 );
                 let more = tx.query_typed(&walk_sql, &params).await?;
+                route = "second_walk";
                 found += more.len() as i64;
                 hits.extend(more.iter().map(returned));
             }
@@ -249,8 +279,10 @@ impl Db {
                 ],
             );
             hits.extend(tx.query_typed(&indexed_sql, &params).await?.iter().map(returned));
+            route = "index";
         }
         tx.commit().await?;
+        crate::metrics::metrics().search_route(route);
 
         hits.sort_unstable_by_key(|m| std::cmp::Reverse(m.number));
         hits.dedup_by_key(|m| m.number);

@@ -1,5 +1,6 @@
-//! Case and accent folding in the service, mirroring the database's `chat_fold` closely enough to
-//! place highlights: NFD, drop combining marks, lower-case; with a map back to the original text.
+//! Case and accent folding in the service, mirroring the database's `chat_search_text` closely
+//! enough to place highlights: NFD, drop combining marks, lower-case, every run of whitespace one
+//! space; with a map back to the original text.
 
 use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
 
@@ -21,7 +22,17 @@ impl<'a> Folded<'a> {
     pub fn new(original: &'a str) -> Self {
         let mut folded = String::with_capacity(original.len());
         let mut origin = Vec::with_capacity(original.len());
+        let mut in_space = false;
         for (at, c) in original.char_indices() {
+            if c.is_whitespace() {
+                if !in_space {
+                    folded.push(' ');
+                    origin.push(at);
+                }
+                in_space = true;
+                continue;
+            }
+            in_space = false;
             for d in std::iter::once(c).nfd().filter(|d| !is_combining_mark(*d)) {
                 for l in d.to_lowercase() {
                     let before = folded.len();
@@ -75,11 +86,11 @@ mod tests {
 
     #[test]
     fn folds_case_and_accents_and_maps_back() {
-        let f = Folded::new("Crème BRÛLÉE");
+        let f = Folded::new("Crème \n\t BRÛLÉE");
         assert_eq!(f.folded, "creme brulee");
         let (s, e) = f.find_all("brulee").next().unwrap();
         assert_eq!(
-            &"Crème BRÛLÉE"[f.original_range(s, e).0..f.original_range(s, e).1],
+            &"Crème \n\t BRÛLÉE"[f.original_range(s, e).0..f.original_range(s, e).1],
             "BRÛLÉE"
         );
     }

@@ -103,6 +103,18 @@ async fn quoted_words_match_as_a_phrase() {
         vec!["Yellow\n  Submarine!", "the yellow submarine"]
     );
     assert_eq!(chat.find(r#""submarine yellow""#, "").await, Vec::<String>::new());
+    // A phrase may start and end inside words, and its highlight spans the whitespace between.
+    let r = chat.search("\"llow\tsubma\"", "").await;
+    let snippets: Vec<&str> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["snippet"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        snippets,
+        vec!["Ye<mark>llow\n  Subma</mark>rine!", "the ye<mark>llow subma</mark>rine"]
+    );
 }
 
 #[tokio::test]
@@ -265,4 +277,106 @@ async fn bad_search_parameters_are_400_and_blank_queries_list() {
     // Bounds apply to searches too.
     assert!(chat.find("x", "&after=3").await.is_empty());
     assert_eq!(chat.find("x", "&order=relevance&before=3").await, vec!["x"]);
+}
+
+/// Every route a search can take in a big chat (a short walk, a longer walk for common words in
+/// a rare combination, the index for rare terms) gives the same answer as reading every message:
+/// all hits, newest first, each once, across pages.
+#[tokio::test]
+async fn big_chat_searches_find_every_hit_whatever_the_route() {
+    let app = TestApp::spawn().await;
+    let token = app.create_app("big").await;
+    let chat = app.create_chat(&token).await;
+    let total = 30_000i64;
+    // Message n: "alpha" when n is even, "beta" when n is a multiple of 3 (never next to each
+    // other), the phrase "alpha beta" when n ends in 007, "rareword" six times in all.
+    let body = |n: i64| {
+        let mut words = Vec::new();
+        if n % 2 == 0 {
+            words.push("alpha".to_owned());
+        }
+        words.push(format!("filler{}", n % 97));
+        if n % 3 == 0 {
+            words.push("beta".to_owned());
+        }
+        if n % 1000 == 7 {
+            words.push("Alpha\n Beta".to_owned());
+        }
+        if n % 5000 == 11 {
+            words.push("rareword".to_owned());
+        }
+        words.join(" ")
+    };
+    let client = app.db.client().await.unwrap();
+    client
+        .execute(
+            "WITH a AS (SELECT id FROM applications WHERE token = $1)
+             INSERT INTO messages (application_id, chat_number, number, body, created_at, updated_at)
+             SELECT a.id, $2, n, b, now(), now() FROM a, unnest($3::bigint[], $4::text[]) AS t(n, b)",
+            &[
+                &uuid::Uuid::parse_str(&token).unwrap(),
+                &chat,
+                &(1..=total).collect::<Vec<_>>(),
+                &(1..=total).map(body).collect::<Vec<_>>(),
+            ],
+        )
+        .await
+        .unwrap();
+    client
+        .execute(
+            "UPDATE chat_counters SET last_message_number = $2
+             WHERE application_id = (SELECT id FROM applications WHERE token = $1) AND chat_number = $3",
+            &[&uuid::Uuid::parse_str(&token).unwrap(), &total, &chat],
+        )
+        .await
+        .unwrap();
+    client.batch_execute("VACUUM ANALYZE messages").await.unwrap();
+
+    let base = format!("/api/applications/{token}/chats/{chat}/messages");
+    type Matches<'f> = &'f dyn Fn(i64) -> bool;
+    let cases: [(&str, &str, Matches); 5] = [
+        // Dense: the first walk.
+        ("alpha beta", "walk", &|n| n % 6 == 0 || n % 1000 == 7),
+        // Common words, rare together: a longer walk.
+        ("\"alpha beta\"", "second_walk", &|n| n % 1000 == 7),
+        // Rare: the index.
+        ("rareword", "index", &|n| n % 5000 == 11),
+        ("rareword alpha", "index", &|n| n % 5000 == 11 && n % 2 == 0),
+        ("\"ta rarew\"", "index", &|n| n % 5000 == 11 && n % 3 == 0),
+    ];
+    for (query, route, matches) in cases {
+        let routes_before = search_routes(&app, route).await;
+        let expected: Vec<i64> = (1..=total).rev().filter(|n| matches(*n)).collect();
+        let mut got = Vec::new();
+        let mut before = String::new();
+        loop {
+            let q = url_encode(query);
+            let r = app.get(&format!("{base}?query={q}&limit=20{before}")).await;
+            assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.body);
+            got.extend(r.numbers());
+            if r.body["has_more"] != true {
+                break;
+            }
+            before = format!("&before={}", r.body["next_before"]);
+        }
+        assert_eq!(got, expected, "{query}");
+        assert!(search_routes(&app, route).await > routes_before, "{query}: {route}");
+    }
+}
+
+/// How many searches `route` has answered so far in this process (`/metrics`).
+async fn search_routes(app: &TestApp, route: &str) -> u64 {
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = format!("chat_search_route_total{{route=\"{route}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&line))
+        .map_or(0, |n| n.parse().unwrap())
 }
