@@ -1,4 +1,5 @@
-SELECT j.id, j.application_id, j.chat_number, j.message_number, j.body, j.created_at, j.updated_at
-FROM jobs j
-WHERE j.application_id = $1 AND j.id = $2
-FOR UPDATE SKIP LOCKED
+-- Takes one job unless another worker holds it, deleting it as `jobs_claim` does.
+DELETE FROM jobs
+WHERE ctid = ANY (ARRAY(
+    SELECT j.ctid FROM jobs j WHERE j.application_id = $1 AND j.id = $2 FOR UPDATE SKIP LOCKED))
+RETURNING id, application_id, chat_number, message_number, body, created_at, updated_at

@@ -1,6 +1,6 @@
-//! One worker batch: claim ready jobs with `FOR UPDATE SKIP LOCKED`, write their chats and
-//! messages with multi-row statements, bump the counts, and delete the jobs, all in one
-//! transaction, so each job takes effect exactly once. A batch that fails is retried job by job,
+//! One worker batch: claim ready jobs with `FOR UPDATE SKIP LOCKED` (deleting them in the same
+//! statement), write their chats and messages with multi-row statements and bump the counts,
+//! all in one transaction, so each job takes effect exactly once. A batch that fails is retried job by job,
 //! so one bad job is retried with backoff and finally set aside without holding up the rest.
 
 use std::collections::BTreeMap;
@@ -72,12 +72,15 @@ impl Worker {
         let claim = tx
             .prepare_cached(include_str!("../../sql/queries/jobs_claim.sql"))
             .await?;
-        let jobs: Vec<Job> = tx
-            .query(&claim, &[&self.batch_size])
-            .await?
-            .iter()
-            .map(Job::from_row)
-            .collect();
+        // The batch's commit need not wait for the disk: if a crash loses it, it loses the
+        // jobs' deletion with their effects, and the jobs run again. Pipelined with the claim.
+        let limit: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&self.batch_size];
+        let (_, rows) = tokio::try_join!(
+            tx.batch_execute("SET LOCAL synchronous_commit = off"),
+            tx.query(&claim, &limit)
+        )?;
+        let mut jobs: Vec<Job> = rows.iter().map(Job::from_row).collect();
+        jobs.sort_unstable_by_key(|j| j.id);
         if jobs.is_empty() {
             tx.commit().await?;
             return Ok(BatchOutcome::default());
@@ -147,7 +150,7 @@ impl Worker {
     }
 }
 
-/// Writes the jobs' chats and messages, bumps the counts and deletes the jobs. The statements
+/// Writes the jobs' chats and messages and bumps the counts (the claim deleted the jobs). The statements
 /// are pipelined: one round trip for the lot.
 async fn write(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
     let (chats, messages): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.message_number.is_none());
@@ -164,9 +167,8 @@ async fn write(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
     let insert_messages = tx.prepare_cached(include_str!("../../sql/queries/jobs_insert_messages.sql"));
     let count_messages = tx.prepare_cached(include_str!("../../sql/queries/jobs_count_messages.sql"));
     let count_chats = tx.prepare_cached(include_str!("../../sql/queries/jobs_count_chats.sql"));
-    let delete = tx.prepare_cached(include_str!("../../sql/queries/jobs_delete.sql"));
-    let (insert_chats, insert_messages, count_messages, count_chats, delete) =
-        tokio::try_join!(insert_chats, insert_messages, count_messages, count_chats, delete)?;
+    let (insert_chats, insert_messages, count_messages, count_chats) =
+        tokio::try_join!(insert_chats, insert_messages, count_messages, count_chats)?;
 
     let chat_apps: Vec<i64> = chats.iter().map(|j| j.application_id).collect();
     let chat_numbers: Vec<i64> = chats.iter().map(|j| j.chat_number).collect();
@@ -181,8 +183,6 @@ async fn write(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
     let (count_chat_apps, count_chat_numbers): (Vec<i64>, Vec<i64>) = messages_per_chat.keys().copied().unzip();
     let count_chat_n: Vec<i64> = messages_per_chat.values().copied().collect();
     let (count_app_ids, count_app_n): (Vec<i64>, Vec<i64>) = chats_per_app.into_iter().unzip();
-    let job_apps: Vec<i64> = jobs.iter().map(|j| j.application_id).collect();
-    let job_ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
 
     // Order matters for locks: chats rows before applications rows, as in a chat delete.
     tokio::try_join!(
@@ -226,7 +226,6 @@ async fn write(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
             }
             tx.execute(&count_chats, &[&count_app_ids, &count_app_n]).await
         },
-        async { tx.execute(&delete, &[&job_apps, &job_ids]).await },
     )?;
     Ok(())
 }
