@@ -13,8 +13,9 @@ WITH req AS (
     FOR NO KEY UPDATE
 ), bumped AS (
     UPDATE applications a SET last_chat_number = a.last_chat_number + w.n
-    FROM wanted w, (SELECT count(*) FROM locked) AS l
+    FROM wanted w
     WHERE a.id = w.application_id
+      AND (SELECT count(*) FROM locked) >= 0 -- locks first, in key order (evaluated once)
     RETURNING a.id AS application_id, a.last_chat_number - w.n AS taken
 ), numbered AS (
     SELECT k.ord, k.application_id,

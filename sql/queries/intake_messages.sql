@@ -21,8 +21,9 @@ WITH req AS (
              FOR NO KEY UPDATE OFFSET 0) c
 ), bumped AS (
     UPDATE chat_counters cc SET last_message_number = cc.last_message_number + w.n
-    FROM wanted w, (SELECT count(*) FROM locked) AS l
+    FROM wanted w
     WHERE cc.application_id = w.application_id AND cc.chat_number = w.chat_number
+      AND (SELECT count(*) FROM locked) >= 0 -- locks first, in key order (evaluated once)
     RETURNING cc.application_id, cc.chat_number, cc.last_message_number - w.n AS taken
 ), numbered AS (
     SELECT k.ord, k.application_id, k.chat_number, k.body,

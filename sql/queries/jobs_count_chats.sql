@@ -7,5 +7,6 @@ WITH delta AS (
     FOR NO KEY UPDATE
 )
 UPDATE applications a SET chats_count = a.chats_count + delta.n
-FROM delta, (SELECT count(*) FROM locked) AS l
+FROM delta
 WHERE a.id = delta.id
+  AND (SELECT count(*) FROM locked) >= 0 -- locks first, in key order (evaluated once)

@@ -9,5 +9,6 @@ WITH delta AS (
     FOR NO KEY UPDATE
 )
 UPDATE chats c SET messages_count = c.messages_count + delta.n
-FROM delta, (SELECT count(*) FROM locked) AS l
+FROM delta
 WHERE c.application_id = delta.application_id AND c.number = delta.number
+  AND (SELECT count(*) FROM locked) >= 0 -- locks first, in key order (evaluated once)
