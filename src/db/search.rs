@@ -28,9 +28,10 @@ use crate::{model::Message, search::Term};
 const WINDOW_PER_HIT: i64 = 200;
 const MIN_WINDOW: i64 = 4_000;
 const MAX_WINDOW: i64 = 20_000;
-/// The most rows a second walk may read, and for a one-word query, the most it is expected to.
+/// The most rows a second walk may read; and the most it may be expected to need when the first
+/// walk's hits are all it goes by (it may read up to a third more, stopping at its last hit).
 const MAX_SECOND_WINDOW: i64 = 120_000;
-const MAX_SINGLE_WORD_WINDOW: i64 = 40_000;
+const MAX_DENSITY_WINDOW: i64 = 40_000;
 /// Rows a walk reads in the time the index path spends on one candidate row (measured on a
 /// 1M-message chat: ~0.8 µs per walked row, ~6 µs per index candidate, bitmap included).
 const INDEX_COST_IN_ROWS: i64 = 6;
@@ -55,46 +56,36 @@ fn conditions(terms: &[Term], text: &str, vector: &str, first: usize) -> String 
         .join(" AND ")
 }
 
-/// The single words of a query of several (a phrase's words, each term of an AND), as terms;
-/// empty for a one-word query. How often the rarest of them occurs predicts the index path's
-/// cost, which a walk can then undercut.
-fn words(terms: &[Term]) -> Vec<Term> {
-    let words: Vec<Term> = terms
-        .iter()
-        .flat_map(|term| match term {
-            Term::Phrase(p) => p.split_whitespace().map(|w| Term::Infix(w.to_owned())).collect(),
-            other => vec![other.clone()],
-        })
-        .collect();
-    if words.len() > 1 {
-        words
-    } else {
-        Vec::new()
-    }
+/// For a query with a phrase, its terms with every phrase split into its words; `None` without
+/// a phrase. The rows holding all those words are what the trigram index yields as the phrase's
+/// candidates, so their count predicts the index path's cost.
+fn phrase_words(terms: &[Term]) -> Option<Vec<Term>> {
+    terms.iter().any(|t| matches!(t, Term::Phrase(_))).then(|| {
+        terms
+            .iter()
+            .flat_map(|term| match term {
+                Term::Phrase(p) => p.split_whitespace().map(|w| Term::Infix(w.to_owned())).collect(),
+                other => vec![other.clone()],
+            })
+            .collect()
+    })
 }
 
-/// In the chat's messages numbered `lower..upper`, how many hold the rarest of `words`.
-async fn rarest(
+/// In the chat's messages numbered `lower..upper`, how many match every one of `terms`.
+async fn count_matching(
     tx: &tokio_postgres::Transaction<'_>,
     (app, chat): (i64, i64),
     (lower, upper): (i64, i64),
-    words: &[Term],
+    terms: &[Term],
 ) -> DbResult<i64> {
-    let counts: Vec<String> = words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            let condition = conditions(std::slice::from_ref(w), "search_text", "search_vector", i + 5);
-            format!("count(*) FILTER (WHERE {condition})")
-        })
-        .collect();
     let sql = format!(
-        "SELECT least({}) FROM ( \
+        "SELECT count(*) FROM ( \
            SELECT search_text, search_vector FROM messages \
-           WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4 OFFSET 0) m",
-        counts.join(", ")
+           WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4 OFFSET 0) m \
+         WHERE {}",
+        conditions(terms, "search_text", "search_vector", 5)
     );
-    let texts = term_texts(words);
+    let texts = term_texts(terms);
     let mut params: Vec<Param<'_>> = vec![
         (&app, Type::INT8),
         (&chat, Type::INT8),
@@ -135,11 +126,17 @@ impl Db {
             .prepare_cached(include_str!("../../sql/queries/search_scope.sql"))
             .await?;
         // The service's connections plan prepared statements generically (see `Db::connect`);
-        // a search is planned for its actual terms and bounds. Pipelined with the scope
+        // a search is planned for its actual terms and bounds. A walk must read newest-first
+        // and stop at its last hit, but the planner, not knowing it stops early, would rather
+        // sort the whole window (in parallel, spilling to disk: 120 ms for an 80,000-row
+        // window against 30 ms); sorting is off until the index path. Pipelined with the scope
         // statement: no round trip of its own.
         let scope_params: [&(dyn ToSql + Sync); 2] = [&token, &chat];
         let (_, scope_row) = tokio::try_join!(
-            tx.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan"),
+            tx.batch_execute(
+                "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_sort = off; \
+                 SET LOCAL max_parallel_workers_per_gather = 0"
+            ),
             tx.query_opt(&scope, &scope_params)
         )?;
         let Some(row) = scope_row else {
@@ -218,22 +215,21 @@ impl Db {
             let walked = upper - lower;
             let per_hit = walked / found.max(1);
             let expected = (need - found).saturating_mul(per_hit);
-            let words = words(terms);
-            let extra = if words.is_empty() {
-                // One word: its hits' density is all there is to go by, and fewer than 3 hits
-                // say too little about it to bet a second walk on (infix fragment: p95 60 ->
-                // 15 ms on a 1M-message chat).
-                (found >= 3 && expected * 3 / 2 <= MAX_SINGLE_WORD_WINDOW).then_some(expected * 2)
-            } else {
-                // Several words: the index path's cost follows how common the rarest of them is
-                // (a phrase of two common words: ~17,000 candidates for 670 hits, ~100 ms), so
-                // count that word in the first window and walk on while the walk is cheaper.
-                let rarest = rarest(&tx, (app, chat), (lower, upper), &words).await?;
+            // Enough hits to go by, and the rest likely within reach: walk on (infix fragment
+            // on a 1M-message chat: p95 60 -> 15 ms). Fewer than 3 hits say too little about
+            // the density to bet on.
+            let mut extra = (found >= 3 && expected * 3 / 2 <= MAX_DENSITY_WINDOW).then_some(expected * 2);
+            // A phrase of common words can be rare while its words are not: the index path then
+            // reads every row holding all of them (two common words: ~17,000 candidates for 670
+            // hits, ~100 ms). Count those rows in the first window and walk on while a walk is
+            // likely cheaper. Without a single hit, the walk would be a guess: take the index.
+            if let (None, true, Some(words)) = (extra, found > 0, phrase_words(terms)) {
+                let candidates = count_matching(&tx, (app, chat), (lower, upper), &words).await?;
                 let below = lower - floor;
                 let index_cost =
-                    ((rarest + 1) as f64 * below as f64 / walked.max(1) as f64 * INDEX_COST_IN_ROWS as f64) as i64;
-                (expected < index_cost).then_some((expected * 2).min(index_cost))
-            };
+                    ((candidates + 1) as f64 * below as f64 / walked.max(1) as f64 * INDEX_COST_IN_ROWS as f64) as i64;
+                extra = (expected < index_cost).then_some((expected * 2).min(index_cost));
+            }
             if let Some(extra) = extra {
                 let upper2 = lower;
                 let extra = extra.clamp(MIN_WINDOW, MAX_SECOND_WINDOW);
@@ -278,7 +274,11 @@ impl Db {
                     (&rest, Type::INT8),
                 ],
             );
-            hits.extend(tx.query_typed(&indexed_sql, &params).await?.iter().map(returned));
+            let (_, indexed) = tokio::try_join!(
+                tx.batch_execute("SET LOCAL enable_sort = on"),
+                tx.query_typed(&indexed_sql, &params)
+            )?;
+            hits.extend(indexed.iter().map(returned));
             route = "index";
         }
         tx.commit().await?;

@@ -22,17 +22,15 @@ impl<'a> Folded<'a> {
     pub fn new(original: &'a str) -> Self {
         let mut folded = String::with_capacity(original.len());
         let mut origin = Vec::with_capacity(original.len());
-        let mut in_space = false;
         for (at, c) in original.char_indices() {
             if c.is_whitespace() {
-                if !in_space {
+                // A run of whitespace is one space, even with dropped marks inside it.
+                if !folded.ends_with(' ') {
                     folded.push(' ');
                     origin.push(at);
                 }
-                in_space = true;
                 continue;
             }
-            in_space = false;
             for d in std::iter::once(c).nfd().filter(|d| !is_combining_mark(*d)) {
                 for l in d.to_lowercase() {
                     let before = folded.len();
@@ -86,6 +84,7 @@ mod tests {
 
     #[test]
     fn folds_case_and_accents_and_maps_back() {
+        assert_eq!(Folded::new("a \u{301} b").folded, "a b");
         let f = Folded::new("Crème \n\t BRÛLÉE");
         assert_eq!(f.folded, "creme brulee");
         let (s, e) = f.find_all("brulee").next().unwrap();
