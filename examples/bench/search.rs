@@ -58,6 +58,9 @@ pub async fn run(args: &[String]) -> Result<()> {
         }
     };
     let big_token: Uuid = meta("big_token").await?.parse()?;
+    if args.iter().any(|a| a == "--diagnose") {
+        return diagnose(&db, &vocab, big_token).await;
+    }
     let small_token: Uuid = meta("small_token").await?.parse()?;
     drop(client);
 
@@ -142,6 +145,40 @@ pub async fn run(args: &[String]) -> Result<()> {
         APPS * CHATS_PER_APP + 1,
         if misses.is_empty() { "none".to_owned() } else { misses.join(", ") },
     ))
+}
+
+/// `--diagnose`: each query of each shape on the big chat, newest first, through `Db::search`:
+/// hits, the route that answered (from the process's metrics), and the best of 3 times.
+async fn diagnose(db: &Db, vocab: &Vocabulary, token: Uuid) -> Result<()> {
+    let routes = || {
+        let text = chat_system::metrics::metrics().render(&chat_system::metrics::Gauges {
+            queue: None,
+            dead_jobs: None,
+            pool: (0, 0),
+            streams: 0,
+        });
+        text.lines()
+            .filter(|l| l.starts_with("chat_search_route_total{"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    for shape in shapes(vocab) {
+        for q in &shape.queries {
+            let terms = search::parse(q).unwrap();
+            let before = routes();
+            let mut best = f64::MAX;
+            let mut hits = 0;
+            for _ in 0..3 {
+                let t = Instant::now();
+                hits = db.search(token, 1, &terms, (0, i64::MAX), 21).await?.len();
+                best = best.min(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            let after = routes();
+            let route: Vec<&String> = after.iter().filter(|l| !before.contains(l)).collect();
+            println!("{:16} {q:40} hits {hits:2}  {best:7.1} ms  {route:?}", shape.name);
+        }
+    }
+    Ok(())
 }
 
 struct Shape {
