@@ -150,6 +150,10 @@ pub async fn run(args: &[String]) -> Result<()> {
 /// `--diagnose`: each query of each shape on the big chat, newest first, through `Db::search`:
 /// hits, the route that answered (from the process's metrics), and the best of 3 times.
 async fn diagnose(db: &Db, vocab: &Vocabulary, token: Uuid) -> Result<()> {
+    // RUST_LOG=chat_system::db::search=debug shows each search's routing figures.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
     let routes = || {
         let text = chat_system::metrics::metrics().render(&chat_system::metrics::Gauges {
             queue: None,
