@@ -249,7 +249,7 @@ async fn build(env: &Env, total: i64, big: i64) -> Result<()> {
     let client = db.client().await?;
     client
         .batch_execute(
-            "DROP INDEX messages_search_trgm; DROP INDEX messages_search_fts;
+            "DROP INDEX messages_search_trgm; DROP INDEX messages_search_fts; DROP INDEX messages_search_pairs;
              CREATE TABLE bench_meta (key text PRIMARY KEY, value text NOT NULL);",
         )
         .await?;
@@ -296,6 +296,9 @@ async fn build(env: &Env, total: i64, big: i64) -> Result<()> {
                WITH (fastupdate = on, gin_pending_list_limit = 8192);
              CREATE INDEX messages_search_fts ON messages
                USING gin (application_id, chat_number, search_vector)
+               WITH (fastupdate = on, gin_pending_list_limit = 8192);
+             CREATE INDEX messages_search_pairs ON messages
+               USING gin (application_id, chat_number, chat_pairs(search_text))
                WITH (fastupdate = on, gin_pending_list_limit = 8192);",
         )
         .await?;
@@ -363,23 +366,28 @@ async fn index_sizes(db: &Db) -> Result<String> {
              SELECT (SELECT sum(pg_table_size(inhrelid)) FROM parts WHERE inhparent = 'messages'::regclass)::bigint,
                     (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_search_fts'::regclass)::bigint,
                     (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_search_trgm'::regclass)::bigint,
-                    (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_pkey'::regclass)::bigint",
+                    (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_pkey'::regclass)::bigint,
+                    (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_search_pairs'::regclass)::bigint",
             &[],
         )
         .await?;
-    let (table, fts, trgm, pkey): (i64, i64, i64, i64) = (row.get(0), row.get(1), row.get(2), row.get(3));
+    let (table, fts, trgm, pkey, pairs): (i64, i64, i64, i64, i64) =
+        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
     let mb = |b: i64| b as f64 / 1_048_576.0;
     Ok(format!(
         "### Index sizes\n\n| relation | size (MB) | × table |\n|---|---|---|\n\
          | messages (all 32 partitions, with the stored `search_text` and `search_vector`) | {:.0} | 1.00 |\n\
          | full-text GIN (chat key + tsvector) | {:.0} | {:.2} (aim ≤ 0.5) |\n\
          | trigram GIN (chat key + folded text) | {:.0} | {:.2} (aim ≤ 1.2) |\n\
+         | word-pair GIN (chat key + `chat_pairs`, for phrases) | {:.0} | {:.2} |\n\
          | primary key (for comparison) | {:.0} | {:.2} |\n",
         mb(table),
         mb(fts),
         fts as f64 / table as f64,
         mb(trgm),
         trgm as f64 / table as f64,
+        mb(pairs),
+        pairs as f64 / table as f64,
         mb(pkey),
         pkey as f64 / table as f64,
     ))
@@ -401,7 +409,7 @@ async fn write_rates(env: &Env, vocab: &Vocabulary) -> Result<String> {
         ("with search columns and indexes (as shipped)", ""),
         (
             "search columns, no search indexes",
-            "DROP INDEX messages_search_trgm; DROP INDEX messages_search_fts;",
+            "DROP INDEX messages_search_trgm; DROP INDEX messages_search_fts; DROP INDEX messages_search_pairs;",
         ),
         (
             "no search at all",

@@ -57,19 +57,49 @@ fn conditions(terms: &[Term], text: &str, vector: &str, first: usize) -> String 
         .join(" AND ")
 }
 
-/// For a query with a phrase, its terms with every phrase split into its words; `None` without
-/// a phrase. The rows holding all those words are what the trigram index yields as the phrase's
-/// candidates, so their count predicts the index path's cost.
+/// True when the phrase has two adjacent words of 3+ characters (folded): the pairs index
+/// (`chat_pairs`, migration V6) can then narrow the phrase down to messages with those pairs.
+fn paired(phrase: &str) -> bool {
+    let folded = crate::search::fold_str(phrase);
+    let long: Vec<bool> = folded.split(' ').map(|w| w.chars().count() >= 3).collect();
+    long.windows(2).any(|w| w[0] && w[1])
+}
+
+/// The conditions of the index path: as `conditions`, except that a paired phrase is found
+/// through the pairs index (its `LIKE` kept off the trigram index, which would only add a slow
+/// bitmap of the phrase's common words to intersect with).
+fn index_conditions(terms: &[Term], first: usize) -> String {
+    terms
+        .iter()
+        .zip(first..)
+        .map(|(term, p)| match term {
+            Term::Phrase(phrase) if paired(phrase) => format!(
+                "chat_pairs(search_text) @> chat_pairs(chat_search_text(${p})) \
+                 AND (search_text || '') LIKE chat_infix_pattern(${p})"
+            ),
+            other => conditions(std::slice::from_ref(other), "search_text", "search_vector", p),
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// For a query with a phrase the pairs index cannot serve (its adjacent words are short), its
+/// terms with every phrase split into its words; `None` otherwise. The rows holding all those
+/// words are what the trigram index yields as the phrase's candidates, so their count predicts
+/// the index path's cost.
 fn phrase_words(terms: &[Term]) -> Option<Vec<Term>> {
-    terms.iter().any(|t| matches!(t, Term::Phrase(_))).then(|| {
-        terms
-            .iter()
-            .flat_map(|term| match term {
-                Term::Phrase(p) => p.split_whitespace().map(|w| Term::Infix(w.to_owned())).collect(),
-                other => vec![other.clone()],
-            })
-            .collect()
-    })
+    terms
+        .iter()
+        .any(|t| matches!(t, Term::Phrase(p) if !paired(p)))
+        .then(|| {
+            terms
+                .iter()
+                .flat_map(|term| match term {
+                    Term::Phrase(p) => p.split_whitespace().map(|w| Term::Infix(w.to_owned())).collect(),
+                    other => vec![other.clone()],
+                })
+                .collect()
+        })
 }
 
 /// In the chat's messages numbered `lower..upper`, how many match every one of `terms`.
@@ -271,7 +301,7 @@ impl Db {
                    AND m.number IN (SELECT number FROM hits WHERE number < $3 AND number > $4 \
                                   ORDER BY number DESC LIMIT $5) \
                  ORDER BY m.number DESC",
-                conditions(terms, "search_text", "search_vector", 6)
+                index_conditions(terms, 6)
             );
             let params = with_terms(
                 &texts,

@@ -4,7 +4,7 @@
 
 mod fold;
 
-pub use fold::Folded;
+pub use fold::{fold_str, Folded};
 
 /// Most terms (words and phrases) one query may have.
 pub const MAX_TERMS: usize = 256;

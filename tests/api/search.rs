@@ -346,7 +346,7 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
     // The route each query must take, where only this test's searches can take it (`/metrics`
     // is shared by the tests running beside this one, and they all walk).
     type Matches<'f> = &'f dyn Fn(i64) -> bool;
-    let cases: [(&str, Option<&str>, Matches); 6] = [
+    let cases: [(&str, Option<&str>, Matches); 7] = [
         // Dense: the first walk.
         ("alpha beta", None, &|n| n % 6 == 0 || n % 1000 == 7),
         // Common words, rare together: a longer walk.
@@ -357,6 +357,8 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
         ("rareword", Some("index"), &|n| n % 5000 == 11),
         ("rareword alpha", Some("index"), &|n| n % 5000 == 11 && n % 2 == 0),
         ("\"ta rarew\"", Some("index"), &|n| n % 5000 == 11 && n % 3 == 0),
+        // The word-pairs index, with the phrase starting and ending inside words.
+        ("\"eta rarewo\"", Some("index"), &|n| n % 5000 == 11 && n % 3 == 0),
     ];
     for (query, route, matches) in cases {
         let routes_before = match route {

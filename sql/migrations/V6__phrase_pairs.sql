@@ -1,0 +1,27 @@
+-- Phrases of common words in a big chat: the trigram index narrows "onlftts anscmleou" down to
+-- the ~14,000 messages holding both words, to find the ~700 where they are adjacent (~100 ms).
+-- This index keys every message by its adjacent word pairs, each as the last 3 characters of a
+-- word and the first 3 of the next, hashed to an int4: a message matching a phrase has every
+-- pair of the phrase's adjacent words of 3+ characters (its first word may end, and its last
+-- word begin, inside a word of the message: 3 characters each side of the gap are what both
+-- share). Hash collisions only add candidates, which the phrase's LIKE then drops. The same
+-- phrase: ~600 candidates, ~3 ms. An expression index: nothing more is stored in the table.
+CREATE OR REPLACE FUNCTION chat_pairs(searchable text) RETURNS int4[]
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+DECLARE
+    words text[] := string_to_array(searchable, ' ');
+    pairs int4[] := '{}';
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(words, 1), 0) - 1 LOOP
+        IF length(words[i]) >= 3 AND length(words[i + 1]) >= 3 THEN
+            pairs := pairs || hashtext(right(words[i], 3) || ' ' || left(words[i + 1], 3));
+        END IF;
+    END LOOP;
+    RETURN pairs;
+END
+$$;
+
+CREATE INDEX IF NOT EXISTS messages_search_pairs ON messages
+    USING gin (application_id, chat_number, chat_pairs(search_text))
+    WITH (fastupdate = on, gin_pending_list_limit = 8192);
