@@ -246,20 +246,26 @@ impl Db {
             let walked = upper - lower;
             let per_hit = walked / found.max(1);
             let expected = (need - found).saturating_mul(per_hit);
-            // Enough hits to go by, and the rest likely within reach: walk on (infix fragment
-            // on a 1M-message chat: p95 60 -> 15 ms). Fewer than 3 hits say too little about
-            // the density to bet on.
-            let mut extra = (found >= 3 && expected * 3 / 2 <= MAX_DENSITY_WINDOW).then_some(expected * 2);
-            // A phrase of common words can be rare while its words are not: the index path then
-            // reads every row holding all of them (two common words: ~17,000 candidates for 670
-            // hits, ~100 ms). Count those rows in the first window and walk on while a walk is
-            // likely cheaper. Without a single hit, the walk would be a guess: take the index.
-            if let (None, true, Some(words)) = (extra, found > 0, phrase_words(terms)) {
-                let candidates = count_matching(&tx, (app, chat), (lower, upper), &words).await?;
-                let below = lower - floor;
+            let below = lower - floor;
+            let rows_below_per_walked = below as f64 / walked.max(1) as f64;
+            let extra = if terms.iter().any(|t| matches!(t, Term::Phrase(p) if paired(p))) {
+                // A paired phrase: the pairs index yields about as many candidates as there are
+                // hits, a few microseconds each; walk on only while that is dearer.
                 let index_cost =
-                    ((candidates + 1) as f64 * below as f64 / walked.max(1) as f64 * INDEX_COST_IN_ROWS as f64) as i64;
-                extra = (expected < index_cost).then_some((expected * 2).min(index_cost));
+                    ((found + 1) as f64 * rows_below_per_walked * (INDEX_COST_IN_ROWS * 3 / 2) as f64) as i64;
+                (expected < index_cost).then_some((expected * 2).min(index_cost))
+            } else if found >= 3 && expected * 3 / 2 <= MAX_DENSITY_WINDOW {
+                // Enough hits to go by, and the rest likely within reach: walk on (infix
+                // fragment on a 1M-message chat: p95 60 -> 15 ms). Fewer than 3 hits say too
+                // little about the density to bet on.
+                Some(expected * 2)
+            } else if let (true, Some(words)) = (found > 0, phrase_words(terms)) {
+                // A phrase of short words (no pairs to index) can be rare while its words are
+                // not: the index path then reads every row holding all of them. Count those rows
+                // in the first window and walk on while a walk is likely cheaper. Without a
+                // single hit, the walk would be a guess: take the index.
+                let candidates = count_matching(&tx, (app, chat), (lower, upper), &words).await?;
+                let index_cost = ((candidates + 1) as f64 * rows_below_per_walked * INDEX_COST_IN_ROWS as f64) as i64;
                 tracing::debug!(
                     found,
                     walked,
@@ -268,7 +274,10 @@ impl Db {
                     index_cost,
                     "phrase: walk on or index"
                 );
-            }
+                (expected < index_cost).then_some((expected * 2).min(index_cost))
+            } else {
+                None
+            };
             if let Some(extra) = extra {
                 let upper2 = lower;
                 let extra = extra.clamp(MIN_WINDOW, MAX_SECOND_WINDOW);

@@ -290,7 +290,7 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
     let total = 30_000i64;
     // Message n: "gamma" when n is odd, "alpha" when even, "beta" when a multiple of 3, "delta"
     // of 5 (never next to each other); the phrase "alpha beta" when n ends in 007, "gamma delta"
-    // every 3,000; "rareword" six times in all.
+    // every 3,000; "rareword" six times in all; "omega" every 700.
     let body = |n: i64| {
         let mut words = Vec::new();
         if n % 2 == 1 {
@@ -314,6 +314,9 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
         }
         if n % 5000 == 11 {
             words.push("rareword".to_owned());
+        }
+        if n % 700 == 3 {
+            words.push("omega".to_owned());
         }
         words.join(" ")
     };
@@ -346,11 +349,13 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
     // The route each query must take, where only this test's searches can take it (`/metrics`
     // is shared by the tests running beside this one, and they all walk).
     type Matches<'f> = &'f dyn Fn(i64) -> bool;
-    let cases: [(&str, Option<&str>, Matches); 7] = [
+    let cases: [(&str, Option<&str>, Matches); 8] = [
         // Dense: the first walk.
         ("alpha beta", None, &|n| n % 6 == 0 || n % 1000 == 7),
-        // Common words, rare together: a longer walk.
-        ("\"alpha beta\"", Some("second_walk"), &|n| n % 1000 == 7),
+        // Hits every 700 messages: a longer walk.
+        ("omega", Some("second_walk"), &|n| n % 700 == 3),
+        // Common words, rare together: the word-pairs index.
+        ("\"alpha beta\"", Some("index"), &|n| n % 1000 == 7),
         // Common words, rarer together: their count in the first window decides.
         ("\"gamma delta\"", None, &|n| n % 3000 == 13),
         // Rare: the index.
