@@ -2,7 +2,7 @@
 //! between runs; p50/p95/p99 per query shape through HTTP and through the same SQL called
 //! directly; index sizes; and the workers' write rate with and without the search indexes.
 //!
-//! `cargo run --release --example bench -- search [--messages N] [--rebuild] [--build-only] [--runs N]`
+//! `cargo run --release --example bench -- search [--messages N] [--rebuild] [--build-only] [--runs N] [--diagnose]`
 
 use std::time::Instant;
 
