@@ -82,19 +82,20 @@ pub async fn run(args: &[String]) -> Result<()> {
         outcome.latencies.pct(99.0),
         outcome.errors
     );
-    println!("\n== statements by total time (ms): calls, plans, planning, execution, rows ==");
+    println!("\n== statements by total time (ms): calls, plans, planning, execution, longest execution, rows ==");
     let rows = admin
         .query(
-            "SELECT calls, plans, round(total_plan_time)::bigint, round(total_exec_time)::bigint, rows,
+            "SELECT calls, plans, round(total_plan_time)::bigint, round(total_exec_time)::bigint,
+                    round(max_exec_time)::bigint, rows,
                     left(regexp_replace(query, '\\s+', ' ', 'g'), 90)
              FROM pg_stat_statements ORDER BY total_plan_time + total_exec_time DESC LIMIT 15",
             &[],
         )
         .await?;
     for r in rows {
-        let (calls, plans, plan, exec, n, q): (i64, i64, i64, i64, i64, String) =
-            (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
-        println!("{calls:>7} {plans:>7} {plan:>7} {exec:>7} {n:>8}  {q}");
+        let (calls, plans, plan, exec, max, n, q): (i64, i64, i64, i64, i64, i64, String) =
+            (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6));
+        println!("{calls:>7} {plans:>7} {plan:>7} {exec:>7} {max:>7} {n:>8}  {q}");
     }
     for (title, data, extra) in [
         ("the service", &service_data, vec![]),
