@@ -117,14 +117,21 @@ async fn count_matching(
         conditions(terms, "search_text", "search_vector", 5)
     );
     let texts = term_texts(terms);
-    let mut params: Vec<Param<'_>> = vec![
-        (&app, Type::INT8),
-        (&chat, Type::INT8),
-        (&lower, Type::INT8),
-        (&upper, Type::INT8),
-    ];
-    params.extend(texts.iter().map(|t| (t as &(dyn ToSql + Sync), Type::TEXT)));
+    let params = with_terms(
+        &text_params(&texts),
+        &[
+            (&app, Type::INT8),
+            (&chat, Type::INT8),
+            (&lower, Type::INT8),
+            (&upper, Type::INT8),
+        ],
+    );
     Ok(tx.query_typed(&sql, &params).await?[0].get(0))
+}
+
+/// The terms' texts as statement parameters.
+fn text_params<'p>(texts: &'p [&'p str]) -> Vec<Param<'p>> {
+    texts.iter().map(|t| (t as &(dyn ToSql + Sync), Type::TEXT)).collect()
 }
 
 /// `params` followed by the terms' texts.
@@ -182,10 +189,7 @@ impl Db {
         let window = (need * WINDOW_PER_HIT).clamp(MIN_WINDOW, MAX_WINDOW);
         let lower = upper.saturating_sub(window).max(after.saturating_add(1)).max(1);
         let term_texts = term_texts(terms);
-        let texts: Vec<Param<'_>> = term_texts
-            .iter()
-            .map(|t| (t as &(dyn ToSql + Sync), Type::TEXT))
-            .collect();
+        let texts = text_params(&term_texts);
 
         let queued_sql = format!(
             "SELECT message_number, body, created_at, updated_at FROM jobs \
