@@ -159,3 +159,46 @@ async fn the_job_table_is_vacuumed_in_the_background() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_cleaner_merges_every_search_index_pending_list() {
+    let mut config = test_config();
+    config.maintenance_interval_ms = 50;
+    let app = TestApp::spawn_with(config, true).await;
+    let token = app.create_app("merged").await;
+    let chat = app.create_chat(&token).await;
+    for body in [
+        "Yellow Submarine",
+        "the long and winding road",
+        "strawberry fields forever",
+    ] {
+        app.create_message(&token, chat, body).await;
+    }
+    app.eventually("the messages are written", || async {
+        app.count("SELECT count(*) FROM messages").await == 3
+    })
+    .await;
+
+    // Entries still waiting in the pending list of any GIN index of any partition, read from
+    // the index's metapage (reading does not merge).
+    let client = app.db.client().await.unwrap();
+    client
+        .batch_execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        .await
+        .unwrap();
+    let gin_partitions = "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+         JOIN pg_am am ON am.oid = i.relam AND am.amname = 'gin'
+         JOIN pg_inherits p ON p.inhparent = x.indexrelid
+         WHERE x.indrelid = 'messages'::regclass";
+    assert_eq!(
+        app.count(&format!("SELECT count(DISTINCT x.indexrelid) {gin_partitions}"))
+            .await,
+        3,
+        "full text, trigrams and word pairs"
+    );
+    let pending = format!(
+        "SELECT coalesce(sum((gin_metapage_info(get_raw_page(p.inhrelid::regclass::text, 0))).n_pending_tuples), 0)::bigint {gin_partitions}"
+    );
+    app.eventually("every pending list merged", || async { app.count(&pending).await == 0 })
+        .await;
+}
