@@ -123,10 +123,17 @@ pub struct Config {
     #[arg(long, env = "MAX_IN_FLIGHT", default_value_t = 1024)]
     pub max_in_flight: usize,
 
-    /// How often the search indexes' pending lists are merged, in milliseconds; the job table
-    /// is vacuumed every tenth time.
+    /// How often the pending-list cleaner looks at the search indexes, in milliseconds; the job
+    /// table is vacuumed every tenth time.
     #[arg(long, env = "MAINTENANCE_INTERVAL_MS", default_value_t = 1_000)]
     pub maintenance_interval_ms: u64,
+
+    /// Rows written to a messages partition before its search indexes' pending lists are merged.
+    /// Merging is far cheaper per row in bigger lots (3 indexes, 32 partitions: 0.30 ms a row at
+    /// 50 rows a partition, 0.06 ms at 940); a search reads the pending list of its partition
+    /// (~0.3 ms more at 500 rows).
+    #[arg(long, env = "GIN_MERGE_ROWS", default_value_t = 1_000)]
+    pub gin_merge_rows: i64,
 
     /// Live message streams (`.../messages/stream`) open at once; more get 503.
     #[arg(long, env = "MAX_STREAMS", default_value_t = 10_000)]

@@ -3,7 +3,7 @@
 //! `messages_count`, the safety net behind the 1-hour bound), and the cleaner that merges the
 //! search indexes' GIN pending lists.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -130,27 +130,39 @@ pub async fn run_reconciler(db: Db, interval: Duration, cancel: CancellationToke
     }
 }
 
-/// Advisory lock that keeps cleaners of different instances from running at once.
-const GIN_CLEAN_LOCK: i64 = 0x0063_6861_7467_696e; // "chatgin"
+/// Base of the advisory locks (one per index: base + the index's oid) that keep cleaners of
+/// different instances from merging the same index at once.
+const GIN_CLEAN_LOCK: i64 = 0x6769_6e00_0000_0000; // "gin"
 
-/// Merges the search indexes' pending lists into the indexes (one instance at a time). Returns
-/// the pages merged, or `None` when another instance is cleaning.
-pub async fn clean_gin_pending(db: &Db) -> DbResult<Option<i64>> {
+/// The GIN indexes of every messages partition, each with the rows written to its partition so
+/// far.
+async fn gin_indexes(db: &Db) -> DbResult<Vec<(u32, i64)>> {
     let client = db.client().await?;
-    let locked: bool = client
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&GIN_CLEAN_LOCK])
-        .await?
-        .get(0);
-    if !locked {
-        return Ok(None);
-    }
-    let merged = client
-        .query_one(include_str!("../sql/queries/gin_clean.sql"), &[])
-        .await;
-    client
-        .execute("SELECT pg_advisory_unlock($1)", &[&GIN_CLEAN_LOCK])
+    let rows = client
+        .query(include_str!("../sql/queries/gin_pending_indexes.sql"), &[])
         .await?;
-    Ok(Some(merged?.get(0)))
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Merges one index's pending list. Returns the pages merged, or `None` when another instance
+/// is merging it.
+async fn clean_gin_index(db: &Db, index: u32) -> DbResult<Option<i64>> {
+    let client = db.client().await?;
+    let statement = client
+        .prepare_cached(include_str!("../sql/queries/gin_clean.sql"))
+        .await?;
+    let merged: i64 = client.query_one(&statement, &[&GIN_CLEAN_LOCK, &index]).await?.get(0);
+    Ok((merged >= 0).then_some(merged))
+}
+
+/// Merges the search indexes' pending lists into the indexes now, one index after another.
+/// Returns the pages merged (indexes another instance was merging are skipped).
+pub async fn clean_gin_pending(db: &Db) -> DbResult<i64> {
+    let mut merged = 0;
+    for (index, _) in gin_indexes(db).await? {
+        merged += clean_gin_index(db, index).await?.unwrap_or(0);
+    }
+    Ok(merged)
 }
 
 /// Vacuums the job table. It is a hot queue: every job is inserted and deleted within moments,
@@ -162,22 +174,59 @@ pub async fn vacuum_jobs(db: &Db) -> DbResult<()> {
     Ok(())
 }
 
-/// The pending-list cleaner task: merges every `interval`, so inserting workers only ever append
-/// to the pending list and never stall on a merge; every tenth round it also vacuums the job
-/// table.
-pub async fn run_gin_cleaner(db: Db, interval: Duration, cancel: CancellationToken) {
+/// The pending-list cleaner task: every `interval`, merges the pending list of each search
+/// index whose partition has had `merge_rows` rows written since its last merge (all of them
+/// when the task starts), so inserting workers only ever append to the pending lists and never
+/// stall on a merge, and a search never reads a long pending list. Merging in lots is what keeps
+/// the write path affordable: merging every index every second cost more database time per
+/// message than inserting it (0.3 ms a row). The merges are spread out, one index at a time, so
+/// the workers are never starved of a core while they run. Every tenth round it also vacuums
+/// the job table.
+pub async fn run_gin_cleaner(db: Db, interval: Duration, merge_rows: i64, cancel: CancellationToken) {
+    // The partition's rows written as of each index's last merge.
+    let mut merged_at: HashMap<u32, i64> = HashMap::new();
     for round in 1u64.. {
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = cancel.cancelled() => return,
+        if !pause(interval, &cancel).await {
+            return;
         }
-        if let Err(e) = clean_gin_pending(&db).await {
-            tracing::warn!(error = %e, "merging the search indexes' pending lists failed; will retry");
+        let indexes = match gin_indexes(&db).await {
+            Ok(indexes) => indexes,
+            Err(e) => {
+                tracing::warn!(error = %e, "listing the search indexes failed; will retry");
+                Vec::new()
+            }
+        };
+        let spacing = interval / u32::try_from(indexes.len().max(1)).unwrap_or(u32::MAX);
+        for (index, written) in indexes {
+            let last = merged_at.get(&index).copied();
+            // Due: never merged by this process, enough new rows, or statistics reset.
+            let due = last.is_none_or(|last| written - last >= merge_rows || written < last);
+            if !due {
+                continue;
+            }
+            match clean_gin_index(&db, index).await {
+                // Merged here or, by another instance, just now: either way the list is short.
+                Ok(_) => {
+                    merged_at.insert(index, written);
+                }
+                Err(e) => tracing::warn!(error = %e, index, "merging a search index's pending list failed; will retry"),
+            }
+            if !pause(spacing, &cancel).await {
+                return;
+            }
         }
         if round % 10 == 0 {
             if let Err(e) = vacuum_jobs(&db).await {
                 tracing::warn!(error = %e, "vacuuming the job table failed; will retry");
             }
         }
+    }
+}
+
+/// Sleeps for `d`; false when cancelled first.
+async fn pause(d: Duration, cancel: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => true,
+        _ = cancel.cancelled() => false,
     }
 }

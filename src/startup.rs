@@ -104,6 +104,7 @@ impl Background {
         tasks.push(tokio::spawn(maintenance::run_gin_cleaner(
             db.clone(),
             Duration::from_millis(config.maintenance_interval_ms.max(10)),
+            config.gin_merge_rows.max(1),
             cancel.clone(),
         )));
         let interval = Duration::from_secs(config.reconcile_interval_secs.max(1));

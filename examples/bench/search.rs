@@ -460,15 +460,13 @@ async fn write_rates(env: &Env, vocab: &Vocabulary) -> Result<String> {
                 }
             }));
         }
-        let cleaner = {
-            let db = db.clone();
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    let _ = chat_system::maintenance::clean_gin_pending(&db).await;
-                }
-            })
-        };
+        // The service's own cleaner, with its default settings.
+        let cleaner = tokio::spawn(chat_system::maintenance::run_gin_cleaner(
+            db.clone(),
+            std::time::Duration::from_secs(1),
+            chat_system::config::Config::defaults().gin_merge_rows,
+            tokio_util::sync::CancellationToken::new(),
+        ));
         let mut batches = Samples::default();
         for t in tasks {
             batches.0.extend(t.await??.0);

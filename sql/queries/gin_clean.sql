@@ -1,10 +1,6 @@
--- Merges the pending lists of every GIN index of every messages partition (the search indexes:
--- full text, trigrams, word pairs). Found in the catalog, so an index added later is merged too:
--- a pending list nobody merges grows to gin_pending_list_limit (8 MB per partition), every search
--- through that index reads all of it, and the insert that finally overflows it merges it inline.
-SELECT coalesce(sum(gin_clean_pending_list(part.inhrelid::regclass)), 0)::bigint
-FROM pg_index parent
-JOIN pg_class idx ON idx.oid = parent.indexrelid
-JOIN pg_am am ON am.oid = idx.relam AND am.amname = 'gin'
-JOIN pg_inherits part ON part.inhparent = parent.indexrelid
-WHERE parent.indrelid = 'messages'::regclass
+-- Merges the pending list of one index ($2) into the index, unless another instance is merging
+-- it (a transaction-scoped advisory lock keyed by $1 plus the index's oid): pages merged, or -1
+-- when skipped.
+SELECT CASE WHEN pg_try_advisory_xact_lock($1::bigint + $2::oid::bigint)
+            THEN gin_clean_pending_list($2::oid::regclass)
+            ELSE -1 END::bigint

@@ -164,6 +164,7 @@ async fn the_job_table_is_vacuumed_in_the_background() {
 async fn the_cleaner_merges_every_search_index_pending_list() {
     let mut config = test_config();
     config.maintenance_interval_ms = 50;
+    config.gin_merge_rows = 1;
     let app = TestApp::spawn_with(config, true).await;
     let token = app.create_app("merged").await;
     let chat = app.create_chat(&token).await;
