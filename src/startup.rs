@@ -82,6 +82,7 @@ impl Background {
             workers,
             state.bell.clone(),
             config.worker_poll(),
+            config.worker_linger(),
             cancel.clone(),
         );
         // The listener also feeds the live streams, so it runs even without workers.

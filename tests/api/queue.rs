@@ -203,3 +203,34 @@ async fn the_cleaner_merges_every_search_index_pending_list() {
     app.eventually("every pending list merged", || async { app.count(&pending).await == 0 })
         .await;
 }
+
+#[tokio::test]
+async fn a_shallow_queue_is_written_in_lots() {
+    let mut config = test_config();
+    config.worker_linger_ms = 400;
+    let app = TestApp::spawn_with(config, true).await;
+    let token = app.create_app("lots").await;
+    let chat = app.create_chat(&token).await;
+    app.eventually("the chat is written", || async {
+        app.count("SELECT count(*) FROM chats").await == 1
+    })
+    .await;
+    // Both workers have looked again since and are waiting to be rung.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+
+    for body in ["one", "two", "three"] {
+        app.create_message(&token, chat, body).await;
+    }
+    assert_eq!(app.count("SELECT count(*) FROM messages").await, 0, "still gathering");
+    let read = app.get(&format!("/api/applications/{token}/chats/{chat}/messages/3")).await;
+    assert_eq!(read.body["body"], "three", "a queued message is readable meanwhile");
+    app.eventually("the lot is written", || async {
+        app.count("SELECT count(*) FROM messages").await == 3
+    })
+    .await;
+    assert_eq!(
+        app.count("SELECT count(DISTINCT xmin::text) FROM messages").await,
+        1,
+        "the three messages were written by one transaction"
+    );
+}
