@@ -131,8 +131,8 @@ pub struct Config {
     #[arg(long, env = "MAX_IN_FLIGHT", default_value_t = 1024)]
     pub max_in_flight: usize,
 
-    /// How often the pending-list cleaner looks at the search indexes, in milliseconds; the job
-    /// table is vacuumed every tenth time.
+    /// How often the pending-list cleaner looks at the search indexes and vacuums the job table,
+    /// in milliseconds.
     #[arg(long, env = "MAINTENANCE_INTERVAL_MS", default_value_t = 1_000)]
     pub maintenance_interval_ms: u64,
 

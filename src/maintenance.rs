@@ -180,12 +180,12 @@ pub async fn vacuum_jobs(db: &Db) -> DbResult<()> {
 /// stall on a merge, and a search never reads a long pending list. Merging in lots is what keeps
 /// the write path affordable: merging every index every second cost more database time per
 /// message than inserting it (0.3 ms a row). The merges are spread out, one index at a time, so
-/// the workers are never starved of a core while they run. Every tenth round it also vacuums
-/// the job table.
+/// the workers are never starved of a core while they run. Every round it also vacuums the job
+/// table.
 pub async fn run_gin_cleaner(db: Db, interval: Duration, merge_rows: i64, cancel: CancellationToken) {
     // The partition's rows written as of each index's last merge.
     let mut merged_at: HashMap<u32, i64> = HashMap::new();
-    for round in 1u64.. {
+    loop {
         if !pause(interval, &cancel).await {
             return;
         }
@@ -215,10 +215,8 @@ pub async fn run_gin_cleaner(db: Db, interval: Duration, merge_rows: i64, cancel
                 return;
             }
         }
-        if round % 10 == 0 {
-            if let Err(e) = vacuum_jobs(&db).await {
-                tracing::warn!(error = %e, "vacuuming the job table failed; will retry");
-            }
+        if let Err(e) = vacuum_jobs(&db).await {
+            tracing::warn!(error = %e, "vacuuming the job table failed; will retry");
         }
     }
 }

@@ -109,9 +109,19 @@ impl Db {
         // group-commit statement on every call (its custom plans looked cheaper): 0.8 ms of
         // planning against 0.55 ms of execution, measured with pg_stat_statements. Searches
         // switch back to custom plans for their own transaction.
+        // No sequential scans either: every statement of the service reads or writes a few rows
+        // by key, but a generic plan is made once per connection, and one made while a table is
+        // small scans it whole for as long as the connection lives. The workers' claim scanned
+        // the job table's heap twice per batch (dead rows of thousands of taken jobs included:
+        // 2.2 ms a claim under load), and the group commit and the count update scanned every
+        // counter and chat row. With this setting they probe the indexes whatever the tables'
+        // sizes (a table with no usable index is still scanned). And no JIT compilation: it pays
+        // off for queries that run for seconds, none of which are the service's, and the
+        // estimate of a plan that must scan despite the setting above is high enough to trigger
+        // it (a 220 ms compilation of a read of the tiny purge table, on every call).
         pg_config.options(format!(
             "-c statement_timeout={} -c idle_in_transaction_session_timeout=60000 -c lock_timeout={} \
-             -c plan_cache_mode=force_generic_plan",
+             -c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c jit=off",
             config.db_statement_timeout_ms, config.db_statement_timeout_ms
         ));
         let manager = Manager::from_config(

@@ -222,7 +222,9 @@ async fn a_shallow_queue_is_written_in_lots() {
         app.create_message(&token, chat, body).await;
     }
     assert_eq!(app.count("SELECT count(*) FROM messages").await, 0, "still gathering");
-    let read = app.get(&format!("/api/applications/{token}/chats/{chat}/messages/3")).await;
+    let read = app
+        .get(&format!("/api/applications/{token}/chats/{chat}/messages/3"))
+        .await;
     assert_eq!(read.body["body"], "three", "a queued message is readable meanwhile");
     app.eventually("the lot is written", || async {
         app.count("SELECT count(*) FROM messages").await == 3
