@@ -3,7 +3,11 @@
 //! `messages_count`, the safety net behind the 1-hour bound), and the cleaner that merges the
 //! search indexes' GIN pending lists.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -179,12 +183,15 @@ pub async fn vacuum_jobs(db: &Db) -> DbResult<()> {
 /// when the task starts), so inserting workers only ever append to the pending lists and never
 /// stall on a merge, and a search never reads a long pending list. Merging in lots is what keeps
 /// the write path affordable: merging every index every second cost more database time per
-/// message than inserting it (0.3 ms a row). The merges are spread out, one index at a time, so
-/// the workers are never starved of a core while they run. Every round it also vacuums the job
-/// table.
+/// message than inserting it (0.3 ms a row). The merges run one index at a time, each followed
+/// by a pause twice as long as it took, so they hold at most a third of a core: under an even
+/// load every partition reaches its lot at about the same moment, and merging them back to back
+/// starved the workers and the creations of a core for seconds. The job table is vacuumed every
+/// `interval` throughout.
 pub async fn run_gin_cleaner(db: Db, interval: Duration, merge_rows: i64, cancel: CancellationToken) {
     // The partition's rows written as of each index's last merge.
     let mut merged_at: HashMap<u32, i64> = HashMap::new();
+    let mut vacuumed = Instant::now();
     loop {
         if !pause(interval, &cancel).await {
             return;
@@ -204,6 +211,7 @@ pub async fn run_gin_cleaner(db: Db, interval: Duration, merge_rows: i64, cancel
             if !due {
                 continue;
             }
+            let started = Instant::now();
             match clean_gin_index(&db, index).await {
                 // Merged here or, by another instance, just now: either way the list is short.
                 Ok(_) => {
@@ -211,13 +219,24 @@ pub async fn run_gin_cleaner(db: Db, interval: Duration, merge_rows: i64, cancel
                 }
                 Err(e) => tracing::warn!(error = %e, index, "merging a search index's pending list failed; will retry"),
             }
-            if !pause(spacing, &cancel).await {
+            if !pause(spacing.max(started.elapsed() * 2), &cancel).await {
                 return;
             }
+            if vacuumed.elapsed() >= interval {
+                vacuum_jobs_logged(&db).await;
+                vacuumed = Instant::now();
+            }
         }
-        if let Err(e) = vacuum_jobs(&db).await {
-            tracing::warn!(error = %e, "vacuuming the job table failed; will retry");
+        if vacuumed.elapsed() >= interval / 2 {
+            vacuum_jobs_logged(&db).await;
+            vacuumed = Instant::now();
         }
+    }
+}
+
+async fn vacuum_jobs_logged(db: &Db) {
+    if let Err(e) = vacuum_jobs(db).await {
+        tracing::warn!(error = %e, "vacuuming the job table failed; will retry");
     }
 }
 
