@@ -1,10 +1,9 @@
 //! Background upkeep shared by all instances: the purger (finishes application and chat deletes
 //! in small chunks), the count reconciler (corrects any drift of `chats_count` and
-//! `messages_count`, the safety net behind the 1-hour bound), and the cleaner that merges the
-//! search indexes' GIN pending lists.
+//! `messages_count`, the safety net behind the 1-hour bound), the cleaner that merges the
+//! search indexes' GIN pending lists, and the job table's vacuum.
 
 use std::{
-    collections::HashMap,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -84,7 +83,9 @@ pub async fn reconcile_counts(db: &Db) -> DbResult<Option<u64>> {
     if !locked {
         return Ok(None);
     }
-    tx.batch_execute("SET LOCAL statement_timeout = 0").await?;
+    // Whole-table counts: sequential scans allowed (the service's connections disable them).
+    tx.batch_execute("SET LOCAL statement_timeout = 0; SET LOCAL enable_seqscan = on")
+        .await?;
     let chats = tx
         .execute(include_str!("../sql/queries/reconcile_chats_count.sql"), &[])
         .await?;
@@ -138,105 +139,107 @@ pub async fn run_reconciler(db: Db, interval: Duration, cancel: CancellationToke
 /// different instances from merging the same index at once.
 const GIN_CLEAN_LOCK: i64 = 0x6769_6e00_0000_0000; // "gin"
 
-/// The GIN indexes of every messages partition, each with the rows written to its partition so
-/// far.
-async fn gin_indexes(db: &Db) -> DbResult<Vec<(u32, i64)>> {
-    let client = db.client().await?;
-    let rows = client
-        .query(include_str!("../sql/queries/gin_pending_indexes.sql"), &[])
-        .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+/// An index merged longer ago than this is merged whatever its row count says (the statistics
+/// can lag by seconds, be reset, or be switched off).
+const GIN_MERGE_MAX_AGE_SECS: f64 = 60.0;
+
+/// A GIN index of a messages partition, as the cleaner sees it.
+struct GinIndex {
+    oid: u32,
+    /// Rows written to its partition so far (from the statistics).
+    written: i64,
+    /// `written` as of its last merge, and how many seconds ago that was (`None`: never).
+    last_merge: Option<(i64, f64)>,
 }
 
-/// Merges one index's pending list. Returns the pages merged, or `None` when another instance
-/// is merging it.
-async fn clean_gin_index(db: &Db, index: u32) -> DbResult<Option<i64>> {
+impl GinIndex {
+    /// Whether its pending list is due for a merge: a lot of `merge_rows` new rows, a reset of
+    /// the statistics, or a merge too long ago.
+    fn due(&self, merge_rows: i64) -> bool {
+        self.last_merge.is_none_or(|(last, age)| {
+            self.written - last >= merge_rows || self.written < last || age >= GIN_MERGE_MAX_AGE_SECS
+        })
+    }
+}
+
+/// The GIN indexes of every messages partition.
+async fn gin_indexes(db: &Db) -> DbResult<Vec<GinIndex>> {
+    let client = db.client().await?;
+    let statement = client
+        .prepare_cached(include_str!("../sql/queries/gin_pending_indexes.sql"))
+        .await?;
+    let rows = client.query(&statement, &[]).await?;
+    Ok(rows
+        .iter()
+        .map(|r| GinIndex {
+            oid: r.get(0),
+            written: r.get(1),
+            last_merge: r.get::<_, Option<i64>>(2).zip(r.get::<_, Option<f64>>(3)),
+        })
+        .collect())
+}
+
+/// Merges one index's pending list and records it (in `gin_merges`, shared by all instances).
+/// Returns the pages merged, or `None` when another instance is merging it.
+async fn clean_gin_index(db: &Db, index: &GinIndex) -> DbResult<Option<i64>> {
     let client = db.client().await?;
     let statement = client
         .prepare_cached(include_str!("../sql/queries/gin_clean.sql"))
         .await?;
-    let merged: i64 = client.query_one(&statement, &[&GIN_CLEAN_LOCK, &index]).await?.get(0);
+    let merged: i64 = client
+        .query_one(&statement, &[&GIN_CLEAN_LOCK, &index.oid, &index.written])
+        .await?
+        .get(0);
     Ok((merged >= 0).then_some(merged))
-}
-
-/// Merges the search indexes' pending lists into the indexes now, one index after another.
-/// Returns the pages merged (indexes another instance was merging are skipped).
-pub async fn clean_gin_pending(db: &Db) -> DbResult<i64> {
-    let mut merged = 0;
-    for (index, _) in gin_indexes(db).await? {
-        merged += clean_gin_index(db, index).await?.unwrap_or(0);
-    }
-    Ok(merged)
 }
 
 /// Vacuums the job table. It is a hot queue: every job is inserted and deleted within moments,
 /// so waiting for autovacuum's once-a-minute look lets its indexes bloat; a vacuum of a table
-/// that holds a few hundred live rows takes milliseconds.
+/// that holds a few hundred live rows takes milliseconds. It never truncates the table
+/// (migrations V7, V9): truncation takes a lock that every creation waits behind.
 pub async fn vacuum_jobs(db: &Db) -> DbResult<()> {
     let client = db.client().await?;
     client.batch_execute("VACUUM (SKIP_LOCKED) jobs").await?;
     Ok(())
 }
 
-/// The pending-list cleaner task: every `interval`, merges the pending list of each search
-/// index whose partition has had `merge_rows` rows written since its last merge (all of them
-/// when the task starts), so inserting workers only ever append to the pending lists and never
-/// stall on a merge, and a search never reads a long pending list. Merging in lots is what keeps
-/// the write path affordable: merging every index every second cost more database time per
-/// message than inserting it (0.3 ms a row). The merges run one index at a time, each followed
-/// by a pause twice as long as it took, so they hold at most a third of a core: under an even
-/// load every partition reaches its lot at about the same moment, and merging them back to back
-/// starved the workers and the creations of a core for seconds. The job table is vacuumed every
-/// `interval` throughout.
-pub async fn run_gin_cleaner(db: Db, interval: Duration, merge_rows: i64, cancel: CancellationToken) {
-    // The partition's rows written as of each index's last merge.
-    let mut merged_at: HashMap<u32, i64> = HashMap::new();
-    let mut vacuumed = Instant::now();
-    loop {
-        if !pause(interval, &cancel).await {
-            return;
-        }
-        let indexes = match gin_indexes(&db).await {
-            Ok(indexes) => indexes,
-            Err(e) => {
-                tracing::warn!(error = %e, "listing the search indexes failed; will retry");
-                Vec::new()
-            }
-        };
-        let spacing = interval / u32::try_from(indexes.len().max(1)).unwrap_or(u32::MAX);
-        for (index, written) in indexes {
-            let last = merged_at.get(&index).copied();
-            // Due: never merged by this process, enough new rows, or statistics reset.
-            let due = last.is_none_or(|last| written - last >= merge_rows || written < last);
-            if !due {
-                continue;
-            }
-            let started = Instant::now();
-            match clean_gin_index(&db, index).await {
-                // Merged here or, by another instance, just now: either way the list is short.
-                Ok(_) => {
-                    merged_at.insert(index, written);
-                }
-                Err(e) => tracing::warn!(error = %e, index, "merging a search index's pending list failed; will retry"),
-            }
-            if !pause(spacing.max(started.elapsed() * 2), &cancel).await {
-                return;
-            }
-            if vacuumed.elapsed() >= interval {
-                vacuum_jobs_logged(&db).await;
-                vacuumed = Instant::now();
-            }
-        }
-        if vacuumed.elapsed() >= interval / 2 {
-            vacuum_jobs_logged(&db).await;
-            vacuumed = Instant::now();
+/// The job table's vacuum task: every `interval`.
+pub async fn run_jobs_vacuum(db: Db, interval: Duration, cancel: CancellationToken) {
+    while pause(interval, &cancel).await {
+        if let Err(e) = vacuum_jobs(&db).await {
+            tracing::warn!(error = %e, "vacuuming the job table failed; will retry");
         }
     }
 }
 
-async fn vacuum_jobs_logged(db: &Db) {
-    if let Err(e) = vacuum_jobs(db).await {
-        tracing::warn!(error = %e, "vacuuming the job table failed; will retry");
+/// The pending-list cleaner task: every `interval`, merges the pending list of each search
+/// index whose partition has had `merge_rows` rows written since its last merge by any instance
+/// (or whose last merge is a minute old), so inserting workers only ever append to the pending
+/// lists and never stall on a merge, and a search never reads a long pending list. Merging in
+/// lots is what keeps the write path affordable: merging every index every second cost more
+/// database time per message than inserting it (0.3 ms a row). The merges run one index at a
+/// time, each followed by a pause twice as long as it took, so they hold at most a third of a
+/// core: under an even load every partition reaches its lot at about the same moment, and
+/// merging them back to back starved the workers and the creations of a core for seconds.
+pub async fn run_gin_cleaner(db: Db, interval: Duration, merge_rows: i64, cancel: CancellationToken) {
+    while pause(interval, &cancel).await {
+        let indexes = match gin_indexes(&db).await {
+            Ok(indexes) => indexes,
+            Err(e) => {
+                tracing::warn!(error = %e, "listing the search indexes failed; will retry");
+                continue;
+            }
+        };
+        let spacing = interval / u32::try_from(indexes.len().max(1)).unwrap_or(u32::MAX);
+        for index in indexes.iter().filter(|i| i.due(merge_rows)) {
+            let started = Instant::now();
+            if let Err(e) = clean_gin_index(&db, index).await {
+                tracing::warn!(error = %e, index = index.oid, "merging a search index's pending list failed; will retry");
+            }
+            if !pause(spacing.max(started.elapsed() * 2), &cancel).await {
+                return;
+            }
+        }
     }
 }
 

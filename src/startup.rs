@@ -72,7 +72,7 @@ pub struct Background {
 
 impl Background {
     /// Starts the listener, the announcer, `workers` queue workers, the purger, the GIN
-    /// pending-list cleaner (which also vacuums the job table) and the reconciler.
+    /// pending-list cleaner, the job table's vacuum and the reconciler.
     pub fn start(state: &State, config: &Config, workers: usize) -> Self {
         let cancel = CancellationToken::new();
         let db = state.db.clone();
@@ -102,10 +102,16 @@ impl Background {
             state.purge_wake.clone(),
             cancel.clone(),
         )));
+        let maintenance_interval = Duration::from_millis(config.maintenance_interval_ms.max(10));
         tasks.push(tokio::spawn(maintenance::run_gin_cleaner(
             db.clone(),
-            Duration::from_millis(config.maintenance_interval_ms.max(10)),
+            maintenance_interval,
             config.gin_merge_rows.max(1),
+            cancel.clone(),
+        )));
+        tasks.push(tokio::spawn(maintenance::run_jobs_vacuum(
+            db.clone(),
+            maintenance_interval,
             cancel.clone(),
         )));
         let interval = Duration::from_secs(config.reconcile_interval_secs.max(1));

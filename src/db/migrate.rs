@@ -13,7 +13,15 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await?;
+    // Migrations may backfill or rewrite whole tables: the planner's defaults for them, not the
+    // service's point-lookup settings (`Db::connect`), restored before the connection goes back.
+    client
+        .batch_execute("SET enable_seqscan = on; SET jit = on; SET plan_cache_mode = auto")
+        .await?;
     let result = migrations::runner().run_async(&mut **client).await;
+    client
+        .batch_execute("RESET enable_seqscan; RESET jit; RESET plan_cache_mode")
+        .await?;
     client
         .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
         .await?;

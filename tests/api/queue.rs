@@ -181,7 +181,15 @@ async fn the_cleaner_merges_every_search_index_pending_list() {
     .await;
 
     // Entries still waiting in the pending list of any GIN index of any partition, read from
-    // the index's metapage (reading does not merge).
+    // the index's metapage (reading does not merge). That takes a superuser (pageinspect).
+    if app
+        .count("SELECT count(*) FROM pg_roles WHERE rolname = current_user AND rolsuper")
+        .await
+        == 0
+    {
+        eprintln!("skipped: reading index pages takes a superuser");
+        return;
+    }
     let client = app.db.client().await.unwrap();
     client
         .batch_execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
@@ -202,12 +210,20 @@ async fn the_cleaner_merges_every_search_index_pending_list() {
     );
     app.eventually("every pending list merged", || async { app.count(&pending).await == 0 })
         .await;
+    // Each merge is on record for every instance's cleaner.
+    let partitions = app.count(&format!("SELECT count(*) {gin_partitions}")).await;
+    app.eventually("every index's merge on record", || async {
+        app.count("SELECT count(*) FROM gin_merges").await == partitions
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_shallow_queue_is_written_in_lots() {
     let mut config = test_config();
     config.worker_linger_ms = 400;
+    config.worker_poll_ms = 60_000; // no look at the queue but the ones rung
+    config.workers = 1;
     let app = TestApp::spawn_with(config, true).await;
     let token = app.create_app("lots").await;
     let chat = app.create_chat(&token).await;
@@ -215,7 +231,7 @@ async fn a_shallow_queue_is_written_in_lots() {
         app.count("SELECT count(*) FROM chats").await == 1
     })
     .await;
-    // Both workers have looked again since and are waiting to be rung.
+    // The worker has looked again since (after its linger) and is waiting to be rung.
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 
     for body in ["one", "two", "three"] {
