@@ -252,3 +252,28 @@ async fn a_shallow_queue_is_written_in_lots() {
         "the three messages were written by one transaction"
     );
 }
+
+#[tokio::test]
+async fn instances_share_the_record_of_merges() {
+    let mut config = test_config();
+    config.maintenance_interval_ms = 50;
+    config.gin_merge_rows = 1_000;
+    let first = TestApp::spawn_with(config.clone(), true).await;
+    let partitions = first
+        .count("SELECT count(*) FROM pg_inherits p JOIN pg_index x ON x.indexrelid = p.inhparent WHERE x.indrelid = 'messages'::regclass AND x.indexrelid IN (SELECT oid FROM pg_class WHERE relam = (SELECT oid FROM pg_am WHERE amname = 'gin'))")
+        .await;
+    // A fresh database: the first cleaner merges every index once.
+    first
+        .eventually("every index merged once", || async {
+            first.count("SELECT count(*) FROM gin_merges").await == partitions
+        })
+        .await;
+    let merged_at = "SELECT (extract(epoch FROM max(merged_at)) * 1e6)::bigint FROM gin_merges";
+    let before = first.count(merged_at).await;
+
+    // A second instance starting later finds those merges on record: no lot is due, so it merges
+    // nothing (a cleaner with its own memory would merge every index again).
+    let _second = TestApp::spawn_on(&first.url, config, true).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+    assert_eq!(first.count(merged_at).await, before);
+}
