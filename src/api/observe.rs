@@ -33,7 +33,7 @@ fn request_id(req: &Request) -> String {
 
 /// Wraps a request: gives it an id (echoed in `X-Request-Id` and attached to every log line it
 /// causes), logs one line when answered (operation, status, time; never the path, which holds
-/// the application's token), and counts it.
+/// the application's token), counts it, and gives a `503` a `Retry-After` if it has none.
 pub async fn observe<E: Endpoint<Output = Response>>(ep: &E, req: Request) -> poem::Result<Response> {
     let started = Instant::now();
     let id = request_id(&req);
@@ -59,6 +59,13 @@ pub async fn observe<E: Endpoint<Output = Response>>(ep: &E, req: Request) -> po
     );
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
+    }
+    // Every 503 is worth retrying shortly (busy, the database unavailable, too many streams):
+    // say when, where the answer has not already.
+    if status == 503 && !response.headers().contains_key(poem::http::header::RETRY_AFTER) {
+        response
+            .headers_mut()
+            .insert(poem::http::header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     Ok(response)
 }

@@ -167,7 +167,7 @@ impl StreamApi {
     /// stream starts with the next new message. Edits and deletes that happened while
     /// disconnected are not replayed (the messages are sent as they are now). A comment line is
     /// sent every 15 seconds (by default) to keep the connection open. At the process's limit of open streams
-    /// (`MAX_STREAMS`) the answer is `503` `too_many_streams`.
+    /// (`MAX_STREAMS`) the answer is `503` `too_many_streams`, with `Retry-After`.
     #[oai(
         path = "/applications/:token/chats/:chat/messages/stream",
         method = "get",

@@ -236,6 +236,8 @@ async fn streams_are_capped_per_process() {
     let first = Stream::open(&app, &token, chat, "", None).await;
     let path = format!("/api/applications/{token}/chats/{chat}/messages/stream");
     app.get(&path).await.assert_problem(503, "too_many_streams");
+    let refused = app.http.get(format!("{}{path}", app.base)).send().await.unwrap();
+    assert_eq!(refused.headers()["retry-after"], "1", "when to try again");
     drop(first);
     // The slot is given back when the client is gone.
     app.eventually("a stream slot to be free", || async {
