@@ -79,6 +79,12 @@ pub struct Config {
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3000)]
     pub db_acquire_timeout_ms: u64,
 
+    /// Pooled connections older than this are closed when next handed out and replaced, in
+    /// seconds: each connection plans its statements once, so this is how long a plan made on
+    /// yesterday's table sizes can live.
+    #[arg(long, env = "DB_CONNECTION_MAX_AGE_SECS", default_value_t = 600)]
+    pub db_connection_max_age_secs: u64,
+
     /// Server-side statement timeout for the service's connections, in milliseconds.
     #[arg(long, env = "DB_STATEMENT_TIMEOUT_MS", default_value_t = 15000)]
     pub db_statement_timeout_ms: u64,

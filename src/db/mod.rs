@@ -10,7 +10,9 @@ mod search;
 
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, Timeouts};
+use deadpool_postgres::{
+    Hook, HookError, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, Timeouts,
+};
 use tokio_postgres::{error::SqlState, NoTls, Row};
 
 pub use applications::ApplicationPage;
@@ -132,8 +134,21 @@ impl Db {
             },
         );
         let timeout = Duration::from_millis(config.db_acquire_timeout_ms);
+        // Generic plans are made once per connection, on the table sizes of that moment: old
+        // connections are replaced so that plans follow the data as it grows.
+        let max_age = Duration::from_secs(config.db_connection_max_age_secs.max(1));
+        let retire = Hook::sync_fn(move |_, metrics| {
+            if metrics.age() > max_age {
+                Err(HookError::message(
+                    "connection retired: its plans are made again on a new one",
+                ))
+            } else {
+                Ok(())
+            }
+        });
         let pool = Pool::builder(manager)
             .max_size(config.db_pool_size)
+            .pre_recycle(retire)
             .runtime(Runtime::Tokio1)
             .timeouts(Timeouts {
                 wait: Some(timeout),

@@ -14,6 +14,7 @@ mod limits;
 mod messages;
 mod observe;
 mod openapi;
+mod pool;
 mod queue;
 mod search;
 mod stream;
