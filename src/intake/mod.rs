@@ -3,7 +3,7 @@
 //! allocates numbers for many chats at once (a hot chat takes a block of numbers in one counter
 //! update) and enqueues all its jobs in one statement. Every caller still gets its answer only
 //! after its own number and job are committed. On an idle server a request goes out at once, in a
-//! batch of one: there is no waiting time.
+//! batch of one (through the one-request statement, which costs less): there is no waiting time.
 //!
 //! A request that fails on its own (unknown application or chat) fails alone. If a whole batch
 //! fails, its requests are retried one by one, so one request can never fail the others.
@@ -161,6 +161,11 @@ fn numbers(rows: &[Row], len: usize) -> Vec<Option<(i64, DateTime<Utc>)>> {
 }
 
 async fn message_batch(db: Db, bell: Bell, batch: Vec<NewMessage>) {
+    // A batch of one (an idle or lightly loaded server) takes the one-request statement: the
+    // same effect in a third less database time (0.20 against 0.32 ms a call, pgbench).
+    if batch.len() == 1 {
+        return messages_one_by_one(&db, &bell, batch).await;
+    }
     let tokens: Vec<Uuid> = batch.iter().map(|r| r.token).collect();
     let chats: Vec<i64> = batch.iter().map(|r| r.chat).collect();
     let bodies: Vec<&str> = batch.iter().map(|r| r.body.as_str()).collect();
@@ -191,19 +196,24 @@ async fn message_batch(db: Db, bell: Bell, batch: Vec<NewMessage>) {
         }
         Err(e) => {
             tracing::warn!(error = %e, requests = batch.len(), "message batch failed; running its requests one by one");
-            for request in batch {
-                let result = db
-                    .create_message(request.token, request.chat, &request.body, request.key.as_ref())
-                    .await;
-                if result.is_ok() {
-                    bell.publish(ChatEvent::Appended {
-                        token: request.token,
-                        chat: request.chat,
-                    });
-                }
-                let _ = request.reply.send(result);
-            }
+            messages_one_by_one(&db, &bell, batch).await;
         }
+    }
+}
+
+/// Runs each request in its own statement (`message_create.sql`).
+async fn messages_one_by_one(db: &Db, bell: &Bell, batch: Vec<NewMessage>) {
+    for request in batch {
+        let result = db
+            .create_message(request.token, request.chat, &request.body, request.key.as_ref())
+            .await;
+        if result.is_ok() {
+            bell.publish(ChatEvent::Appended {
+                token: request.token,
+                chat: request.chat,
+            });
+        }
+        let _ = request.reply.send(result);
     }
 }
 
