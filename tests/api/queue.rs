@@ -160,6 +160,12 @@ async fn the_job_table_is_vacuumed_in_the_background() {
     .await;
 }
 
+/// The GIN indexes of the messages partitions (`p.inhrelid`), as a FROM clause.
+const GIN_PARTITIONS: &str = "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+     JOIN pg_am am ON am.oid = i.relam AND am.amname = 'gin'
+     JOIN pg_inherits p ON p.inhparent = x.indexrelid
+     WHERE x.indrelid = 'messages'::regclass";
+
 #[tokio::test]
 async fn the_cleaner_merges_every_search_index_pending_list() {
     let mut config = test_config();
@@ -195,10 +201,7 @@ async fn the_cleaner_merges_every_search_index_pending_list() {
         .batch_execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
         .await
         .unwrap();
-    let gin_partitions = "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-         JOIN pg_am am ON am.oid = i.relam AND am.amname = 'gin'
-         JOIN pg_inherits p ON p.inhparent = x.indexrelid
-         WHERE x.indrelid = 'messages'::regclass";
+    let gin_partitions = GIN_PARTITIONS;
     assert_eq!(
         app.count(&format!("SELECT count(DISTINCT x.indexrelid) {gin_partitions}"))
             .await,
@@ -259,9 +262,7 @@ async fn instances_share_the_record_of_merges() {
     config.maintenance_interval_ms = 50;
     config.gin_merge_rows = 1_000;
     let first = TestApp::spawn_with(config.clone(), true).await;
-    let partitions = first
-        .count("SELECT count(*) FROM pg_inherits p JOIN pg_index x ON x.indexrelid = p.inhparent WHERE x.indrelid = 'messages'::regclass AND x.indexrelid IN (SELECT oid FROM pg_class WHERE relam = (SELECT oid FROM pg_am WHERE amname = 'gin'))")
-        .await;
+    let partitions = first.count(&format!("SELECT count(*) {GIN_PARTITIONS}")).await;
     // A fresh database: the first cleaner merges every index once.
     first
         .eventually("every index merged once", || async {
