@@ -101,6 +101,11 @@ pub struct Config {
     #[arg(long, env = "INTAKE_IN_FLIGHT", default_value_t = 4)]
     pub intake_in_flight: usize,
 
+    /// Creations of each kind (chats, messages) waiting for a group-commit batch in this process;
+    /// more are answered 503 `server_busy` at once, with nothing created.
+    #[arg(long, env = "INTAKE_MAX_QUEUED", default_value_t = 4096)]
+    pub intake_max_queued: usize,
+
     /// Number of queue workers in this process (0 disables them).
     #[arg(long, env = "WORKERS", default_value_t = 2)]
     pub workers: usize,
@@ -121,7 +126,9 @@ pub struct Config {
     #[arg(long, env = "WORKER_LINGER_MS", default_value_t = 10)]
     pub worker_linger_ms: u64,
 
-    /// Attempts before a failing job is set aside in `dead_jobs`.
+    /// Failed attempts after which a queued job counts as stuck (`chat_jobs_stuck` in
+    /// `/metrics`: worth an alert). It stays queued, readable, and is retried with backoff
+    /// (capped at 5 minutes); lost connections and lock or statement timeouts are not attempts.
     #[arg(long, env = "JOB_MAX_ATTEMPTS", default_value_t = 8)]
     pub job_max_attempts: i32,
 

@@ -110,14 +110,15 @@ pub struct Metrics {
     worker_batch_jobs: Family,
     worker_batch_seconds: Family,
     intake_batch_requests: Family,
+    intake_resolutions: std::sync::atomic::AtomicU64,
 }
 
 /// Values read at scrape time.
 pub struct Gauges {
     /// Jobs waiting in the queue, and the age of the oldest in seconds.
     pub queue: Option<(i64, f64)>,
-    /// Jobs set aside after failing too often.
-    pub dead_jobs: Option<i64>,
+    /// Queued jobs that failed at least `JOB_MAX_ATTEMPTS` times (still retried).
+    pub stuck_jobs: Option<i64>,
     /// Pooled connections in use and idle.
     pub pool: (usize, usize),
     /// Live streams open in this process.
@@ -135,6 +136,7 @@ pub fn metrics() -> &'static Metrics {
         worker_batch_jobs: Family::new(&SIZE_BUCKETS),
         worker_batch_seconds: Family::new(&LATENCY_BUCKETS),
         intake_batch_requests: Family::new(&SIZE_BUCKETS),
+        intake_resolutions: Default::default(),
     })
 }
 
@@ -168,6 +170,13 @@ impl Metrics {
     pub fn intake_batch(&self, kind: &str, requests: usize) {
         self.intake_batch_requests
             .observe(format!("kind=\"{kind}\""), requests as f64);
+    }
+
+    /// One creation statement whose answer was lost with its connection, and whose outcome was
+    /// resolved.
+    pub fn intake_resolution(&self) {
+        self.intake_resolutions
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The text exposition of everything, with the scrape-time gauges.
@@ -214,6 +223,12 @@ impl Metrics {
             "chat_intake_batch_requests",
             "Creations coalesced per group-commit transaction, by kind.",
         );
+        let _ = writeln!(
+            out,
+            "# HELP chat_intake_resolutions_total Creation statements whose answer was lost with their connection and whose outcome was resolved.\n\
+             # TYPE chat_intake_resolutions_total counter\nchat_intake_resolutions_total {}",
+            self.intake_resolutions.load(std::sync::atomic::Ordering::Relaxed)
+        );
         let mut gauge = |name: &str, help: &str, value: Option<String>| {
             if let Some(value) = value {
                 let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
@@ -231,9 +246,9 @@ impl Metrics {
             age.map(|a| a.to_string()),
         );
         gauge(
-            "chat_dead_jobs",
-            "Jobs set aside after failing too often (all instances).",
-            gauges.dead_jobs.map(|d| d.to_string()),
+            "chat_jobs_stuck",
+            "Queued jobs that failed JOB_MAX_ATTEMPTS times or more and are still retried (all instances): worth an alert.",
+            gauges.stuck_jobs.map(|d| d.to_string()),
         );
         gauge(
             "chat_db_pool_connections_in_use",

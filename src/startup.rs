@@ -137,6 +137,8 @@ pub fn state(db: Db, config: &Config) -> State {
         IntakeConfig {
             max_batch: config.intake_max_batch,
             in_flight: config.intake_in_flight,
+            max_queued: config.intake_max_queued,
+            deadline: Duration::from_millis(config.request_timeout_ms),
         },
     );
     State {
@@ -150,6 +152,7 @@ pub fn state(db: Db, config: &Config) -> State {
             config.max_streams,
             Duration::from_millis(config.stream_keep_alive_ms),
         ),
+        stuck_after: config.job_max_attempts.max(1),
     }
 }
 

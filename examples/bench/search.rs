@@ -157,7 +157,7 @@ async fn diagnose(db: &Db, vocab: &Vocabulary, token: Uuid) -> Result<()> {
     let routes = || {
         let text = chat_system::metrics::metrics().render(&chat_system::metrics::Gauges {
             queue: None,
-            dead_jobs: None,
+            stuck_jobs: None,
             pool: (0, 0),
             streams: 0,
         });

@@ -1,10 +1,18 @@
 -- Group commit for chat creations: each application's counter is bumped once by the number of
 -- its requests (locked in key order); each new chat gets its message counter and its job.
--- Requests with an idempotency key ($2 scope, $3 key; NULL without) record their result here.
+-- Requests with an idempotency key ($2 scope, $3 key, $4 the claim the request made; NULL
+-- without) create only while that claim is still theirs and record their result under it.
+-- The batch is recorded under $5 with what it created (see `intake_messages.sql`).
 WITH req AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) WITH ORDINALITY AS r(token, idem_scope, idem_key, ord)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[])
+        WITH ORDINALITY AS r(token, idem_scope, idem_key, idem_claim, ord)
+), held AS (
+    SELECT r.ord FROM req r
+    JOIN idempotency_keys ik ON ik.scope = r.idem_scope AND ik.key = r.idem_key AND ik.claim = r.idem_claim
+    FOR NO KEY UPDATE OF ik
 ), keyed AS (
     SELECT req.ord, a.id AS application_id FROM req JOIN applications a ON a.token = req.token
+    WHERE req.idem_key IS NULL OR req.ord IN (SELECT ord FROM held)
 ), wanted AS (
     SELECT application_id, count(*) AS n FROM keyed GROUP BY application_id
 ), locked AS (
@@ -28,6 +36,13 @@ WITH req AS (
 ), remembered AS (
     UPDATE idempotency_keys ik SET status = 201, result_number = n.number, result_at = now()
     FROM numbered n JOIN req r ON r.ord = n.ord
-    WHERE ik.scope = r.idem_scope AND ik.key = r.idem_key
+    WHERE ik.scope = r.idem_scope AND ik.key = r.idem_key AND ik.claim = r.idem_claim
+), batch AS (
+    INSERT INTO intake_batches (id, numbers)
+    SELECT $5, array_agg(CASE WHEN n.number IS NOT NULL THEN n.number
+                              WHEN r.idem_key IS NOT NULL AND r.ord NOT IN (SELECT ord FROM held) THEN 0
+                         END ORDER BY r.ord)
+    FROM req r LEFT JOIN numbered n ON n.ord = r.ord
+    RETURNING numbers, accepted_at
 )
-SELECT ord, number, now() FROM numbered
+SELECT numbers, accepted_at FROM batch

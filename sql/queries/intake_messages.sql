@@ -1,14 +1,23 @@
 -- Group commit for message creations: many requests (arrays, in arrival order) in one statement.
 -- Each chat's counter is bumped once by the number of its requests, so a hot chat takes a block
 -- of numbers in one update; counters are locked in key order, so concurrent batches never
--- deadlock. A request whose application or chat does not exist gets no row and fails alone.
--- Requests with an idempotency key ($4 scope, $5 key; NULL without) record their result here.
+-- deadlock. A request whose application or chat does not exist creates nothing and fails alone.
+-- Requests with an idempotency key ($4 scope, $5 key, $6 the claim the request made; NULL
+-- without) create only while that claim is still theirs (its row locked until commit, so it
+-- cannot be taken over meanwhile) and record their result under it.
+-- The batch is recorded under $7 with what it created, in the same transaction: the answer is
+-- that row, and if the answer is lost with the connection, `intake_resolve.sql` finds it (V10).
 WITH req AS (
-    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[])
-        WITH ORDINALITY AS r(token, chat_number, body, idem_scope, idem_key, ord)
+    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::uuid[])
+        WITH ORDINALITY AS r(token, chat_number, body, idem_scope, idem_key, idem_claim, ord)
+), held AS (
+    SELECT r.ord FROM req r
+    JOIN idempotency_keys ik ON ik.scope = r.idem_scope AND ik.key = r.idem_key AND ik.claim = r.idem_claim
+    FOR NO KEY UPDATE OF ik
 ), keyed AS (
     SELECT req.ord, a.id AS application_id, req.chat_number, req.body
     FROM req JOIN applications a ON a.token = req.token
+    WHERE req.idem_key IS NULL OR req.ord IN (SELECT ord FROM held)
 ), wanted AS (
     SELECT application_id, chat_number, count(*) AS n FROM keyed GROUP BY application_id, chat_number
 ), locked AS (
@@ -35,6 +44,13 @@ WITH req AS (
 ), remembered AS (
     UPDATE idempotency_keys ik SET status = 201, result_number = n.number, result_at = now()
     FROM numbered n JOIN req r ON r.ord = n.ord
-    WHERE ik.scope = r.idem_scope AND ik.key = r.idem_key
+    WHERE ik.scope = r.idem_scope AND ik.key = r.idem_key AND ik.claim = r.idem_claim
+), batch AS (
+    INSERT INTO intake_batches (id, numbers)
+    SELECT $7, array_agg(CASE WHEN n.number IS NOT NULL THEN n.number
+                              WHEN r.idem_key IS NOT NULL AND r.ord NOT IN (SELECT ord FROM held) THEN 0
+                         END ORDER BY r.ord)
+    FROM req r LEFT JOIN numbered n ON n.ord = r.ord
+    RETURNING numbers, accepted_at
 )
-SELECT ord, number, now() FROM numbered
+SELECT numbers, accepted_at FROM batch

@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::{
-    idempotency,
+    idempotency::{self, Guards},
     params::{self, MAX_NAME_CHARS},
     problem::ApiError,
     text::Text,
@@ -157,18 +157,23 @@ impl ApplicationsApi {
     async fn create(
         &self,
         body: Json<CreateApplication>,
-        /// Makes retries safe: a retry with the same key returns the original application and
-        /// creates nothing. Use a random value (a UUID).
+        /// Makes retries safe: a retry with the same key returns the original application, its
+        /// token included, and creates nothing. Because the answer carries the token, the key
+        /// must be a random (version 4) UUID, as hard to guess as the token; it is stored only
+        /// as a digest.
         #[oai(
             name = "Idempotency-Key",
-            validator(min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E]+[ \t]*$")
+            validator(
+                max_length = 255,
+                pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}[ \t]*$"
+            )
         )]
         idempotency_key: Header<Option<String>>,
     ) -> CreateApplicationResponse {
         let result = async {
             params::text("name", &body.name, MAX_NAME_CHARS)?;
             let scope = "POST /api/applications".to_owned();
-            let key = idempotency::key(idempotency_key.0.clone(), scope, &[&body.name])?;
+            let key = idempotency::key(idempotency_key.0.clone(), scope, &[&body.name], Guards::Secret)?;
             if let Some(earlier) = idempotency::begin(&self.0.db, key.as_ref()).await? {
                 let at = earlier.at;
                 let token = earlier.token.unwrap_or_default();
@@ -183,11 +188,11 @@ impl ApplicationsApi {
             }
             let created = self
                 .0
-                .db
-                .create_application(&body.name, key.as_ref())
+                .intake
+                .create_application(body.name.0.clone(), key.clone())
                 .await
                 .map_err(ApiError::from);
-            idempotency::finish(&self.0.db, key.as_ref(), &created).await;
+            // A failed creation has freed its key already (see `intake`).
             Ok((created?, false))
         };
         match result.await {

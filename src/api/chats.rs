@@ -7,7 +7,12 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::{idempotency, params, problem::ApiError, ApiTags, State};
+use super::{
+    idempotency::{self, Guards},
+    params,
+    problem::ApiError,
+    ApiTags, State,
+};
 use crate::{
     live::ChatEvent,
     model::{Chat, Page},
@@ -140,7 +145,7 @@ impl ChatsApi {
     ) -> CreateChatResponse {
         let result = async {
             let scope = format!("POST /api/applications/{}/chats", token.0);
-            let key = idempotency::key(idempotency_key.0.clone(), scope, &[])?;
+            let key = idempotency::key(idempotency_key.0.clone(), scope, &[], Guards::Numbers)?;
             if let Some(earlier) = idempotency::begin(&self.0.db, key.as_ref()).await? {
                 let (number, at) = (earlier.number.unwrap_or_default(), earlier.at);
                 return Ok::<_, ApiError>((
@@ -159,7 +164,7 @@ impl ChatsApi {
                 .create_chat(token.0, key.clone())
                 .await
                 .map_err(ApiError::from);
-            idempotency::finish(&self.0.db, key.as_ref(), &created).await;
+            // A failed creation has freed its key already (see `intake`).
             Ok((created?, false))
         };
         match result.await {

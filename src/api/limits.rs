@@ -118,7 +118,7 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, mut req: Request, limits: Limits) ->
         Ok(response) => response?.into_response(),
         Err(_) => busy(
             "request_timeout",
-            "the request took too long and was abandoned; retry shortly",
+            "the request did not finish within the request deadline; a creation may still complete: retry with the same Idempotency-Key to learn its outcome",
         ),
     };
     if let Some((policy, state)) = rate_headers {

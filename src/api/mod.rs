@@ -40,6 +40,8 @@ pub struct State {
     pub bell: Bell,
     /// This process's live message streams.
     pub hub: Hub,
+    /// Failed attempts after which a queued job counts as stuck in `/metrics`.
+    pub stuck_after: i32,
 }
 
 /// Groups of operations in the spec.

@@ -70,7 +70,7 @@ pub async fn observe<E: Endpoint<Output = Response>>(ep: &E, req: Request) -> po
     Ok(response)
 }
 
-/// Jobs waiting, the oldest one's age in seconds, dead jobs.
+/// Jobs waiting, the oldest one's age in seconds, stuck jobs.
 type QueueStats = (i64, f64, i64);
 
 /// The queue figures, read at most once a second however often `/metrics` is scraped (and by one
@@ -81,7 +81,7 @@ async fn queue_stats(state: &State) -> Option<QueueStats> {
     match *cache {
         Some((at, stats)) if at.elapsed() < std::time::Duration::from_secs(1) => stats,
         _ => {
-            let stats = state.db.queue_stats().await.ok();
+            let stats = state.db.queue_stats(state.stuck_after).await.ok();
             *cache = Some((Instant::now(), stats));
             stats
         }
@@ -94,7 +94,7 @@ pub async fn render(state: &State) -> Response {
     let (open, idle) = state.db.pool_status();
     let gauges = Gauges {
         queue: queue.map(|(depth, age, _)| (depth, age)),
-        dead_jobs: queue.map(|(_, _, dead)| dead),
+        stuck_jobs: queue.map(|(_, _, stuck)| stuck),
         pool: (open.saturating_sub(idle), idle),
         streams: state.hub.open_streams(),
     };

@@ -99,6 +99,21 @@ impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
             DbError::NotFound(missing) => ApiError::NotFound(missing),
+            DbError::ClaimLost => ApiError::KeyInUse,
+            // A batch's failure, answered to each of its requests: a database error.
+            DbError::Shared(e) => match std::sync::Arc::try_unwrap(e) {
+                Ok(e) => ApiError::from(e),
+                Err(e) if e.is_unavailable() => ApiError::Unavailable(e.to_string()),
+                Err(e) => ApiError::Internal(e.to_string()),
+            },
+            DbError::Busy => ApiError::Overloaded {
+                code: "server_busy",
+                detail: "the server has as many creations queued as it accepts; nothing was created; retry shortly",
+            },
+            DbError::Expired => ApiError::Overloaded {
+                code: "request_timeout",
+                detail: "the request's deadline passed before its creation could be sent; nothing was created; retry shortly",
+            },
             e if e.is_unavailable() => ApiError::Unavailable(e.to_string()),
             e => ApiError::Internal(e.to_string()),
         }
@@ -312,8 +327,10 @@ macro_rules! op_response {
             #[oai(status = 500, content_type = "application/problem+json")]
             Internal(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
             /// `service_unavailable`: the database is unavailable or overloaded; `server_busy`:
-            /// the server is at its limit of requests in flight; `request_timeout`: the answer
-            /// took longer than the request deadline. Retry shortly.
+            /// the server is at its limit of requests in flight or of queued creations (nothing
+            /// was done); `request_timeout`: the answer took longer than the request deadline (a
+            /// creation may still complete: retry with the same `Idempotency-Key` to learn its
+            /// outcome). Retry shortly.
             #[oai(
                 status = 503,
                 content_type = "application/problem+json",

@@ -3,10 +3,7 @@
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::{
-    idempotency::{self, IdemKey},
-    Db, DbError, DbResult, Missing,
-};
+use super::{Db, DbError, DbResult, Missing};
 use crate::model::Application;
 
 /// A page of the operator's application list.
@@ -28,14 +25,6 @@ fn application(row: &Row) -> Application {
 }
 
 impl Db {
-    /// Creates an application with a fresh random token (recording it under `key`, if any).
-    pub async fn create_application(&self, name: &str, key: Option<&IdemKey>) -> DbResult<Application> {
-        let sql = include_str!("../../sql/queries/application_create.sql");
-        let (scope, key) = idempotency::params(key);
-        let rows = self.query(sql, &[&Uuid::new_v4(), &name, &scope, &key]).await?;
-        Ok(application(&rows[0]))
-    }
-
     /// The application with this token.
     pub async fn application(&self, token: Uuid) -> DbResult<Application> {
         let sql = include_str!("../../sql/queries/application_get.sql");

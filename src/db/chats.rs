@@ -3,10 +3,7 @@
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::{
-    idempotency::{self, IdemKey},
-    missing, Db, DbError, DbResult, Missing,
-};
+use super::{missing, Db, DbError, DbResult, Missing};
 use crate::model::{Chat, Cursor, Page};
 
 /// A chat from a row whose first column may be NULL (the "no such chat" row of a LEFT JOIN).
@@ -20,23 +17,6 @@ fn chat(row: &Row) -> Option<Chat> {
 }
 
 impl Db {
-    /// Accepts a new chat: allocates its number and enqueues it, committed before returning.
-    /// (Requests normally go through the group commit of `intake`; this is its one-by-one path.)
-    pub async fn create_chat(&self, token: Uuid, key: Option<&IdemKey>) -> DbResult<Chat> {
-        let sql = include_str!("../../sql/queries/chat_create.sql");
-        let (scope, key) = idempotency::params(key);
-        let row = self
-            .query_opt(sql, &[&token, &scope, &key])
-            .await?
-            .ok_or(DbError::NotFound(Missing::Application))?;
-        Ok(Chat {
-            number: row.get(0),
-            messages_count: 0,
-            created_at: row.get(1),
-            updated_at: row.get(2),
-        })
-    }
-
     /// The chat, written or still queued.
     pub async fn chat(&self, token: Uuid, number: i64) -> DbResult<Chat> {
         let sql = include_str!("../../sql/queries/chat_get.sql");

@@ -4,10 +4,7 @@
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::{
-    idempotency::{self, IdemKey},
-    missing, Db, DbError, DbResult, Missing,
-};
+use super::{missing, Db, DbError, DbResult, Missing};
 use crate::model::{Cursor, Message, Page};
 
 /// A message from columns 1..=4 of a row whose column 1 may be NULL.
@@ -33,23 +30,6 @@ pub(super) fn returned(row: &Row) -> Message {
 }
 
 impl Db {
-    /// Accepts a new message: allocates its number and enqueues it, committed before returning.
-    /// (Requests normally go through the group commit of `intake`; this is its one-by-one path.)
-    pub async fn create_message(&self, token: Uuid, chat: i64, body: &str, key: Option<&IdemKey>) -> DbResult<Message> {
-        let sql = include_str!("../../sql/queries/message_create.sql");
-        let (scope, key) = idempotency::params(key);
-        match self.query_opt(sql, &[&token, &chat, &body, &scope, &key]).await? {
-            Some(row) => Ok(Message {
-                number: row.get(0),
-                body: body.to_owned(),
-                created_at: row.get(1),
-                updated_at: row.get(2),
-                snippet: None,
-            }),
-            None => Err(self.chat_missing(token, chat).await?),
-        }
-    }
-
     /// The message, written or still queued.
     pub async fn message(&self, token: Uuid, chat: i64, number: i64) -> DbResult<Message> {
         let Some(app) = self.app_id(token).await? else {

@@ -49,6 +49,19 @@ pub enum DbError {
     /// The service is shutting down and no longer accepts writes.
     #[error("shutting down")]
     ShuttingDown,
+    /// The creation queue of this process is full: nothing was done; retry shortly.
+    #[error("creation queue full")]
+    Busy,
+    /// The request's deadline passed before its creation was sent: nothing was done.
+    #[error("deadline passed before the creation was sent")]
+    Expired,
+    /// The request's `Idempotency-Key` claim was taken over by a later request with the same
+    /// key: this request created nothing.
+    #[error("idempotency claim taken over")]
+    ClaimLost,
+    /// One failure answered to every request of a batch.
+    #[error("{0}")]
+    Shared(std::sync::Arc<DbError>),
 }
 
 impl DbError {
@@ -56,14 +69,16 @@ impl DbError {
     /// worth a 503 and a retry, not a bug.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            DbError::NotFound(_) => false,
-            DbError::Pool(_) | DbError::ShuttingDown => true,
+            DbError::NotFound(_) | DbError::ClaimLost => false,
+            DbError::Shared(e) => e.is_unavailable(),
+            DbError::Pool(_) | DbError::ShuttingDown | DbError::Busy | DbError::Expired => true,
             DbError::Postgres(e) => match e.code() {
                 // No SQLSTATE: the connection failed, or the client refused to send something.
                 None => e.is_closed() || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()),
                 Some(code) => {
                     [
                         SqlState::QUERY_CANCELED,
+                        SqlState::LOCK_NOT_AVAILABLE,
                         SqlState::T_R_DEADLOCK_DETECTED,
                         SqlState::T_R_SERIALIZATION_FAILURE,
                         SqlState::ADMIN_SHUTDOWN,
@@ -75,6 +90,45 @@ impl DbError {
                         || code.code().starts_with("08")
                 }
             },
+        }
+    }
+}
+
+impl DbError {
+    /// True when a statement may have committed although it reported an error: the connection
+    /// broke (or the server went away) before the answer arrived. Such an outcome must be
+    /// resolved, never guessed (see `intake`).
+    pub fn outcome_unknown(&self) -> bool {
+        let e = match self {
+            DbError::Postgres(e) => e,
+            DbError::Shared(e) => return e.outcome_unknown(),
+            _ => return false,
+        };
+        match e.code() {
+            None => true,
+            Some(code) => {
+                code.code().starts_with("08") || [SqlState::ADMIN_SHUTDOWN, SqlState::CRASH_SHUTDOWN].contains(code)
+            }
+        }
+    }
+}
+
+/// Runs an idempotent statement (`run`) up to `attempts` times while it fails for a transient
+/// reason (a broken connection, a timeout): sending it again cannot do anything twice.
+pub(crate) async fn retry_idempotent<T, F, Fut>(attempts: u32, mut run: F) -> DbResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = DbResult<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match run().await {
+            Err(e) if e.is_unavailable() && attempt < attempts => {
+                tracing::debug!(error = %e, attempt, "statement failed for a transient reason; sending it again");
+                tokio::time::sleep(Duration::from_millis(10 << attempt.min(6))).await;
+                attempt += 1;
+            }
+            result => return result,
         }
     }
 }
@@ -179,10 +233,11 @@ impl Db {
         (s.size, s.available)
     }
 
-    /// The queue for `/metrics`: (jobs waiting, oldest job's age in seconds, dead jobs).
-    pub async fn queue_stats(&self) -> DbResult<(i64, f64, i64)> {
+    /// The queue for `/metrics`: (jobs waiting, oldest job's age in seconds, jobs that failed at
+    /// least `stuck_after` times).
+    pub async fn queue_stats(&self, stuck_after: i32) -> DbResult<(i64, f64, i64)> {
         let rows = self
-            .query(include_str!("../../sql/queries/queue_stats.sql"), &[])
+            .query(include_str!("../../sql/queries/queue_stats.sql"), &[&stuck_after])
             .await?;
         Ok(rows
             .first()

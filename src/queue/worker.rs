@@ -1,7 +1,13 @@
 //! One worker batch: claim ready jobs with `FOR UPDATE SKIP LOCKED` (deleting them in the same
 //! statement), write their chats and messages with multi-row statements and bump the counts,
 //! all in one transaction, so each job takes effect exactly once. A batch that fails is retried job by job,
-//! so one bad job is retried with backoff and finally set aside without holding up the rest.
+//! so one bad job is retried with backoff without holding up the rest.
+//!
+//! An accepted item is never moved out of sight: a job that keeps failing stays queued (readable
+//! through its job row) and is retried with backoff capped at 5 minutes; after `stuck_after`
+//! failed attempts it is logged as stuck at every attempt and counted in `/metrics`
+//! (`chat_jobs_stuck`). Transient failures (a lost connection, lock or statement timeouts,
+//! serialization failures and deadlocks) are not attempts: the batch is simply run again.
 
 use std::collections::BTreeMap;
 
@@ -43,7 +49,7 @@ impl Job {
 pub struct Worker {
     db: Db,
     batch_size: i64,
-    max_attempts: i32,
+    stuck_after: i32,
 }
 
 /// What one batch did.
@@ -56,12 +62,13 @@ pub struct BatchOutcome {
 }
 
 impl Worker {
-    /// A worker taking at most `batch_size` jobs per transaction.
-    pub fn new(db: Db, batch_size: i64, max_attempts: i32) -> Self {
+    /// A worker taking at most `batch_size` jobs per transaction, logging a job as stuck once it
+    /// failed `stuck_after` times.
+    pub fn new(db: Db, batch_size: i64, stuck_after: i32) -> Self {
         Worker {
             db,
             batch_size: batch_size.max(1),
-            max_attempts: max_attempts.max(1),
+            stuck_after: stuck_after.max(1),
         }
     }
 
@@ -110,7 +117,8 @@ impl Worker {
         }
     }
 
-    /// Runs `job` alone. False when it failed (and was rescheduled or set aside).
+    /// Runs `job` alone. False when it failed for a reason that is not transient (and was
+    /// rescheduled with backoff).
     async fn run_one(&self, job: &Job) -> DbResult<bool> {
         let mut client = self.db.client().await?;
         let tx = client.transaction().await?;
@@ -137,12 +145,8 @@ impl Worker {
             Some(row) => row.get(0),
             None => return Ok(false),
         };
-        if attempts >= self.max_attempts {
-            let bury = client
-                .prepare_cached(include_str!("../../sql/queries/jobs_bury.sql"))
-                .await?;
-            client.execute(&bury, &[&job.application_id, &job.id]).await?;
-            tracing::error!(job = job.id, attempts, %error, "job set aside in dead_jobs");
+        if attempts >= self.stuck_after {
+            tracing::error!(job = job.id, attempts, %error, "job stuck: it keeps failing; it stays queued and is retried");
         } else {
             tracing::warn!(job = job.id, attempts, %error, "job failed; will retry");
         }

@@ -31,8 +31,9 @@ async fn a_retry_returns_the_original_and_creates_nothing() {
     let retry = post_with_key(&app, &messages, "key-0001", Some(json!({"body": "once"}))).await;
     let chat_first = post_with_key(&app, &chat_path, "chat-key-1", None).await;
     let chat_retry = post_with_key(&app, &chat_path, "chat-key-1", None).await;
-    let app_first = post_with_key(&app, "/api/applications", "app-key-123", Some(json!({"name": "B"}))).await;
-    let app_retry = post_with_key(&app, "/api/applications", "app-key-123", Some(json!({"name": "B"}))).await;
+    let app_key = uuid::Uuid::new_v4().to_string();
+    let app_first = post_with_key(&app, "/api/applications", &app_key, Some(json!({"name": "B"}))).await;
+    let app_retry = post_with_key(&app, "/api/applications", &app_key, Some(json!({"name": "B"}))).await;
 
     assert_eq!((first.status, retry.status), (StatusCode::CREATED, StatusCode::CREATED));
     assert_eq!(retry.body, first.body);
@@ -105,4 +106,180 @@ async fn retries_racing_the_original_create_exactly_one_message() {
         app.get(&format!("{messages}?limit=100")).await.numbers(),
         (1..=20).collect::<Vec<_>>()
     );
+}
+
+#[tokio::test]
+async fn a_guessable_key_never_hands_out_an_application_token() {
+    let app = TestApp::spawn().await;
+
+    // A stranger who guesses a readable key must not get the application it created.
+    let guessable = post_with_key(&app, "/api/applications", "acme-1", Some(json!({"name": "acme"}))).await;
+    let version1 = "6fa459ea-ee8a-11ca-8f35-0242ac130003";
+    let not_random = post_with_key(&app, "/api/applications", version1, Some(json!({"name": "acme"}))).await;
+    let key = uuid::Uuid::new_v4().to_string();
+    let first = post_with_key(&app, "/api/applications", &key, Some(json!({"name": "acme"}))).await;
+    let replay = post_with_key(
+        &app,
+        "/api/applications",
+        &key.to_uppercase(),
+        Some(json!({"name": "acme"})),
+    )
+    .await;
+
+    for refused in [&guessable, &not_random] {
+        refused.assert_problem(400, "bad_request");
+        assert_eq!(refused.body["field"], "Idempotency-Key");
+    }
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(replay.status, StatusCode::CREATED, "{}", replay.body);
+    assert_eq!(
+        replay.body["token"], first.body["token"],
+        "the holder of the key gets its application"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM applications").await, 1);
+    // The key is stored as a digest only: the table holds nothing to replay with.
+    let client = app.db.client().await.unwrap();
+    let leaked: i64 = client
+        .query_one(
+            "SELECT count(*) FROM idempotency_keys WHERE lower(key) LIKE '%' || $1 || '%'",
+            &[&key.to_lowercase()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(leaked, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_creation_whose_claim_was_taken_over_creates_nothing() {
+    let mut config = crate::helpers::test_config();
+    config.intake_in_flight = 1;
+    let app = TestApp::spawn_with(config, true).await;
+    let token = app.create_app("A").await;
+    let (busy_chat, chat) = (app.create_chat(&token).await, app.create_chat(&token).await);
+    let messages = format!("/api/applications/{token}/chats/{chat}/messages");
+    let mut admin = app.db.client().await.unwrap();
+
+    // The only batch slot is taken by a creation waiting on a locked counter, so the keyed
+    // request below stays queued after claiming its key; meanwhile its claim is taken over (as
+    // a request with the same key does once a claim is a minute old).
+    let lock = admin.transaction().await.unwrap();
+    lock.execute(
+        "SELECT 1 FROM chat_counters WHERE chat_number = $1 FOR UPDATE",
+        &[&busy_chat],
+    )
+    .await
+    .unwrap();
+    let post = |path: String, key: Option<&'static str>, body: &'static str| {
+        let mut req = app
+            .http
+            .post(format!("{}{path}", app.base))
+            .json(&json!({ "body": body }));
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
+        }
+        tokio::spawn(async move { req.send().await.unwrap().status() })
+    };
+    let blocker = post(
+        format!("/api/applications/{token}/chats/{busy_chat}/messages"),
+        None,
+        "first",
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let late = post(messages.clone(), Some("slow-key"), "late");
+    app.eventually("the key is claimed", || async {
+        app.count("SELECT count(*) FROM idempotency_keys WHERE key = 'slow-key'")
+            .await
+            == 1
+    })
+    .await;
+    app.count("WITH t AS (UPDATE idempotency_keys SET claim = gen_random_uuid(), created_at = now() WHERE key = 'slow-key' RETURNING 1) SELECT count(*) FROM t")
+        .await;
+    lock.commit().await.unwrap();
+
+    assert_eq!(blocker.await.unwrap(), StatusCode::CREATED);
+    assert_eq!(
+        late.await.unwrap(),
+        StatusCode::CONFLICT,
+        "its claim was no longer its own"
+    );
+    assert_eq!(
+        app.get(&messages).await.numbers(),
+        Vec::<i64>::new(),
+        "nothing was created under a lost claim"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM idempotency_keys WHERE key = 'slow-key' AND status IS NULL")
+            .await,
+        1,
+        "the key stays with the request that took it over"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_intake_refuses_at_once_and_an_expired_request_is_never_sent() {
+    let mut config = crate::helpers::test_config();
+    config.intake_in_flight = 1;
+    config.intake_max_batch = 1;
+    config.intake_max_queued = 2;
+    config.request_timeout_ms = 1_500;
+    let app = TestApp::spawn_with(config, true).await;
+    let token = app.create_app("A").await;
+    let chat = app.create_chat(&token).await;
+    let messages = format!("/api/applications/{token}/chats/{chat}/messages");
+    let mut admin = app.db.client().await.unwrap();
+
+    // One creation waits on the locked counter, two wait in the queue behind it: the rest are
+    // refused at once. The lock outlasts the request deadline, so the queued two are answered
+    // without being sent, and only the first (sent before its deadline) is created.
+    let lock = admin.transaction().await.unwrap();
+    lock.execute(
+        "SELECT 1 FROM chat_counters WHERE chat_number = $1 FOR UPDATE",
+        &[&chat],
+    )
+    .await
+    .unwrap();
+    let send = |i: usize| {
+        let req = app
+            .http
+            .post(format!("{}{messages}", app.base))
+            .header("Idempotency-Key", format!("queued-{i}"))
+            .json(&json!({ "body": format!("m{i}") }));
+        async move { req.send().await.unwrap() }
+    };
+    let first = tokio::spawn(send(0));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let answers = futures::future::join_all((1..10).map(send)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2_000)).await;
+    lock.commit().await.unwrap();
+    let first = first.await.unwrap();
+
+    let refused: Vec<_> = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert_eq!(refused.len(), 9, "every request but the first was refused or timed out");
+    assert!(refused.iter().all(|r| r.headers().contains_key("retry-after")));
+    assert_eq!(
+        first.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "its answer came after the deadline"
+    );
+    app.eventually("the first creation committed", || async {
+        app.get(&messages).await.numbers() == vec![1]
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        app.get(&messages).await.numbers(),
+        vec![1],
+        "the queued requests were never sent"
+    );
+    // The timed-out request's retry with its key learns the real outcome.
+    let retry = send(0).await;
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    // A queued-then-expired request's key is free again: its retry creates.
+    let again = send(1).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
 }

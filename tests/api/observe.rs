@@ -92,7 +92,8 @@ async fn metrics_count_requests_and_describe_the_queue_pool_and_streams() {
     .await;
     for gauge in [
         "chat_queue_oldest_job_age_seconds ",
-        "chat_dead_jobs ",
+        "chat_jobs_stuck ",
+        "chat_intake_resolutions_total ",
         "chat_db_pool_connections_in_use ",
         "chat_db_pool_connections_idle ",
         "chat_live_streams ",

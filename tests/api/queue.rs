@@ -101,7 +101,7 @@ async fn edits_racing_the_worker_are_never_undone() {
 }
 
 #[tokio::test]
-async fn a_failing_job_is_retried_then_set_aside_without_blocking_others() {
+async fn a_failing_job_stays_readable_and_is_retried_without_blocking_others() {
     let mut config = crate::helpers::test_config();
     config.job_max_attempts = 2;
     let app = TestApp::spawn_with(config, false).await;
@@ -109,24 +109,64 @@ async fn a_failing_job_is_retried_then_set_aside_without_blocking_others() {
     let chat = app.create_chat(&token).await;
     app.drain().await;
     app.create_message(&token, chat, "good one").await;
-    // A job that cannot succeed: its message number is already taken in the table.
+    // A job that cannot succeed for now: its message number is taken in the table.
     app.count("WITH x AS (INSERT INTO messages SELECT application_id, chat_number, 2, 'squatter', now(), now() FROM chat_counters RETURNING 1) SELECT count(*) FROM x").await;
     app.create_message(&token, chat, "doomed").await;
     app.create_message(&token, chat, "good two").await;
 
-    app.drain().await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    app.drain().await;
+    for _ in 0..3 {
+        app.drain().await;
+        app.count("WITH x AS (UPDATE jobs SET run_at = now() RETURNING 1) SELECT count(*) FROM x").await;
+    }
 
-    assert_eq!(
-        app.count("SELECT count(*) FROM dead_jobs WHERE message_number = 2 AND attempts = 2")
-            .await,
-        1
-    );
-    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+    // Retried past JOB_MAX_ATTEMPTS, still queued (never set aside), and counted as stuck.
+    assert_eq!(app.count("SELECT count(*) FROM jobs WHERE message_number = 2 AND attempts >= 2").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM dead_jobs").await, 0);
     let base = format!("/api/applications/{token}/chats/{chat}/messages");
     assert_eq!(app.get(&format!("{base}/1")).await.body["body"], "good one");
     assert_eq!(app.get(&format!("{base}/3")).await.body["body"], "good two");
+    // (The figures are cached for a second, per process.)
+    app.eventually("/metrics counts the stuck job", || async {
+        let metrics = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+        metrics.contains("\nchat_jobs_stuck 1\n")
+    })
+    .await;
+
+    // Once the cause is gone, the next retry writes it.
+    app.count("WITH x AS (DELETE FROM messages WHERE body = 'squatter' RETURNING 1) SELECT count(*) FROM x").await;
+    app.count("WITH x AS (UPDATE jobs SET run_at = now() RETURNING 1) SELECT count(*) FROM x").await;
+    app.drain().await;
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
+    assert_eq!(app.get(&format!("{base}/2")).await.body["body"], "doomed");
+}
+
+#[tokio::test]
+async fn a_lock_timeout_is_not_an_attempt() {
+    let mut config = crate::helpers::test_config();
+    config.job_max_attempts = 1;
+    config.db_statement_timeout_ms = 300;
+    let app = TestApp::spawn_with(config, false).await;
+    let token = app.create_app("A").await;
+    let chat = app.create_chat(&token).await;
+    app.drain().await;
+    app.create_message(&token, chat, "waits for a lock").await;
+
+    // The chat row the worker must update is held: its batch times out on the lock, again and
+    // again, and none of that counts against the job.
+    let mut admin = app.db.client().await.unwrap();
+    let lock = admin.transaction().await.unwrap();
+    lock.execute("SELECT 1 FROM chats FOR UPDATE", &[]).await.unwrap();
+    for _ in 0..3 {
+        let outcome = app.worker.run_batch().await;
+        assert!(outcome.is_err(), "the batch cannot take the lock: {outcome:?}");
+    }
+    lock.commit().await.unwrap();
+
+    assert_eq!(app.count("SELECT count(*) FROM jobs WHERE attempts > 0").await, 0);
+    app.drain().await;
+    let base = format!("/api/applications/{token}/chats/{chat}/messages");
+    assert_eq!(app.get(&format!("{base}/1")).await.body["body"], "waits for a lock");
+    assert_eq!(app.get(&format!("/api/applications/{token}/chats/{chat}")).await.body["messages_count"], 1);
 }
 
 #[tokio::test]
