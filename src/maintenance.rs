@@ -97,8 +97,8 @@ pub async fn reconcile_counts(db: &Db) -> DbResult<Option<u64>> {
 }
 
 /// The purger task: runs pending purges when woken (by a delete in this process) or every few
-/// seconds (for deletes made through other instances), and expires old idempotency keys and
-/// rate-limit windows.
+/// seconds (for deletes made through other instances), and expires old idempotency keys,
+/// rate-limit windows and creation batch records.
 pub async fn run_purger(db: Db, wake: Arc<Notify>, cancel: CancellationToken) {
     loop {
         if let Err(e) = purge_all(&db).await {
@@ -109,6 +109,9 @@ pub async fn run_purger(db: Db, wake: Arc<Notify>, cancel: CancellationToken) {
         }
         if let Err(e) = db.expire_rate_limits().await {
             tracing::warn!(error = %e, "expiring rate-limit windows failed; will retry");
+        }
+        if let Err(e) = crate::intake::expire_batches(&db).await {
+            tracing::warn!(error = %e, "expiring creation batch records failed; will retry");
         }
         tokio::select! {
             _ = wake.notified() => {}

@@ -132,6 +132,12 @@ impl Intake {
     }
 }
 
+/// Deletes creation batch records older than an hour (resolutions need them for seconds).
+pub async fn expire_batches(db: &Db) -> DbResult<()> {
+    let sql = include_str!("../../sql/queries/intake_batches_expire.sql");
+    db.query_all(sql, &[]).await.map(drop)
+}
+
 /// Queues a request, refusing it at once when the queue is full.
 async fn submit<R: Creation>(db: &Db, queue: &mpsc::Sender<R>, request: R) {
     let (request, error) = match queue.try_send(request) {

@@ -2,6 +2,7 @@
 //! client observes over HTTP.
 
 mod applications;
+mod broken_connections;
 mod chats;
 mod concurrency;
 mod demo;
@@ -15,6 +16,7 @@ mod messages;
 mod observe;
 mod openapi;
 mod pool;
+mod proxy;
 mod queue;
 mod search;
 mod stream;

@@ -116,25 +116,40 @@ async fn a_failing_job_stays_readable_and_is_retried_without_blocking_others() {
 
     for _ in 0..3 {
         app.drain().await;
-        app.count("WITH x AS (UPDATE jobs SET run_at = now() RETURNING 1) SELECT count(*) FROM x").await;
+        app.count("WITH x AS (UPDATE jobs SET run_at = now() RETURNING 1) SELECT count(*) FROM x")
+            .await;
     }
 
     // Retried past JOB_MAX_ATTEMPTS, still queued (never set aside), and counted as stuck.
-    assert_eq!(app.count("SELECT count(*) FROM jobs WHERE message_number = 2 AND attempts >= 2").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM jobs WHERE message_number = 2 AND attempts >= 2")
+            .await,
+        1
+    );
     assert_eq!(app.count("SELECT count(*) FROM dead_jobs").await, 0);
     let base = format!("/api/applications/{token}/chats/{chat}/messages");
     assert_eq!(app.get(&format!("{base}/1")).await.body["body"], "good one");
     assert_eq!(app.get(&format!("{base}/3")).await.body["body"], "good two");
     // (The figures are cached for a second, per process.)
     app.eventually("/metrics counts the stuck job", || async {
-        let metrics = app.http.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+        let metrics = app
+            .http
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         metrics.contains("\nchat_jobs_stuck 1\n")
     })
     .await;
 
     // Once the cause is gone, the next retry writes it.
-    app.count("WITH x AS (DELETE FROM messages WHERE body = 'squatter' RETURNING 1) SELECT count(*) FROM x").await;
-    app.count("WITH x AS (UPDATE jobs SET run_at = now() RETURNING 1) SELECT count(*) FROM x").await;
+    app.count("WITH x AS (DELETE FROM messages WHERE body = 'squatter' RETURNING 1) SELECT count(*) FROM x")
+        .await;
+    app.count("WITH x AS (UPDATE jobs SET run_at = now() RETURNING 1) SELECT count(*) FROM x")
+        .await;
     app.drain().await;
     assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0);
     assert_eq!(app.get(&format!("{base}/2")).await.body["body"], "doomed");
@@ -166,7 +181,10 @@ async fn a_lock_timeout_is_not_an_attempt() {
     app.drain().await;
     let base = format!("/api/applications/{token}/chats/{chat}/messages");
     assert_eq!(app.get(&format!("{base}/1")).await.body["body"], "waits for a lock");
-    assert_eq!(app.get(&format!("/api/applications/{token}/chats/{chat}")).await.body["messages_count"], 1);
+    assert_eq!(
+        app.get(&format!("/api/applications/{token}/chats/{chat}")).await.body["messages_count"],
+        1
+    );
 }
 
 #[tokio::test]
