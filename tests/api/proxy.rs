@@ -95,7 +95,7 @@ async fn relay(mut client: TcpStream, target: SocketAddr, lifetime: Option<Durat
                 _ = copy => {}
                 _ = tokio::time::sleep(lifetime) => {
                     // A reset, not a polite close: neither side gets to finish what it was saying.
-                    let _ = (client.set_linger(Some(Duration::ZERO)), server.set_linger(Some(Duration::ZERO)));
+                    let _ = (client.set_zero_linger(), server.set_zero_linger());
                     cuts.fetch_add(1, Ordering::Relaxed);
                 }
             }
