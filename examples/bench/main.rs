@@ -5,6 +5,7 @@
 //! cargo run --release --example bench -- search       # issue 3: 10M-message search benchmark
 //! cargo run --release --example bench -- throughput   # issue 4: creations and reads vs pgbench
 //! cargo run --release --example bench -- profile      # perf profile of the service and PostgreSQL under S1
+//! cargo run --release --example bench -- faults       # creations through broken database connections
 //! ```
 //!
 //! They run against a private PostgreSQL cluster kept under `bench-data/` (created on first use;
@@ -13,11 +14,16 @@
 
 mod dataset;
 mod env;
+mod faults;
 mod load;
 mod profile;
+#[path = "../../tests/api/proxy.rs"]
+mod proxy;
 mod search;
 mod stats;
 mod throughput;
+#[path = "../../tests/api/unique_posts.rs"]
+mod unique_posts;
 mod visibility;
 
 #[tokio::main]
@@ -30,9 +36,10 @@ async fn main() -> anyhow::Result<()> {
         "search" => search::run(rest).await,
         "throughput" => throughput::run(rest).await,
         "profile" => profile::run(rest).await,
+        "faults" => faults::run(rest).await,
         "hygiene" => profile::hygiene(rest).await,
         _ => {
-            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|profile|hygiene> [options]");
+            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|profile|hygiene|faults> [options]");
             std::process::exit(2);
         }
     }

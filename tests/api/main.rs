@@ -20,3 +20,4 @@ mod proxy;
 mod queue;
 mod search;
 mod stream;
+mod unique_posts;
