@@ -8,8 +8,8 @@
 -- transaction if it is still running; if the original committed, the insert conflicts and its row
 -- answers the requests; otherwise the insert succeeds and is a fence: the original can never
 -- commit any more (its own insert would conflict), so the requests can run again without being
--- created twice. Kept an hour (expired by the purger's housekeeping), far longer than any
--- resolution takes.
+-- created twice. Kept 15 minutes (expired by the purger's housekeeping), longer than any
+-- resolution tries (10 minutes).
 CREATE TABLE intake_batches (
     id          uuid        PRIMARY KEY,
     -- Per request of the batch, in order: the number created; NULL where nothing was created

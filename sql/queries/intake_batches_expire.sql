@@ -1,2 +1,2 @@
--- Batch records older than an hour: their answers were resolved long ago.
-DELETE FROM intake_batches WHERE accepted_at < now() - interval '1 hour'
+-- Batch records older than 15 minutes: a resolution gives up after 10 (`intake::resolve`).
+DELETE FROM intake_batches WHERE accepted_at < now() - interval '15 minutes'

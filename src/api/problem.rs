@@ -110,6 +110,10 @@ impl From<DbError> for ApiError {
                 code: "server_busy",
                 detail: "the server has as many creations queued as it accepts; nothing was created; retry shortly",
             },
+            DbError::OutcomeUnknown => ApiError::Overloaded {
+                code: "request_timeout",
+                detail: "the database connection broke while the creation was committing and its outcome could not be learned: it may have completed; retry with the same Idempotency-Key to learn its outcome",
+            },
             DbError::Expired => ApiError::Overloaded {
                 code: "request_timeout",
                 detail: "the request's deadline passed before its creation could be sent; nothing was created; retry shortly",

@@ -59,6 +59,9 @@ pub enum DbError {
     /// key: this request created nothing.
     #[error("idempotency claim taken over")]
     ClaimLost,
+    /// A creation's answer was lost and its outcome could not be learned: it may have committed.
+    #[error("outcome of the creation unknown")]
+    OutcomeUnknown,
     /// One failure answered to every request of a batch.
     #[error("{0}")]
     Shared(std::sync::Arc<DbError>),
@@ -69,7 +72,7 @@ impl DbError {
     /// worth a 503 and a retry, not a bug.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            DbError::NotFound(_) | DbError::ClaimLost => false,
+            DbError::NotFound(_) | DbError::ClaimLost | DbError::OutcomeUnknown => false,
             DbError::Shared(e) => e.is_unavailable(),
             DbError::Pool(_) | DbError::ShuttingDown | DbError::Busy | DbError::Expired => true,
             DbError::Postgres(e) => match e.code() {

@@ -132,7 +132,8 @@ impl Intake {
     }
 }
 
-/// Deletes creation batch records older than an hour (resolutions need them for seconds).
+/// Deletes creation batch records older than 15 minutes (a resolution needs them for seconds,
+/// and gives up after 10 minutes).
 pub async fn expire_batches(db: &Db) -> DbResult<()> {
     let sql = include_str!("../../sql/queries/intake_batches_expire.sql");
     db.query_all(sql, &[]).await.map(drop)
@@ -218,7 +219,8 @@ const TRANSIENT_ATTEMPTS: u32 = 4;
 /// its requests one by one, so that one request cannot fail the others.
 async fn run<R: Creation>(db: &Db, bell: &Bell, batch: Vec<R>) {
     match send(db, batch).await {
-        (batch, Err(e)) if batch.len() > 1 && !e.is_unavailable() => {
+        // (Not when the outcome is unknown: the batch may have committed.)
+        (batch, Err(e)) if batch.len() > 1 && !e.is_unavailable() && !matches!(e, DbError::OutcomeUnknown) => {
             tracing::warn!(error = %e, requests = batch.len(), "creation batch failed; running its requests one by one");
             for request in batch {
                 let (alone, result) = send(db, vec![request]).await;
@@ -285,7 +287,7 @@ where
         Err(e) if e.outcome_unknown() => {
             tracing::warn!(batch = %id, error = %e, "a creation statement's answer was lost; resolving its outcome");
             crate::metrics::metrics().intake_resolution();
-            match resolve(db, id).await {
+            match resolve(db, id).await? {
                 Some(recorded) => Ok(recorded),
                 None => Err(e),
             }
@@ -294,18 +296,28 @@ where
     }
 }
 
-/// The outcome of the creation statement recorded under `id`, whose answer was lost: `Some` if it
-/// committed, `None` if it did not (and now never will). Tries until it knows, however long the
-/// database stays away: an outcome is never guessed.
-async fn resolve(db: &Db, id: Uuid) -> Option<Recorded> {
+/// How long a resolution keeps trying while the database is away; then the outcome is reported
+/// unknown (the batch record outlives this, so a resolution never mistakes an expired record for
+/// a statement that did not commit).
+const RESOLVE_FOR: Duration = Duration::from_secs(600);
+
+/// The outcome of the creation statement recorded under `id`, whose answer was lost: `Ok(Some)`
+/// if it committed, `Ok(None)` if it did not (and now never will). Tries until it knows, or for
+/// `RESOLVE_FOR` while the database stays away (`Err(OutcomeUnknown)`): it never guesses.
+async fn resolve(db: &Db, id: Uuid) -> DbResult<Option<Recorded>> {
+    let give_up = Instant::now() + RESOLVE_FOR;
     let mut attempt = 0u32;
     loop {
         match try_resolve(db, id).await {
-            Ok(Some(outcome)) => return outcome,
+            Ok(Some(outcome)) => return Ok(outcome),
             Ok(None) => {} // the record expired between the two statements: fence again
             Err(e) => {
                 tracing::warn!(batch = %id, error = %e, attempt, "resolving a creation's outcome failed; trying again")
             }
+        }
+        if Instant::now() > give_up {
+            tracing::error!(batch = %id, "the outcome of a creation statement could not be learned; its requests are answered as unknown");
+            return Err(DbError::OutcomeUnknown);
         }
         attempt += 1;
         tokio::time::sleep(Duration::from_millis(10 << attempt.min(7))).await;
