@@ -140,7 +140,7 @@ impl ChatsApi {
     ) -> CreateChatResponse {
         let result = async {
             let scope = format!("POST /api/applications/{}/chats", token.0);
-            let key = idempotency::key(idempotency_key.0.clone(), scope, &[])?;
+            let key = idempotency::key(idempotency_key.0.clone(), scope, Some(token.0), &[])?;
             if let Some(earlier) = idempotency::begin(&self.0.db, key.as_ref()).await? {
                 let (number, at) = (earlier.number.unwrap_or_default(), earlier.at);
                 return Ok::<_, ApiError>((

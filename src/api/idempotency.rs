@@ -17,8 +17,14 @@ pub const MAX_KEY_LEN: usize = 255;
 /// Name of the header.
 pub const HEADER: &str = "Idempotency-Key";
 
-/// The key of a request from its header, its scope (method and path) and what it asks for.
-pub fn key(header: Option<String>, scope: String, request: &[&str]) -> Result<Option<IdemKey>, ApiError> {
+/// The key of a request from its header, its scope (method and path), the application it
+/// addresses (`None`: it creates one) and what it asks for.
+pub fn key(
+    header: Option<String>,
+    scope: String,
+    application: Option<uuid::Uuid>,
+    request: &[&str],
+) -> Result<Option<IdemKey>, ApiError> {
     let Some(key) = header else { return Ok(None) };
     if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ApiError::BadRequest {
@@ -35,6 +41,7 @@ pub fn key(header: Option<String>, scope: String, request: &[&str]) -> Result<Op
         scope,
         key,
         hash: digest.finalize().to_vec(),
+        application,
     }))
 }
 
@@ -47,6 +54,8 @@ pub async fn begin(db: &Db, key: Option<&IdemKey>) -> Result<Option<Remembered>,
         Claim::Replay(remembered) => Ok(Some(remembered)),
         Claim::InFlight => Err(ApiError::KeyInUse),
         Claim::Mismatch => Err(ApiError::KeyReused),
+        // A deleted application answers 404 to everything, replays included.
+        Claim::Gone => Err(ApiError::NotFound(crate::db::Missing::Application)),
     }
 }
 

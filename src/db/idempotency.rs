@@ -16,6 +16,9 @@ pub struct IdemKey {
     pub key: String,
     /// Digest of what the request asks for, to tell a retry from a different request.
     pub hash: Vec<u8>,
+    /// The application the request addresses (`None` for an application creation): the key is
+    /// purged with it, and once it is deleted the key replays nothing.
+    pub application: Option<Uuid>,
 }
 
 /// What an earlier request with the same key committed.
@@ -40,6 +43,9 @@ pub enum Claim {
     InFlight,
     /// The key was used for a different request.
     Mismatch,
+    /// An earlier request with this key succeeded, but the application it addressed has been
+    /// deleted since (its keys are purged with it).
+    Gone,
 }
 
 /// `(scope, key)` parameters for the creation statements: NULLs without a key.
@@ -52,7 +58,7 @@ impl Db {
     pub async fn claim_idempotency(&self, key: &IdemKey) -> DbResult<Claim> {
         let claim = include_str!("../../sql/queries/idempotency_claim.sql");
         if self
-            .query_opt(claim, &[&key.scope, &key.key, &key.hash])
+            .query_opt(claim, &[&key.scope, &key.key, &key.hash, &key.application])
             .await?
             .is_some()
         {
@@ -66,8 +72,10 @@ impl Db {
         if row.get::<_, Vec<u8>>(0) != key.hash {
             return Ok(Claim::Mismatch);
         }
+        let alive = row.get::<_, bool>(5) || key.application.is_none();
         Ok(
             match (row.get::<_, Option<i16>>(1), row.get::<_, Option<DateTime<Utc>>>(4)) {
+                (Some(_), Some(_)) if !alive => Claim::Gone,
                 (Some(_), Some(at)) => Claim::Replay(Remembered {
                     number: row.get(2),
                     token: row.get(3),

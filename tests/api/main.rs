@@ -16,5 +16,6 @@ mod observe;
 mod openapi;
 mod pool;
 mod queue;
+mod races;
 mod search;
 mod stream;
