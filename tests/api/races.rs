@@ -281,6 +281,63 @@ async fn an_application_deleted_with_20000_creations_queued_leaves_no_row_anywhe
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_worker_batch_that_commits_during_the_purge_does_not_end_it_early() {
+    let app = TestApp::spawn_paused().await;
+    let token = app.create_app("Doomed").await;
+    let chat = app.create_chat(&token).await;
+    app.drain().await;
+    let id = app_id(&app, &token).await;
+    // 6,000 queued messages: more than one purge chunk (5,000).
+    app.db
+        .client()
+        .await
+        .unwrap()
+        .batch_execute(&format!(
+            "INSERT INTO jobs (application_id, chat_number, message_number, body)
+             SELECT {id}, {chat}, g, 'queued ' || g FROM generate_series(1, 6000) g;
+             UPDATE chat_counters SET last_message_number = 6000 WHERE application_id = {id};"
+        ))
+        .await
+        .unwrap();
+    // A worker batch holding the first ten jobs, as `Worker::run_batch` does: claimed (deleted)
+    // and written in one transaction, committed later.
+    let mut held = app.db.client().await.unwrap();
+    let batch = held.transaction().await.unwrap();
+    batch
+        .batch_execute(&format!(
+            "WITH claimed AS (
+                 DELETE FROM jobs WHERE application_id = {id} AND message_number <= 10
+                 RETURNING application_id, chat_number, message_number, body, created_at, updated_at)
+             INSERT INTO messages (application_id, chat_number, number, body, created_at, updated_at)
+             SELECT * FROM claimed"
+        ))
+        .await
+        .unwrap();
+
+    // Act: the application is deleted; the purger's delete of the queue waits for the batch,
+    // which then commits.
+    let deleted = app.delete(&format!("/api/applications/{token}")).await;
+    until("the purger waits for the batch", 30, || async {
+        app.count(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .await
+            > 0
+    })
+    .await;
+    batch.commit().await.unwrap();
+    drop(held);
+
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    until("the purge finishes", 60, || async {
+        app.count("SELECT count(*) FROM purges").await == 0
+    })
+    .await;
+    assert_eq!(leftovers(&app, id, None).await, vec![]);
+    assert_eq!(app.count("SELECT count(*) FROM jobs").await, 0, "no job is stuck");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_chat_deleted_while_its_creations_are_queued_and_written_leaves_no_row_anywhere() {
     let url = fresh_database_url().await;
     let mut config = test_config();
