@@ -1,9 +1,13 @@
 -- Claims a key for a new request under the claim id $4. A claim whose request never committed a
 -- result (the process died mid-request) is taken over after a minute: the creation statements
 -- lock the key row and create only under their own claim, so the earlier request can no longer
--- commit once this happens. No row: someone else holds the key (or a result is recorded).
-INSERT INTO idempotency_keys AS ik (scope, key, request_hash, claim) VALUES ($1, $2, $3, $4)
+-- commit once this happens. No row: someone else holds the key (or a result is recorded). The
+-- key names the application its request addresses ($5, NULL when creating one), so that it is
+-- purged with it.
+INSERT INTO idempotency_keys AS ik (scope, key, request_hash, claim, application_id)
+VALUES ($1, $2, $3, $4, (SELECT id FROM applications WHERE token = $5))
 ON CONFLICT (scope, key) DO UPDATE
-    SET request_hash = EXCLUDED.request_hash, created_at = now(), claim = EXCLUDED.claim
+    SET request_hash = EXCLUDED.request_hash, created_at = now(), claim = EXCLUDED.claim,
+        application_id = EXCLUDED.application_id
     WHERE ik.status IS NULL AND ik.created_at < now() - interval '60 seconds'
 RETURNING true

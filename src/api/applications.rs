@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::{
-    idempotency::{self, Guards},
+    idempotency,
     params::{self, MAX_NAME_CHARS},
     problem::ApiError,
     text::Text,
@@ -173,7 +173,7 @@ impl ApplicationsApi {
         let result = async {
             params::text("name", &body.name, MAX_NAME_CHARS)?;
             let scope = "POST /api/applications".to_owned();
-            let key = idempotency::key(idempotency_key.0.clone(), scope, &[&body.name], Guards::Secret)?;
+            let key = idempotency::key(idempotency_key.0.clone(), scope, None, &[&body.name])?;
             if let Some(earlier) = idempotency::begin(&self.0.db, key.as_ref()).await? {
                 let at = earlier.at;
                 let token = earlier.token.unwrap_or_default();

@@ -7,12 +7,7 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::{
-    idempotency::{self, Guards},
-    params,
-    problem::ApiError,
-    ApiTags, State,
-};
+use super::{idempotency, params, problem::ApiError, ApiTags, State};
 use crate::{
     live::ChatEvent,
     model::{Chat, Page},
@@ -145,7 +140,7 @@ impl ChatsApi {
     ) -> CreateChatResponse {
         let result = async {
             let scope = format!("POST /api/applications/{}/chats", token.0);
-            let key = idempotency::key(idempotency_key.0.clone(), scope, &[], Guards::Numbers)?;
+            let key = idempotency::key(idempotency_key.0.clone(), scope, Some(token.0), &[])?;
             if let Some(earlier) = idempotency::begin(&self.0.db, key.as_ref()).await? {
                 let (number, at) = (earlier.number.unwrap_or_default(), earlier.at);
                 return Ok::<_, ApiError>((

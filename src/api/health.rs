@@ -1,17 +1,12 @@
 //! `/healthz` (the process is alive) and `/readyz` (the database answers and is migrated).
 
-use poem::{IntoResponse, Response};
+use poem::http::StatusCode;
 use poem_openapi::{
     payload::{Json, PlainText},
-    registry::{MetaMediaType, Registry},
-    types::Type,
-    ApiResponse, OpenApi, ResponseContent,
+    ApiResponse, OpenApi,
 };
 
-use super::{
-    problem::{Problem, PROBLEM_JSON},
-    ApiTags, State,
-};
+use super::{problem::Problem, ApiTags, State};
 use crate::db::migrations_applied;
 
 /// Liveness.
@@ -39,35 +34,19 @@ pub enum ReadyResponse {
     /// request).
     #[oai(status = 400, content_type = "application/problem+json")]
     BadRequest(Json<Problem>),
-    /// Not ready: the database is unreachable or not migrated yet (plain text), or the server is
-    /// at its limit of requests in flight (a `server_busy` problem).
-    #[oai(status = 503)]
-    NotReady(NotReady),
-}
-
-/// The body of a 503 from `/readyz`: the handler's plain-text reason. The same status comes as
-/// problem+json when `limits::guard` refuses the request, so both media types are documented.
-pub struct NotReady(pub &'static str);
-
-impl IntoResponse for NotReady {
-    fn into_response(self) -> Response {
-        PlainText(self.0).into_response()
-    }
-}
-
-impl ResponseContent for NotReady {
-    fn media_types() -> Vec<MetaMediaType> {
-        let mut types = PlainText::<&'static str>::media_types();
-        types.push(MetaMediaType {
-            content_type: PROBLEM_JSON,
-            schema: Problem::schema_ref(),
-        });
-        types
-    }
-
-    fn register(registry: &mut Registry) {
-        Problem::register(registry);
-    }
+    /// Not ready, with `Retry-After`: `service_unavailable` (the database is unreachable),
+    /// `migrations_pending` (it is not migrated to this release yet), or `server_busy` (the
+    /// server is at its limit of requests in flight).
+    #[oai(
+        status = 503,
+        content_type = "application/problem+json",
+        header(
+            name = "Retry-After",
+            ty = "Option<u32>",
+            description = "Seconds to wait before asking again."
+        )
+    )]
+    NotReady(Json<Problem>),
 }
 
 /// Health probes.
@@ -85,14 +64,15 @@ impl HealthApi {
 
     /// Readiness probe
     ///
-    /// Answers 200 (`ready`) when the database is reachable and migrated, 503 otherwise: route
-    /// traffic to this instance only while it answers 200.
+    /// Answers 200 (`ready`) when the database is reachable and migrated, a 503 problem
+    /// otherwise: route traffic to this instance only while it answers 200.
     #[oai(path = "/readyz", method = "get", operation_id = "readyz")]
     async fn readyz(&self) -> ReadyResponse {
-        match migrations_applied(&self.0.db).await {
-            Ok(true) => ReadyResponse::Ready(PlainText("ready")),
-            Ok(false) => ReadyResponse::NotReady(NotReady("migrations pending")),
-            Err(_) => ReadyResponse::NotReady(NotReady("database unreachable")),
-        }
+        let (code, detail) = match migrations_applied(&self.0.db).await {
+            Ok(true) => return ReadyResponse::Ready(PlainText("ready")),
+            Ok(false) => ("migrations_pending", "the database is not migrated to this release yet"),
+            Err(_) => ("service_unavailable", "the database is unreachable"),
+        };
+        ReadyResponse::NotReady(Json(Problem::new(StatusCode::SERVICE_UNAVAILABLE, code, detail)))
     }
 }

@@ -22,21 +22,14 @@ pub const MAX_KEY_LEN: usize = 255;
 /// Name of the header.
 pub const HEADER: &str = "Idempotency-Key";
 
-/// What a key guards, which decides the keys accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Guards {
-    /// A replay returns nothing secret: any 1–255 visible ASCII characters.
-    Numbers,
-    /// A replay returns a secret (an application's token): only a random UUID, stored hashed.
-    Secret,
-}
-
-/// The key of a request from its header, its scope (method and path) and what it asks for.
+/// The key of a request from its header, its scope (method and path), the application it
+/// addresses (`None`: it creates one, and then the key must be a random UUID: see the module's
+/// documentation) and what it asks for.
 pub fn key(
     header: Option<String>,
     scope: String,
+    application: Option<uuid::Uuid>,
     request: &[&str],
-    guards: Guards,
 ) -> Result<Option<IdemKey>, ApiError> {
     let Some(key) = header else { return Ok(None) };
     if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -45,9 +38,9 @@ pub fn key(
             detail: format!("`{HEADER}` must be 1–{MAX_KEY_LEN} visible ASCII characters (a UUID is a good choice)"),
         });
     }
-    let key = match guards {
-        Guards::Numbers => key,
-        Guards::Secret => {
+    let key = match application {
+        Some(_) => key,
+        None => {
             let random = uuid::Uuid::try_parse(&key).is_ok_and(|u| u.get_version_num() == 4) && key.len() == 36;
             if !random {
                 return Err(ApiError::BadRequest {
@@ -73,6 +66,7 @@ pub fn key(
         key,
         hash: digest.finalize().to_vec(),
         claim: uuid::Uuid::new_v4(),
+        application,
     }))
 }
 
@@ -85,5 +79,7 @@ pub async fn begin(db: &Db, key: Option<&IdemKey>) -> Result<Option<Remembered>,
         Claim::Replay(remembered) => Ok(Some(remembered)),
         Claim::InFlight => Err(ApiError::KeyInUse),
         Claim::Mismatch => Err(ApiError::KeyReused),
+        // A deleted application answers 404 to everything, replays included.
+        Claim::Gone => Err(ApiError::NotFound(crate::db::Missing::Application)),
     }
 }

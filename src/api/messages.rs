@@ -9,7 +9,7 @@ use poem_openapi::{
 use uuid::Uuid;
 
 use super::{
-    idempotency::{self, Guards},
+    idempotency,
     params::{self, MAX_BODY_CHARS},
     problem::ApiError,
     text::Text,
@@ -192,7 +192,7 @@ impl MessagesApi {
         let result = async {
             params::text("body", &body.body, MAX_BODY_CHARS)?;
             let scope = format!("POST /api/applications/{}/chats/{}/messages", token.0, chat.0);
-            let key = idempotency::key(idempotency_key.0.clone(), scope, &[&body.body], Guards::Numbers)?;
+            let key = idempotency::key(idempotency_key.0.clone(), scope, Some(token.0), &[&body.body])?;
             if let Some(earlier) = idempotency::begin(&self.0.db, key.as_ref()).await? {
                 let (number, at) = (earlier.number.unwrap_or_default(), earlier.at);
                 let body = body.body.0.clone();

@@ -20,6 +20,9 @@ pub struct IdemKey {
     /// This request's claim on the key: chosen once per request, so claiming again after a lost
     /// answer recognises the claim as its own, and the creation commits only under it.
     pub claim: Uuid,
+    /// The application the request addresses (`None` for an application creation): the key is
+    /// purged with it, and once it is deleted the key replays nothing.
+    pub application: Option<Uuid>,
 }
 
 /// What an earlier request with the same key committed.
@@ -44,6 +47,9 @@ pub enum Claim {
     InFlight,
     /// The key was used for a different request.
     Mismatch,
+    /// An earlier request with this key succeeded, but the application it addressed has been
+    /// deleted since (its keys are purged with it).
+    Gone,
 }
 
 /// `(scope, key, claim)` parameters for the creation statements: NULLs without a key.
@@ -68,7 +74,7 @@ impl Db {
     async fn try_claim(&self, key: &IdemKey) -> DbResult<Claim> {
         let claim = include_str!("../../sql/queries/idempotency_claim.sql");
         if self
-            .query_opt(claim, &[&key.scope, &key.key, &key.hash, &key.claim])
+            .query_opt(claim, &[&key.scope, &key.key, &key.hash, &key.claim, &key.application])
             .await?
             .is_some()
         {
@@ -82,8 +88,10 @@ impl Db {
         if row.get::<_, Vec<u8>>(0) != key.hash {
             return Ok(Claim::Mismatch);
         }
+        let alive = row.get::<_, bool>(6) || key.application.is_none();
         Ok(
             match (row.get::<_, Option<i16>>(1), row.get::<_, Option<DateTime<Utc>>>(4)) {
+                (Some(_), Some(_)) if !alive => Claim::Gone,
                 (Some(_), Some(at)) => Claim::Replay(Remembered {
                     number: row.get(2),
                     token: row.get(3),

@@ -18,6 +18,7 @@ mod openapi;
 mod pool;
 mod proxy;
 mod queue;
+mod races;
 mod search;
 mod stream;
 mod unique_posts;
