@@ -97,15 +97,17 @@ pub enum ApiError {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
+        ApiError::from(&e)
+    }
+}
+
+impl From<&DbError> for ApiError {
+    fn from(e: &DbError) -> Self {
         match e {
-            DbError::NotFound(missing) => ApiError::NotFound(missing),
+            DbError::NotFound(missing) => ApiError::NotFound(*missing),
             DbError::ClaimLost => ApiError::KeyInUse,
-            // A batch's failure, answered to each of its requests: a database error.
-            DbError::Shared(e) => match std::sync::Arc::try_unwrap(e) {
-                Ok(e) => ApiError::from(e),
-                Err(e) if e.is_unavailable() => ApiError::Unavailable(e.to_string()),
-                Err(e) => ApiError::Internal(e.to_string()),
-            },
+            // A batch's failure, answered to each of its requests.
+            DbError::Shared(e) => ApiError::from(&**e),
             DbError::Busy => ApiError::Overloaded {
                 code: "server_busy",
                 detail: "the server has as many creations queued as it accepts; nothing was created; retry shortly",
