@@ -17,4 +17,5 @@ mod openapi;
 mod pool;
 mod queue;
 mod search;
+mod startup;
 mod stream;
