@@ -19,3 +19,4 @@ mod queue;
 mod search;
 mod startup;
 mod stream;
+mod tls;
