@@ -124,19 +124,21 @@ impl Drop for Process {
     }
 }
 
-/// A new database with nothing in it (no migration applied) on the test cluster; its URL.
+/// Creates an empty database (no migration applied) named `<prefix>_<random>` through
+/// `admin_url`, a database URL of the same server; returns its name.
+pub async fn create_database(admin_url: &str, prefix: &str) -> String {
+    let admin = Db::connect(admin_url, &Config::defaults()).unwrap();
+    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let client = admin.client().await.unwrap();
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    name
+}
+
+/// A new empty database on the test cluster; its URL.
 async fn empty_database_url() -> String {
     let url = fresh_database_url().await;
     let (server, _) = url.rsplit_once('/').unwrap();
-    let admin = Db::connect(&format!("{server}/postgres"), &Config::defaults()).unwrap();
-    let name = format!("empty_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .client()
-        .await
-        .unwrap()
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
+    let name = create_database(&url, "empty").await;
     format!("{server}/{name}")
 }
 
@@ -149,15 +151,7 @@ async fn an_instance_started_before_its_database_waits_for_it() {
     })
     .await
     .unwrap();
-    let admin = Db::connect(&cluster.url("postgres"), &Config::defaults()).unwrap();
-    admin
-        .client()
-        .await
-        .unwrap()
-        .batch_execute("CREATE DATABASE late")
-        .await
-        .unwrap();
-    drop(admin);
+    let database = create_database(&cluster.url("postgres"), "late").await;
     cluster = tokio::task::spawn_blocking(move || {
         cluster.pause();
         cluster
@@ -166,7 +160,7 @@ async fn an_instance_started_before_its_database_waits_for_it() {
     .unwrap();
 
     // Nothing listens on the database's port while the instance starts.
-    let mut instance = Process::spawn(&cluster.url("late"), &[]);
+    let mut instance = Process::spawn(&cluster.url(&database), &[]);
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(instance.running(), "gave up at once:\n{}", instance.stderr());
     cluster = tokio::task::spawn_blocking(move || {

@@ -17,7 +17,7 @@ use chat_system::{
 };
 use serde_json::{json, Value};
 
-use crate::startup::Process;
+use crate::startup::{create_database, Process};
 
 /// A cluster that refuses connections without TLS, and the files a client needs.
 struct TlsCluster {
@@ -96,15 +96,7 @@ impl TlsCluster {
 
     /// A new empty database; its name.
     async fn database(&self) -> String {
-        let name = format!("tls_{}", uuid::Uuid::new_v4().simple());
-        self.admin("postgres")
-            .client()
-            .await
-            .unwrap()
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        name
+        create_database(&self.url("127.0.0.1", "postgres", "sslmode=require"), "tls").await
     }
 }
 
