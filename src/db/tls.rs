@@ -51,7 +51,7 @@ enum Check {
 pub fn connection(url: &str) -> anyhow::Result<(tokio_postgres::Config, Connector)> {
     let Some((base, query)) = url.split_once('?') else {
         // No parameters: tokio-postgres' default, `prefer`, without checks.
-        return Ok((url.parse()?, connector(Check::Nothing, None)?));
+        return Ok((parse(url)?, connector(Check::Nothing, None)?));
     };
     let (mut mode, mut root_cert) = (None, None);
     let mut kept = Vec::new();
@@ -80,7 +80,7 @@ pub fn connection(url: &str) -> anyhow::Result<(tokio_postgres::Config, Connecto
     };
     let driver_mode = format!("sslmode={driver_mode}");
     kept.push(&driver_mode);
-    let config = format!("{base}?{}", kept.join("&")).parse()?;
+    let config = parse(&format!("{base}?{}", kept.join("&")))?;
     let connector = if driver_mode == "sslmode=disable" {
         // Never used: no certificate is loaded for it.
         connector(Check::Nothing, None)?
@@ -88,6 +88,12 @@ pub fn connection(url: &str) -> anyhow::Result<(tokio_postgres::Config, Connecto
         connector(check, root_cert)?
     };
     Ok((config, connector))
+}
+
+/// tokio-postgres' reading of the URL (the URL itself is not repeated: it may hold a password).
+fn parse(url: &str) -> anyhow::Result<tokio_postgres::Config> {
+    url.parse()
+        .context("DATABASE_URL is not a PostgreSQL URL tokio-postgres accepts")
 }
 
 /// The connector for `check`, trusting `root_cert` (PEM) or the system's roots.
