@@ -75,7 +75,8 @@ pub async fn database(config: &Config) -> anyhow::Result<Database> {
 pub async fn migrate(db: &Db, config: &Config) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(config.db_startup_timeout_secs);
     let mut delay = Duration::from_millis(250);
-    for attempt in 1.. {
+    let mut attempt = 1;
+    loop {
         let error = match db::migrate(db).await {
             Ok(()) => return Ok(()),
             Err(error) => error,
@@ -93,8 +94,8 @@ pub async fn migrate(db: &Db, config: &Config) -> anyhow::Result<()> {
         );
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));
+        attempt += 1;
     }
-    unreachable!("the attempts are unbounded")
 }
 
 /// The background tasks of one process, stopped together.
