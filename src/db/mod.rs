@@ -224,7 +224,8 @@ impl Db {
         Ok(self.pool.get().await?)
     }
 
-    /// The connection settings, for connections outside the pool (the LISTEN connection).
+    /// The connection settings, for connections outside the pool (the LISTEN connection, the
+    /// migration connection).
     pub fn pg_config(&self) -> &tokio_postgres::Config {
         &self.pg_config
     }

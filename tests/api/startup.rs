@@ -18,6 +18,12 @@ use chat_system::{
 
 use crate::helpers::fresh_database_url;
 
+/// A TCP port on 127.0.0.1 that nothing listens on (now).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
 /// One run of the service binary, its standard output and error kept in files.
 pub struct Process {
     child: Child,
@@ -29,11 +35,7 @@ pub struct Process {
 impl Process {
     /// Starts the binary on `database_url` with extra environment variables; does not wait.
     pub fn spawn(database_url: &str, env: &[(&str, &str)]) -> Process {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let dir = std::env::temp_dir().join(format!("chat-system-process-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_chat-system"))
@@ -183,11 +185,7 @@ async fn an_instance_started_before_its_database_waits_for_it() {
 
 #[tokio::test]
 async fn without_a_database_start_up_gives_up_after_its_timeout_and_names_the_cause() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let url = format!("postgres://postgres@127.0.0.1:{port}/nothing");
 
     let mut instance = Process::spawn(&url, &[("DB_STARTUP_TIMEOUT_SECS", "2")]);
@@ -269,4 +267,23 @@ async fn an_instance_waits_for_the_migration_lock_longer_than_its_timeouts() {
         .unwrap();
 
     instance.wait_ready(Duration::from_secs(60)).await;
+}
+
+#[tokio::test]
+async fn a_pool_error_names_its_cause() {
+    let port = free_port();
+    let db = Db::connect(
+        &format!("postgres://postgres@127.0.0.1:{port}/nothing"),
+        &Config::defaults(),
+    )
+    .unwrap();
+
+    let Err(error) = db.client().await else {
+        panic!("connected to a port where nothing listens")
+    };
+
+    // What the service logs (`error = %e`) for a request or a background task.
+    let logged = error.to_string();
+    assert!(logged.contains("Connection refused"), "{logged}");
+    assert!(!logged.contains("creating a new object"), "{logged}");
 }
