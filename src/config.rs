@@ -89,6 +89,14 @@ pub struct Config {
     #[arg(long, env = "DB_STATEMENT_TIMEOUT_MS", default_value_t = 15000)]
     pub db_statement_timeout_ms: u64,
 
+    /// How long the service keeps trying to reach its database at start, in seconds: while the
+    /// database refuses connections, is starting up or has no connection slot free, start-up is
+    /// retried with backoff (each failure logged with its cause); after this long the process
+    /// exits with the last error. Waiting for another instance's migrations is not a failure and
+    /// is not bounded by this.
+    #[arg(long, env = "DB_STARTUP_TIMEOUT_SECS", default_value_t = 60)]
+    pub db_startup_timeout_secs: u64,
+
     /// Operator key required to list all applications. Without it, listing is refused.
     #[arg(long, env = "OPERATOR_KEY", hide_env_values = true)]
     pub operator_key: Option<String>,

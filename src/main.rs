@@ -17,7 +17,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => startup::serve(cli.config).await,
         Command::Migrate => {
             let database = startup::database(&cli.config).await?;
-            db::migrate(&database.db).await?;
+            startup::migrate(&database.db, &cli.config).await?;
             tracing::info!("migrations applied");
             Ok(())
         }
@@ -28,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
             quiet,
         } => {
             let database = startup::database(&cli.config).await?;
-            db::migrate(&database.db).await?;
+            startup::migrate(&database.db, &cli.config).await?;
             let size = demo::DemoSize {
                 applications,
                 chats,

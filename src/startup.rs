@@ -2,7 +2,10 @@
 //! until SIGTERM/SIGINT, then shut down in order: stop accepting, finish in-flight requests, let
 //! workers finish their batch.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use anyhow::Context;
 use poem::{
@@ -62,6 +65,37 @@ pub async fn database(config: &Config) -> anyhow::Result<Database> {
         db: Db::connect(&cluster.url(PRIVATE_DATABASE), config)?,
         cluster: Some(cluster),
     })
+}
+
+/// Applies the migrations, retrying with backoff for up to `DB_STARTUP_TIMEOUT_SECS` while the
+/// database cannot be reached yet (it may start after the service, as in a compose file or after
+/// a host reboot). Each failure is logged with its cause, the attempt and the next delay; an
+/// error that waiting cannot cure (a refused password or certificate, a failing migration) ends
+/// start-up at once. A wait for another instance's migrations is no failure and is not bounded.
+pub async fn migrate(db: &Db, config: &Config) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(config.db_startup_timeout_secs);
+    let mut delay = Duration::from_millis(250);
+    let mut attempt = 1;
+    loop {
+        let error = match db::migrate(db).await {
+            Ok(()) => return Ok(()),
+            Err(error) => error,
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if !db::is_transient(&error) || left.is_zero() {
+            return Err(error.context(format!("applying migrations (attempt {attempt})")));
+        }
+        delay = delay.min(left);
+        tracing::warn!(
+            attempt,
+            next_delay_ms = delay.as_millis() as u64,
+            error = format!("{error:#}"),
+            "database not reachable yet; retrying"
+        );
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+        attempt += 1;
+    }
 }
 
 /// The background tasks of one process, stopped together.
@@ -159,7 +193,7 @@ pub fn state(db: Db, config: &Config) -> State {
 /// Runs the service until SIGTERM or SIGINT.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let Database { db, cluster } = database(&config).await?;
-    db::migrate(&db).await.context("applying migrations")?;
+    migrate(&db, &config).await?;
     let state = state(db, &config);
     let background = Background::start(&state, &config, config.workers);
     let acceptor = api::slow::SlowClientAcceptor::new(

@@ -7,16 +7,17 @@ pub mod idempotency;
 mod messages;
 mod migrate;
 mod search;
+pub mod tls;
 
 use std::time::Duration;
 
 use deadpool_postgres::{
     Hook, HookError, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime, Timeouts,
 };
-use tokio_postgres::{error::SqlState, NoTls, Row};
+use tokio_postgres::{error::SqlState, Row};
 
 pub use applications::ApplicationPage;
-pub use migrate::{migrate, migrations_applied};
+pub use migrate::{migrate, migrations_applied, MIGRATION_LOCK};
 
 use crate::config::Config;
 
@@ -41,7 +42,7 @@ pub enum DbError {
     #[error("{0:?} not found")]
     NotFound(Missing),
     /// No connection could be had from the pool.
-    #[error("connection pool: {0}")]
+    #[error("connection pool: {}", describe_pool(.0))]
     Pool(#[from] PoolError),
     /// A statement failed.
     #[error("postgres: {}", describe(.0))]
@@ -116,6 +117,34 @@ impl DbError {
     }
 }
 
+/// True when `error` (from connecting or migrating) may go away by itself: the server cannot be
+/// reached, is starting up or shutting down, or has no connection slot free. Not a refused
+/// password or certificate, a missing database or a failing migration: those need an operator.
+pub fn is_transient(error: &anyhow::Error) -> bool {
+    if error.chain().any(tls::is_rejected_certificate) {
+        return false;
+    }
+    let Some(e) = error.chain().find_map(|e| e.downcast_ref::<tokio_postgres::Error>()) else {
+        return false;
+    };
+    match e.code() {
+        // Refused, reset, timed out, the name not resolved yet: an I/O error, or the connection
+        // closed. Other client-side errors (bad configuration, a server without TLS when
+        // `sslmode` requires it) do not heal.
+        None => e.is_closed() || error.chain().any(|c| c.is::<std::io::Error>()),
+        Some(code) => {
+            [
+                SqlState::CANNOT_CONNECT_NOW,
+                SqlState::TOO_MANY_CONNECTIONS,
+                SqlState::ADMIN_SHUTDOWN,
+                SqlState::CRASH_SHUTDOWN,
+            ]
+            .contains(code)
+                || code.code().starts_with("08")
+        }
+    }
+}
+
 /// Runs an idempotent statement (`run`) up to `attempts` times while it fails for a transient
 /// reason (a broken connection, a timeout): sending it again cannot do anything twice.
 pub(crate) async fn retry_idempotent<T, F, Fut>(attempts: u32, mut run: F) -> DbResult<T>
@@ -136,11 +165,35 @@ where
     }
 }
 
-/// The server's message and code when there is one (tokio-postgres' Display says only "db error").
-fn describe(e: &tokio_postgres::Error) -> String {
+/// The server's message and code when there is one (tokio-postgres' Display says only "db error"),
+/// otherwise the client's error with its causes ("error connecting to server" alone does not say
+/// that the connection was refused): one line that names the real cause, for logs.
+pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
+        None => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(cause) = source {
+                text = format!("{text}: {cause}");
+                source = cause.source();
+            }
+            text
+        }
+    }
+}
+
+/// A pool error with its cause (deadpool's Display says "Error occurred while creating a new
+/// object: db error" or names no cause at all).
+fn describe_pool(e: &PoolError) -> String {
+    match e {
+        PoolError::Backend(e) => format!("opening a connection: {}", describe(e)),
+        PoolError::Timeout(deadpool_postgres::TimeoutType::Wait) => "no connection free in time".into(),
+        PoolError::Timeout(deadpool_postgres::TimeoutType::Create) => {
+            "opening a connection timed out (the server did not answer)".into()
+        }
+        PoolError::Timeout(deadpool_postgres::TimeoutType::Recycle) => "checking a connection timed out".into(),
+        other => other.to_string(),
     }
 }
 
@@ -152,6 +205,8 @@ pub type DbResult<T> = Result<T, DbError>;
 pub struct Db {
     pool: Pool,
     pg_config: tokio_postgres::Config,
+    /// TLS for connections outside the pool, as `DATABASE_URL`'s `sslmode` asks.
+    tls: tls::Connector,
     /// Application ids by token. Both never change and an id is never reused, so an entry can
     /// only go stale by its application being deleted, which the statements using it check.
     app_ids: std::sync::Arc<std::sync::RwLock<std::collections::HashMap<uuid::Uuid, i64>>>,
@@ -160,7 +215,7 @@ pub struct Db {
 impl Db {
     /// Builds the pool for `url`; connections are opened lazily.
     pub fn connect(url: &str, config: &Config) -> anyhow::Result<Self> {
-        let mut pg_config: tokio_postgres::Config = url.parse()?;
+        let (mut pg_config, tls) = tls::connection(url)?;
         pg_config.application_name("chat-system");
         pg_config.connect_timeout(Duration::from_secs(5));
         // Generic plans for every prepared statement: the service's statements have fixed shapes
@@ -185,7 +240,7 @@ impl Db {
         ));
         let manager = Manager::from_config(
             pg_config.clone(),
-            NoTls,
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -216,6 +271,7 @@ impl Db {
         Ok(Db {
             pool,
             pg_config,
+            tls,
             app_ids: Default::default(),
         })
     }
@@ -225,9 +281,15 @@ impl Db {
         Ok(self.pool.get().await?)
     }
 
-    /// The connection settings, for connections outside the pool (the LISTEN connection).
+    /// The connection settings, for connections outside the pool (the LISTEN connection, the
+    /// migration connection).
     pub fn pg_config(&self) -> &tokio_postgres::Config {
         &self.pg_config
+    }
+
+    /// The TLS connector for connections outside the pool (same `sslmode` as the pool's).
+    pub fn tls(&self) -> tls::Connector {
+        self.tls.clone()
     }
 
     /// Pool figures: (size, available).

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use futures::{stream, StreamExt};
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::AsyncMessage;
 use tokio_util::sync::CancellationToken;
 
 use super::Bell;
@@ -19,7 +19,7 @@ pub async fn listen(db: Db, bell: Bell, hub: Hub, cancel: CancellationToken) {
     while !cancel.is_cancelled() {
         match listen_once(&db, &bell, &hub, &cancel).await {
             Ok(()) => return,
-            Err(e) => tracing::warn!(error = %e, "job listener disconnected; reconnecting"),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "job listener disconnected; reconnecting"),
         }
         tokio::select! {
             _ = tokio::time::sleep(backoff) => {}
@@ -30,7 +30,7 @@ pub async fn listen(db: Db, bell: Bell, hub: Hub, cancel: CancellationToken) {
 }
 
 async fn listen_once(db: &Db, bell: &Bell, hub: &Hub, cancel: &CancellationToken) -> anyhow::Result<()> {
-    let (client, mut connection) = db.pg_config().connect(NoTls).await?;
+    let (client, mut connection) = db.pg_config().connect(db.tls()).await?;
     let mut messages = stream::poll_fn(move |cx| connection.poll_message(cx));
     let listen_sql = format!("LISTEN {JOBS_CHANNEL}");
     let listen = client.batch_execute(&listen_sql);

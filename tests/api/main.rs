@@ -20,5 +20,7 @@ mod proxy;
 mod queue;
 mod races;
 mod search;
+mod startup;
 mod stream;
+mod tls;
 mod unique_posts;
