@@ -85,15 +85,22 @@ pub struct Service {
 
 impl Service {
     /// Builds the release binary if needed and starts it on `port` against `database_url`.
+    /// `BENCH_SERVICE_BIN` names another binary to measure instead (an earlier release, for a
+    /// before/after comparison in one session).
     pub async fn start(database_url: &str, port: u16, env: &[(&str, &str)]) -> Result<Self> {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--release", "--quiet", "--bin", "chat-system"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()?;
-        if !status.success() {
-            bail!("building the service failed");
-        }
-        let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/chat-system");
+        let bin = match std::env::var("BENCH_SERVICE_BIN") {
+            Ok(bin) => bin,
+            Err(_) => {
+                let status = Command::new(env!("CARGO"))
+                    .args(["build", "--release", "--quiet", "--bin", "chat-system"])
+                    .current_dir(env!("CARGO_MANIFEST_DIR"))
+                    .status()?;
+                if !status.success() {
+                    bail!("building the service failed");
+                }
+                concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/chat-system").to_owned()
+            }
+        };
         let mut cmd = Command::new(bin);
         cmd.env("DATABASE_URL", database_url)
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
