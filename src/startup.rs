@@ -130,7 +130,7 @@ impl Background {
 
 /// The state handed to the API.
 pub fn state(db: Db, config: &Config) -> State {
-    let bell = Bell::default();
+    let bell = Bell::new(config.live_outbox_lines);
     let intake = Intake::start(
         db.clone(),
         bell.clone(),
@@ -149,6 +149,7 @@ pub fn state(db: Db, config: &Config) -> State {
             db.clone(),
             config.max_streams,
             Duration::from_millis(config.stream_keep_alive_ms),
+            Duration::from_secs(config.live_refresh_secs),
         ),
     }
 }

@@ -186,10 +186,11 @@ async fn message_batch(db: Db, bell: Bell, batch: Vec<NewMessage>) {
                     None => db.chat_missing(request.token, request.chat).await.and_then(Err),
                 };
                 if result.is_ok() {
-                    bell.publish(ChatEvent::Appended {
-                        token: request.token,
+                    bell.publish_for(&db, request.token, |app| ChatEvent::Appended {
+                        app,
                         chat: request.chat,
-                    });
+                    })
+                    .await;
                 }
                 let _ = request.reply.send(result);
             }
@@ -208,10 +209,11 @@ async fn messages_one_by_one(db: &Db, bell: &Bell, batch: Vec<NewMessage>) {
             .create_message(request.token, request.chat, &request.body, request.key.as_ref())
             .await;
         if result.is_ok() {
-            bell.publish(ChatEvent::Appended {
-                token: request.token,
+            bell.publish_for(db, request.token, |app| ChatEvent::Appended {
+                app,
                 chat: request.chat,
-            });
+            })
+            .await;
         }
         let _ = request.reply.send(result);
     }
