@@ -199,10 +199,13 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal received");
 }
 
-/// Sets up logging: `RUST_LOG` filters (default `info`), text or JSON lines.
+/// Sets up logging: `RUST_LOG` filters (default `info`), text or JSON lines. Whatever it says,
+/// tokio-postgres' statement parameters are never logged: at debug level it writes every
+/// statement's parameters, application tokens among them.
 pub fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        .add_directive("tokio_postgres::query=info".parse().expect("a valid directive"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = if json {
         builder.json().try_init()

@@ -15,6 +15,8 @@ mod messages;
 mod observe;
 mod openapi;
 mod pool;
+mod private_cluster;
 mod queue;
 mod search;
+mod secrets;
 mod stream;
