@@ -389,16 +389,17 @@ async fn after_an_announcer_outage_past_the_outbox_cap_a_stream_misses_nothing()
         .batch_execute("INSERT INTO notify_outage VALUES (now())")
         .await
         .unwrap();
-    // 30 chats' new messages: more distinct lines than the outbox's 20.
-    for chat in &others {
-        app.create_message(&token, *chat, "elsewhere").await;
-    }
     let path = format!("/api/applications/{token}/chats/{watched}/messages");
+    for i in 4..=8 {
+        app.create_message(&token, watched, &format!("during {i}")).await;
+    }
     let r = app.put(&format!("{path}/1"), json!({ "body": "edited" })).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(app.delete(&format!("{path}/2")).await.status, StatusCode::NO_CONTENT);
-    for i in 4..=8 {
-        app.create_message(&token, watched, &format!("during {i}")).await;
+    // Then 30 other chats' new messages: more distinct lines than the outbox's 20, so the
+    // watched chat's line is among those given up.
+    for chat in &others {
+        app.create_message(&token, *chat, "elsewhere").await;
     }
     assert!(
         stream.next_within(Duration::from_millis(700)).await.is_none(),
