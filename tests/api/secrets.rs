@@ -1,10 +1,7 @@
 //! Application tokens stay in the process: not in NOTIFY payloads (any role allowed to LISTEN
 //! reads them), not in the logs at any level, not in `/metrics`.
 
-use std::{
-    process::Stdio,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use reqwest::StatusCode;
@@ -95,20 +92,8 @@ async fn notify_payloads_name_applications_by_id_never_by_token() {
 #[tokio::test]
 async fn a_debug_log_and_the_metrics_hold_no_token() {
     let url = fresh_database_url().await;
-    let log_path = std::env::temp_dir().join(format!("chat-system-log-{}.txt", uuid::Uuid::new_v4().simple()));
-    let log = std::fs::File::create(&log_path).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let instance = Instance::start_with(
-        &url,
-        port,
-        &[("RUST_LOG", "debug"), ("RATE_LIMIT_PER_MINUTE", "40")],
-        Stdio::from(log),
-    )
-    .await;
+    let (instance, log_path) =
+        Instance::start_logged(&url, &[("RUST_LOG", "debug"), ("RATE_LIMIT_PER_MINUTE", "40")]).await;
     let base = instance.base.clone();
     let http = reqwest::Client::new();
 
