@@ -2,6 +2,14 @@
 //! `DATABASE_URL` and by the test suite. initdb on first use, reused afterwards, stopped when the
 //! owner drops it or dies. PostgreSQL refuses to run as root, so as root the server runs as the
 //! `postgres` (or `nobody`) user.
+//!
+//! Access: TCP on 127.0.0.1 only (no Unix socket), and every connection must give the
+//! superuser's password (scram-sha-256). The password is generated on first start and kept in
+//! the data directory (`chat-system.secret`, mode 0600, owned by the cluster's user), so only
+//! that user and root can connect: another local user gets "password authentication failed".
+//! A data directory of an earlier release (made with `initdb -A trust`) is upgraded in place on
+//! start, before the server listens: the password is set in single-user mode and `pg_hba.conf`
+//! rewritten.
 
 use std::{
     fs,
@@ -16,6 +24,17 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 
+/// The file in the data directory holding the superuser's password.
+const SECRET_FILE: &str = "chat-system.secret";
+
+/// `pg_hba.conf` of every private cluster, written at each start.
+const HBA: &str = "\
+# Written by chat-system at every start: the superuser's password (scram-sha-256), kept in
+# chat-system.secret (readable by the cluster's owner only), is needed on every connection.
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+";
+
 /// How durable the private cluster is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
@@ -28,6 +47,8 @@ pub enum Durability {
 /// A running PostgreSQL server on 127.0.0.1 that this process started.
 pub struct Cluster {
     port: u16,
+    /// The superuser's password (from the data directory's secret file).
+    password: String,
     data_dir: PathBuf,
     bin: PathBuf,
     run_as: Option<(u32, u32)>,
@@ -63,6 +84,7 @@ impl Cluster {
         if !data_dir.join("PG_VERSION").exists() {
             initdb(&bin, &data_dir, run_as, durability)?;
         }
+        let password = secure(&bin, &data_dir, run_as)?;
         let mut all: Vec<String> = [
             "listen_addresses=127.0.0.1",
             "unix_socket_directories=",
@@ -76,6 +98,7 @@ impl Cluster {
         all.extend(settings.iter().map(|(name, value)| format!("{name}={value}")));
         let mut cluster = Cluster {
             port: free_port()?,
+            password,
             data_dir,
             bin,
             run_as,
@@ -126,9 +149,22 @@ impl Cluster {
         self.shutdown();
     }
 
-    /// A connection URL for `database` as the superuser.
+    /// A connection URL for `database` as the superuser, with its password.
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+        format!(
+            "postgres://postgres:{}@127.0.0.1:{}/{database}",
+            self.password, self.port
+        )
+    }
+
+    /// The TCP port the server listens on (127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// Stops the server and waits for it.
@@ -182,6 +218,83 @@ fn initdb(bin: &Path, data_dir: &Path, run_as: Option<(u32, u32)>, durability: D
     let out = cmd.output().context("running initdb")?;
     if !out.status.success() {
         bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+/// Makes the cluster require the superuser's password, and returns it: the one in the secret
+/// file, or (a new cluster, or one made by an earlier release with trust authentication) a new
+/// one, set in single-user mode while no server runs, so there is no moment when the server
+/// listens without it. The secret file is written only once the password is set, so an
+/// interrupted upgrade is simply done again at the next start.
+fn secure(bin: &Path, data_dir: &Path, run_as: Option<(u32, u32)>) -> Result<String> {
+    let secret = data_dir.join(SECRET_FILE);
+    let password = match fs::read_to_string(&secret) {
+        Ok(password) if !password.trim().is_empty() => password.trim().to_owned(),
+        _ => {
+            // 244 random bits from the OS generator, in characters that need no escaping in
+            // a URL or in SQL.
+            let password = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+            set_password(bin, data_dir, run_as, &password)?;
+            let fresh = data_dir.join(format!("{SECRET_FILE}.new"));
+            write_private(&fresh, &password, run_as)?;
+            fs::rename(&fresh, &secret)?;
+            password
+        }
+    };
+    // The server reads it at start; it keeps its owner and mode.
+    fs::write(data_dir.join("pg_hba.conf"), HBA).context("writing pg_hba.conf")?;
+    Ok(password)
+}
+
+/// Sets the superuser's password with the server in single-user mode (no connections at all).
+fn set_password(bin: &Path, data_dir: &Path, run_as: Option<(u32, u32)>, password: &str) -> Result<()> {
+    use std::io::Write;
+    let mut cmd = Command::new(bin.join("postgres"));
+    cmd.arg("--single")
+        .arg("-D")
+        .arg(data_dir)
+        .args(["-c", "password_encryption=scram-sha-256", "postgres"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some((uid, gid)) = run_as {
+        cmd.uid(uid).gid(gid);
+    }
+    let mut child = cmd.spawn().context("starting postgres in single-user mode")?;
+    let mut stdin = child.stdin.take().context("single-user mode's input")?;
+    stdin.write_all(format!("ALTER ROLE postgres PASSWORD '{password}'\n").as_bytes())?;
+    drop(stdin);
+    let out = child.wait_with_output()?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Single-user mode reports a failed statement on its output, not in its exit status.
+    if !out.status.success() || text.contains("ERROR") || text.contains("FATAL") {
+        bail!(
+            "setting the private cluster's password failed: {}",
+            text.replace(password, "…")
+        );
+    }
+    Ok(())
+}
+
+/// Writes `text` to a new file only its owner (the cluster's user) can read.
+fn write_private(path: &Path, text: &str, run_as: Option<(u32, u32)>) -> Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let _ = fs::remove_file(path);
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    if let Some((uid, gid)) = run_as {
+        std::os::unix::fs::chown(path, Some(uid), Some(gid))?;
     }
     Ok(())
 }

@@ -173,6 +173,17 @@ pub struct Config {
     #[arg(long, env = "STREAM_KEEP_ALIVE_MS", default_value_t = 15_000)]
     pub stream_keep_alive_ms: u64,
 
+    /// How often a watched chat's live stream reads the chat even without a notification, in
+    /// seconds: the fallback for a NOTIFY lost in a database outage.
+    #[arg(long, env = "LIVE_REFRESH_SECS", default_value_t = 30)]
+    pub live_refresh_secs: u64,
+
+    /// Most distinct live event lines kept while they cannot be announced (the database is
+    /// unreachable); past it, new-message lines give way to one "look again" that makes every
+    /// instance re-read every watched chat.
+    #[arg(long, env = "LIVE_OUTBOX_LINES", default_value_t = 10_000)]
+    pub live_outbox_lines: usize,
+
     /// Longest a request may take (reading its body included), in milliseconds; then 503.
     #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,

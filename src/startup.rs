@@ -164,7 +164,7 @@ impl Background {
 
 /// The state handed to the API.
 pub fn state(db: Db, config: &Config) -> State {
-    let bell = Bell::default();
+    let bell = Bell::new(config.live_outbox_lines);
     let intake = Intake::start(
         db.clone(),
         bell.clone(),
@@ -185,6 +185,7 @@ pub fn state(db: Db, config: &Config) -> State {
             db.clone(),
             config.max_streams,
             Duration::from_millis(config.stream_keep_alive_ms),
+            Duration::from_secs(config.live_refresh_secs),
         ),
         stuck_after: config.job_max_attempts.max(1),
     }
@@ -235,10 +236,13 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal received");
 }
 
-/// Sets up logging: `RUST_LOG` filters (default `info`), text or JSON lines.
+/// Sets up logging: `RUST_LOG` filters (default `info`), text or JSON lines. Whatever it says,
+/// tokio-postgres' statement parameters are never logged: at debug level it writes every
+/// statement's parameters, application tokens among them.
 pub fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        .add_directive("tokio_postgres::query=info".parse().expect("a valid directive"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = if json {
         builder.json().try_init()

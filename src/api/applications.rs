@@ -312,9 +312,9 @@ impl ApplicationsApi {
         token: Path<Uuid>,
     ) -> DeleteApplicationResponse {
         match self.0.db.delete_application(token.0).await {
-            Ok(()) => {
+            Ok(app) => {
                 self.0.purge_wake.notify_one();
-                self.0.bell.publish(ChatEvent::ApplicationGone { token: token.0 });
+                self.0.bell.publish(ChatEvent::ApplicationGone { app });
                 DeleteApplicationResponse::Deleted
             }
             Err(e) => ApiError::from(e).into(),

@@ -250,10 +250,10 @@ impl ChatsApi {
         match self.0.db.delete_chat(token.0, number.0).await {
             Ok(()) => {
                 self.0.purge_wake.notify_one();
-                self.0.bell.publish(ChatEvent::ChatGone {
-                    token: token.0,
-                    chat: number.0,
-                });
+                self.0
+                    .bell
+                    .publish_for(&self.0.db, token.0, |app| ChatEvent::ChatGone { app, chat: number.0 })
+                    .await;
                 DeleteChatResponse::Deleted
             }
             Err(e) => ApiError::from(e).into(),

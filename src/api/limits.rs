@@ -28,7 +28,7 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// Largest request body.
     pub max_body_bytes: usize,
-    /// Requests per application token per minute, if limited.
+    /// Requests per application per minute, if limited.
     pub rate: Option<RateLimit>,
 }
 
@@ -37,16 +37,34 @@ pub struct Limits {
 pub struct RateLimit {
     /// Where the counts live.
     pub db: Db,
-    /// Requests per token per one-minute window.
+    /// Requests per application per one-minute window.
     pub per_minute: u32,
 }
 
-/// The application token a path addresses, if any.
+/// The application token a path addresses, if any, decoded as the router decodes it for the
+/// handler: a token written with `%xx` escapes is the same token, and counts as such.
 fn token_of(path: &str) -> Option<Uuid> {
     let mut parts = path.trim_start_matches('/').split('/');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some("api"), Some("applications"), Some(token)) => token.parse().ok(),
+        (Some("api"), Some("applications"), Some(token)) => percent_encoding::percent_decode_str(token)
+            .decode_utf8()
+            .ok()?
+            .parse()
+            .ok(),
         _ => None,
+    }
+}
+
+impl RateLimit {
+    /// Counts a request for the application with `token`: (count so far, seconds to the next
+    /// window). Keyed by the application's id, so every spelling of a token counts alike and
+    /// the shared table holds no secret. `None` for a token no application has (the request
+    /// is answered 404 without being counted).
+    async fn hit(&self, token: Uuid) -> crate::db::DbResult<Option<(i32, i32)>> {
+        match self.db.app_id(token).await? {
+            Some(app) => self.db.hit_rate_limit(app).await.map(Some),
+            None => Ok(None),
+        }
     }
 }
 
@@ -75,8 +93,9 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, mut req: Request, limits: Limits) ->
     let deadline = Instant::now() + limits.request_timeout;
     let mut rate_headers = None;
     if let (Some(rate), Some(token)) = (&limits.rate, token_of(req.uri().path())) {
-        match rate.db.hit_rate_limit(token).await {
-            Ok((count, reset)) => {
+        match rate.hit(token).await {
+            Ok(None) => {}
+            Ok(Some((count, reset))) => {
                 let remaining = i64::from(rate.per_minute) - i64::from(count);
                 let policy = format!("\"per-application\";q={};w=60", rate.per_minute);
                 let state = format!("\"per-application\";r={};t={reset}", remaining.max(0));

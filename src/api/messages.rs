@@ -360,11 +360,15 @@ impl MessagesApi {
         };
         match result.await {
             Ok(message) => {
-                self.0.bell.publish(ChatEvent::Edited {
-                    token: token.0,
-                    chat: chat.0,
-                    number: message.number,
-                });
+                let number = message.number;
+                self.0
+                    .bell
+                    .publish_for(&self.0.db, token.0, |app| ChatEvent::Edited {
+                        app,
+                        chat: chat.0,
+                        number,
+                    })
+                    .await;
                 UpdateMessageResponse::Ok(Json(message))
             }
             Err(e) => e.into(),
@@ -394,11 +398,14 @@ impl MessagesApi {
     ) -> DeleteMessageResponse {
         match self.0.db.delete_message(token.0, chat.0, number.0).await {
             Ok(()) => {
-                self.0.bell.publish(ChatEvent::Deleted {
-                    token: token.0,
-                    chat: chat.0,
-                    number: number.0,
-                });
+                self.0
+                    .bell
+                    .publish_for(&self.0.db, token.0, |app| ChatEvent::Deleted {
+                        app,
+                        chat: chat.0,
+                        number: number.0,
+                    })
+                    .await;
                 DeleteMessageResponse::Deleted
             }
             Err(e) => ApiError::from(e).into(),

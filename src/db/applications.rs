@@ -52,12 +52,11 @@ impl Db {
     }
 
     /// Deletes the application: its token stops working now, the rows under it go in the
-    /// background.
-    pub async fn delete_application(&self, token: Uuid) -> DbResult<()> {
+    /// background. Returns its id (for the live event that ends its streams).
+    pub async fn delete_application(&self, token: Uuid) -> DbResult<i64> {
         let sql = include_str!("../../sql/queries/application_delete.sql");
-        match self.query_opt(sql, &[&token]).await? {
-            Some(_) => Ok(()),
-            None => Err(DbError::NotFound(Missing::Application)),
-        }
+        let row = self.query_opt(sql, &[&token]).await?;
+        self.forget_app_id(token);
+        row.map(|r| r.get(0)).ok_or(DbError::NotFound(Missing::Application))
     }
 }

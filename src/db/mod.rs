@@ -336,11 +336,11 @@ impl Db {
         Ok(client.query_opt(&stmt, params).await?)
     }
 
-    /// Counts one request of `token` in the current minute: (count so far, seconds to the next
-    /// window).
-    pub async fn hit_rate_limit(&self, token: uuid::Uuid) -> DbResult<(i32, i32)> {
+    /// Counts one request of application `app` (its id: the table holds no tokens) in the
+    /// current minute: (count so far, seconds to the next window).
+    pub async fn hit_rate_limit(&self, app: i64) -> DbResult<(i32, i32)> {
         let row = self
-            .query(include_str!("../../sql/queries/rate_limit_hit.sql"), &[&token])
+            .query(include_str!("../../sql/queries/rate_limit_hit.sql"), &[&app])
             .await?;
         Ok((row[0].get(0), row[0].get(1)))
     }

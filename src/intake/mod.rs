@@ -56,6 +56,7 @@ pub struct IntakeConfig {
 #[derive(Clone)]
 pub struct Intake {
     db: Db,
+    bell: Bell,
     messages: mpsc::Sender<NewMessage>,
     chats: mpsc::Sender<NewChat>,
     deadline: Duration,
@@ -67,9 +68,10 @@ impl Intake {
         let (messages, message_rx) = mpsc::channel(config.max_queued.max(1));
         let (chats, chat_rx) = mpsc::channel(config.max_queued.max(1));
         tokio::spawn(coalesce("message", message_rx, db.clone(), bell.clone(), config));
-        tokio::spawn(coalesce("chat", chat_rx, db.clone(), bell, config));
+        tokio::spawn(coalesce("chat", chat_rx, db.clone(), bell.clone(), config));
         Intake {
             db,
+            bell,
             messages,
             chats,
             deadline: config.deadline,
@@ -127,7 +129,7 @@ impl Intake {
             reply,
         };
         let (batch, result) = send(&self.db, vec![request]).await;
-        finish(&self.db, &Bell::default(), batch, result).await;
+        finish(&self.db, &self.bell, batch, result).await;
         answer.await.map_err(|_| DbError::ShuttingDown)?
     }
 }
@@ -410,10 +412,8 @@ impl Creation for NewMessage {
         let result = match number {
             Some(0) => Err(DbError::ClaimLost),
             Some(number) => {
-                bell.publish(ChatEvent::Appended {
-                    token: self.token,
-                    chat: self.chat,
-                });
+                bell.publish_for(db, self.token, |app| ChatEvent::Appended { app, chat: self.chat })
+                    .await;
                 Ok(Message {
                     number,
                     body: self.body,

@@ -1,6 +1,8 @@
 //! The process's subscribers, grouped by chat into topics. One task per watched chat reads what
 //! changed once and broadcasts it to all of that chat's subscribers, so a busy chat with many
-//! watchers costs one query per change, not one per watcher.
+//! watchers costs one query per change, not one per watcher. Topics are keyed by application id,
+//! as the published events are; a topic reads with its application's token, which stays in the
+//! process.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -20,12 +22,11 @@ use crate::{
 
 /// Events a slow subscriber may fall behind by before it re-reads what it missed.
 const TOPIC_CAPACITY: usize = 1024;
-/// How often a watched chat is read even without a notification (a NOTIFY lost in an outage).
-const REFRESH: Duration = Duration::from_secs(30);
 /// Messages read per query while catching up.
 pub(super) const PAGE: i64 = 100;
 
-type Key = (Uuid, i64);
+/// A watched chat: (application id, chat number).
+pub(super) type Key = (i64, i64);
 
 /// Work queued for a topic's task, in the order it was published.
 #[derive(Debug, Clone, Copy)]
@@ -66,19 +67,24 @@ struct Inner {
     streams: Arc<Semaphore>,
     max_streams: usize,
     keep_alive: Duration,
+    /// How often a watched chat is read even without a notification (a NOTIFY lost in an
+    /// outage, or an announcement given up on without its "look again").
+    refresh: Duration,
     closing: CancellationToken,
 }
 
 impl Hub {
     /// A hub allowing `max_streams` subscriptions at once, whose streams send a keep-alive
-    /// comment every `keep_alive`.
-    pub fn new(db: Db, max_streams: usize, keep_alive: Duration) -> Self {
+    /// comment every `keep_alive`, and whose topics read their chat every `refresh` even when
+    /// told nothing.
+    pub fn new(db: Db, max_streams: usize, keep_alive: Duration, refresh: Duration) -> Self {
         Hub(Arc::new(Inner {
             db,
             topics: Mutex::default(),
             streams: Arc::new(Semaphore::new(max_streams)),
             max_streams,
             keep_alive: keep_alive.max(Duration::from_millis(100)),
+            refresh: refresh.max(Duration::from_secs(1)),
             closing: CancellationToken::new(),
         }))
     }
@@ -105,6 +111,12 @@ impl Hub {
         let Ok(permit) = self.0.streams.clone().try_acquire_owned() else {
             return Ok(None);
         };
+        let app = self
+            .0
+            .db
+            .app_id(token)
+            .await?
+            .ok_or(DbError::NotFound(crate::db::Missing::Application))?;
         // The newest number now: the default starting point, and the topic's if it is new.
         // Taken before the topic exists, it can only be too low, which costs a repeat that
         // subscribers skip, never a gap.
@@ -112,8 +124,8 @@ impl Hub {
         let (topic, events) = {
             let mut topics = self.0.topics.lock().unwrap();
             let topic = topics
-                .entry((token, chat))
-                .or_insert_with(|| self.start_topic(token, chat, newest))
+                .entry((app, chat))
+                .or_insert_with(|| self.start_topic(token, (app, chat), newest))
                 .clone();
             let events = topic.events.subscribe();
             (topic, events)
@@ -123,13 +135,18 @@ impl Hub {
         let cursor = after.map_or(newest, |after| after.min(newest));
         Ok(Some(Subscription::new(
             self.clone(),
-            (token, chat),
+            token,
+            (app, chat),
             topic,
             events,
             cursor,
             permit,
-            self.0.closing.clone(),
         )))
+    }
+
+    /// Cancelled when the server shuts down.
+    pub(super) fn closing(&self) -> CancellationToken {
+        self.0.closing.clone()
     }
 
     /// The database, for subscriptions catching up.
@@ -151,12 +168,12 @@ impl Hub {
     /// Hands a NOTIFY payload's events to the topics they concern.
     pub fn dispatch(&self, payload: &str) {
         for event in payload.lines().filter_map(ChatEvent::decode) {
-            let (token, chat, op) = match event {
-                ChatEvent::Appended { token, chat } => (token, Some(chat), Op::Appended),
-                ChatEvent::Edited { token, chat, number } => (token, Some(chat), Op::Edited(number)),
-                ChatEvent::Deleted { token, chat, number } => (token, Some(chat), Op::Deleted(number)),
-                ChatEvent::ChatGone { token, chat } => (token, Some(chat), Op::Gone),
-                ChatEvent::ApplicationGone { token } => (token, None, Op::Gone),
+            let (app, chat, op) = match event {
+                ChatEvent::Appended { app, chat } => (app, Some(chat), Op::Appended),
+                ChatEvent::Edited { app, chat, number } => (app, Some(chat), Op::Edited(number)),
+                ChatEvent::Deleted { app, chat, number } => (app, Some(chat), Op::Deleted(number)),
+                ChatEvent::ChatGone { app, chat } => (app, Some(chat), Op::Gone),
+                ChatEvent::ApplicationGone { app } => (app, None, Op::Gone),
                 ChatEvent::Everything => {
                     self.refresh_all();
                     continue;
@@ -164,16 +181,17 @@ impl Hub {
             };
             let topics = self.0.topics.lock().unwrap();
             match chat {
-                Some(chat) => topics.get(&(token, chat)).into_iter().for_each(|t| t.push(op)),
+                Some(chat) => topics.get(&(app, chat)).into_iter().for_each(|t| t.push(op)),
                 None => topics
                     .iter()
-                    .filter(|((t, _), _)| *t == token)
+                    .filter(|((a, _), _)| *a == app)
                     .for_each(|(_, topic)| topic.push(op)),
             }
         }
     }
 
-    /// Every topic reads what it may have missed (after the listener reconnects).
+    /// Every topic reads what it may have missed (after the listener reconnects, or when an
+    /// announcement says events were dropped).
     pub fn refresh_all(&self) {
         for topic in self.0.topics.lock().unwrap().values() {
             topic.push(Op::Appended);
@@ -192,24 +210,25 @@ impl Hub {
         Ok(page.items.last().map_or(0, |m| m.number))
     }
 
-    fn start_topic(&self, token: Uuid, chat: i64, newest: i64) -> Arc<Topic> {
+    fn start_topic(&self, token: Uuid, key: Key, newest: i64) -> Arc<Topic> {
         let topic = Arc::new(Topic {
             events: broadcast::channel(TOPIC_CAPACITY).0,
             ops: Mutex::default(),
             wake: Notify::new(),
             stop: self.0.closing.child_token(),
         });
-        tokio::spawn(run_topic(self.clone(), (token, chat), topic.clone(), newest));
+        tokio::spawn(run_topic(self.clone(), token, key, topic.clone(), newest));
         topic
     }
 }
 
 /// A watched chat's task: applies its queued operations in order, reading each change once.
-async fn run_topic(hub: Hub, (token, chat): Key, topic: Arc<Topic>, mut last: i64) {
+async fn run_topic(hub: Hub, token: Uuid, key: Key, topic: Arc<Topic>, mut last: i64) {
+    let chat = key.1;
     loop {
         tokio::select! {
             _ = topic.wake.notified() => {}
-            _ = tokio::time::sleep(REFRESH) => topic.push(Op::Appended),
+            _ = tokio::time::sleep(hub.0.refresh) => topic.push(Op::Appended),
             _ = topic.stop.cancelled() => return,
         }
         loop {
@@ -245,8 +264,8 @@ async fn run_topic(hub: Hub, (token, chat): Key, topic: Arc<Topic>, mut last: i6
                 Err(DbError::NotFound(_)) => {
                     send(&topic, LiveEvent::Gone);
                     let mut topics = hub.0.topics.lock().unwrap();
-                    if topics.get(&(token, chat)).is_some_and(|t| Arc::ptr_eq(t, &topic)) {
-                        topics.remove(&(token, chat));
+                    if topics.get(&key).is_some_and(|t| Arc::ptr_eq(t, &topic)) {
+                        topics.remove(&key);
                     }
                     return;
                 }

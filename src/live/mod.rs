@@ -1,7 +1,8 @@
 //! Live delivery of a chat's messages (`.../messages/stream`): what changed is published as
 //! compact lines in the payload of the NOTIFYs the announcer already sends on the jobs channel;
 //! the process's one LISTEN connection hands them to the [`Hub`], which fans them out to the
-//! subscribers of each chat.
+//! subscribers of each chat. Events name applications by their id, never by their token: any
+//! database role allowed to LISTEN on the channel reads the payloads.
 
 mod hub;
 mod subscription;
@@ -10,19 +11,20 @@ pub use hub::Hub;
 pub use subscription::{LiveEvent, Subscription};
 use uuid::Uuid;
 
-/// A change to a chat, as published by the process that made it.
+/// A change to a chat, as published by the process that made it. `app` is the application's
+/// id (`applications.id`), which grants nothing, unlike its token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChatEvent {
     /// Messages were accepted (their numbers and jobs committed).
-    Appended { token: Uuid, chat: i64 },
+    Appended { app: i64, chat: i64 },
     /// A message's body was replaced.
-    Edited { token: Uuid, chat: i64, number: i64 },
+    Edited { app: i64, chat: i64, number: i64 },
     /// A message was deleted.
-    Deleted { token: Uuid, chat: i64, number: i64 },
+    Deleted { app: i64, chat: i64, number: i64 },
     /// The chat was deleted.
-    ChatGone { token: Uuid, chat: i64 },
+    ChatGone { app: i64, chat: i64 },
     /// The application, with all its chats, was deleted.
-    ApplicationGone { token: Uuid },
+    ApplicationGone { app: i64 },
     /// Events may have been lost (too many to send, or a reconnect): every topic looks again.
     Everything,
 }
@@ -31,11 +33,11 @@ impl ChatEvent {
     /// The event as one line of a NOTIFY payload.
     pub fn encode(&self) -> String {
         match self {
-            ChatEvent::Appended { token, chat } => format!("a {token} {chat}"),
-            ChatEvent::Edited { token, chat, number } => format!("u {token} {chat} {number}"),
-            ChatEvent::Deleted { token, chat, number } => format!("d {token} {chat} {number}"),
-            ChatEvent::ChatGone { token, chat } => format!("x {token} {chat}"),
-            ChatEvent::ApplicationGone { token } => format!("X {token}"),
+            ChatEvent::Appended { app, chat } => format!("a {app} {chat}"),
+            ChatEvent::Edited { app, chat, number } => format!("u {app} {chat} {number}"),
+            ChatEvent::Deleted { app, chat, number } => format!("d {app} {chat} {number}"),
+            ChatEvent::ChatGone { app, chat } => format!("x {app} {chat}"),
+            ChatEvent::ApplicationGone { app } => format!("X {app}"),
             ChatEvent::Everything => "*".to_owned(),
         }
     }
@@ -48,22 +50,28 @@ impl ChatEvent {
         if kind == "*" {
             return Some(ChatEvent::Everything);
         }
-        let token = parts.next()?.parse().ok()?;
+        let tenant = parts.next()?;
+        let Ok(app) = tenant.parse() else {
+            // The previous release named applications by token: during a rolling upgrade its
+            // lines cannot be matched to a topic here, so every topic looks again.
+            let known = ["a", "u", "d", "x", "X"].contains(&kind);
+            return (known && tenant.parse::<Uuid>().is_ok()).then_some(ChatEvent::Everything);
+        };
         if kind == "X" {
-            return Some(ChatEvent::ApplicationGone { token });
+            return Some(ChatEvent::ApplicationGone { app });
         }
         let chat = parts.next()?.parse().ok()?;
         let mut number = || parts.next().and_then(|n| n.parse().ok());
         Some(match kind {
-            "a" => ChatEvent::Appended { token, chat },
-            "x" => ChatEvent::ChatGone { token, chat },
+            "a" => ChatEvent::Appended { app, chat },
+            "x" => ChatEvent::ChatGone { app, chat },
             "u" => ChatEvent::Edited {
-                token,
+                app,
                 chat,
                 number: number()?,
             },
             "d" => ChatEvent::Deleted {
-                token,
+                app,
                 chat,
                 number: number()?,
             },
@@ -104,41 +112,51 @@ mod tests {
 
     #[test]
     fn lines_round_trip() {
-        let token = Uuid::new_v4();
+        let app = 41;
         for event in [
-            ChatEvent::Appended { token, chat: 3 },
+            ChatEvent::Appended { app, chat: 3 },
             ChatEvent::Edited {
-                token,
+                app,
                 chat: 3,
                 number: 9,
             },
             ChatEvent::Deleted {
-                token,
+                app,
                 chat: 1,
                 number: 2,
             },
-            ChatEvent::ChatGone { token, chat: 7 },
-            ChatEvent::ApplicationGone { token },
+            ChatEvent::ChatGone { app, chat: 7 },
+            ChatEvent::ApplicationGone { app },
             ChatEvent::Everything,
         ] {
             assert_eq!(ChatEvent::decode(&event.encode()), Some(event));
         }
         assert_eq!(ChatEvent::decode(""), None);
-        assert_eq!(ChatEvent::decode("u 1 2 3"), None);
-        assert_eq!(ChatEvent::decode(&format!("u {token} 2")), None);
+        assert_eq!(ChatEvent::decode("u 1 2"), None);
+        assert_eq!(ChatEvent::decode("q 1 2"), None);
+        assert_eq!(ChatEvent::decode("a one 2"), None);
+    }
+
+    #[test]
+    fn the_previous_releases_lines_make_every_topic_look_again() {
+        let token = Uuid::new_v4();
+        for line in [format!("a {token} 2"), format!("u {token} 2 3"), format!("X {token}")] {
+            assert_eq!(ChatEvent::decode(&line), Some(ChatEvent::Everything), "{line}");
+        }
+        assert_eq!(ChatEvent::decode(&format!("q {token} 2")), None);
     }
 
     #[test]
     fn packing_dedupes_splits_and_gives_up() {
-        let token = Uuid::new_v4();
-        let line = |chat| ChatEvent::Appended { token, chat }.encode();
+        let app = 7;
+        let line = |chat| ChatEvent::Appended { app, chat }.encode();
         let packed = pack(vec![line(1), line(2), line(1)], 10);
         assert_eq!(packed, vec![format!("{}\n{}", line(1), line(2))]);
-        let many: Vec<String> = (0..1000).map(line).collect();
+        let many: Vec<String> = (0..5000).map(line).collect();
         let packed = pack(many, 100);
-        assert!(packed.len() > 1 && packed.iter().all(|p| p.len() <= MAX_PAYLOAD));
+        assert!(packed.len() > 2 && packed.iter().all(|p| p.len() <= MAX_PAYLOAD));
         let lines: usize = packed.iter().map(|p| p.lines().count()).sum();
-        assert_eq!(lines, 1000);
-        assert_eq!(pack((0..1000).map(line).collect(), 2), vec!["*".to_owned()]);
+        assert_eq!(lines, 5000);
+        assert_eq!(pack((0..5000).map(line).collect(), 2), vec!["*".to_owned()]);
     }
 }

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{
-    hub::{Topic, PAGE},
+    hub::{Key, Topic, PAGE},
     Hub,
 };
 use crate::{
@@ -34,7 +34,9 @@ pub enum LiveEvent {
 /// A live subscription to one chat; ends the chat's task when the last one is dropped.
 pub struct Subscription {
     hub: Hub,
-    key: (Uuid, i64),
+    /// The application's token, for reading its chat.
+    token: Uuid,
+    key: Key,
     topic: Arc<Topic>,
     events: Option<broadcast::Receiver<LiveEvent>>,
     cursor: i64,
@@ -48,15 +50,17 @@ pub struct Subscription {
 impl Subscription {
     pub(super) fn new(
         hub: Hub,
-        key: (Uuid, i64),
+        token: Uuid,
+        key: Key,
         topic: Arc<Topic>,
         events: broadcast::Receiver<LiveEvent>,
         cursor: i64,
         permit: OwnedSemaphorePermit,
-        closing: CancellationToken,
     ) -> Self {
+        let closing = hub.closing();
         Subscription {
             hub,
+            token,
             key,
             topic,
             events: Some(events),
@@ -88,7 +92,7 @@ impl Subscription {
                     offset: 0,
                     backwards: false,
                 };
-                match self.hub.db().messages(self.key.0, self.key.1, cursor, PAGE).await {
+                match self.hub.db().messages(self.token, self.key.1, cursor, PAGE).await {
                     Ok(page) => {
                         self.backlog.extend(page.items);
                         self.catching_up = page.has_more;

@@ -5,33 +5,46 @@ mod listener;
 mod worker;
 
 use std::{
+    collections::HashSet,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
 use tokio::{sync::Notify, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 pub use listener::listen;
 pub use worker::{BatchOutcome, Worker};
 
-use crate::live::ChatEvent;
+use crate::{db::Db, live::ChatEvent};
 
 /// Wakes idle workers: the listener rings it on every NOTIFY, and new jobs announce themselves
 /// through it. It also carries the live events (`crate::live`) this process publishes.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Bell {
     workers: Arc<Notify>,
     announcer: Arc<Notify>,
-    outbox: Arc<Mutex<Vec<String>>>,
+    outbox: Arc<Mutex<Outbox>>,
+    /// Most lines the outbox holds (`LIVE_OUTBOX_LINES`).
+    outbox_lines: usize,
 }
 
-/// Lines waiting in the outbox beyond which they are replaced by one "look again" (`*`).
-const OUTBOX_MAX: usize = 10_000;
 /// Most NOTIFYs (of up to 7,900 bytes each) per announcement.
 const MAX_PAYLOADS: usize = 64;
 
 impl Bell {
+    /// A bell whose outbox holds at most `outbox_lines` distinct event lines; past that, they
+    /// give way to one "look again" (see [`Outbox`]).
+    pub fn new(outbox_lines: usize) -> Self {
+        Bell {
+            workers: Arc::default(),
+            announcer: Arc::default(),
+            outbox: Arc::default(),
+            outbox_lines: outbox_lines.max(1),
+        }
+    }
+
     /// Wakes every worker of this process waiting now.
     pub fn ring(&self) {
         self.workers.notify_waiters();
@@ -49,17 +62,95 @@ impl Bell {
     /// Publishes a committed change to the live streams of every instance (with the next
     /// announcement).
     pub fn publish(&self, event: ChatEvent) {
-        {
-            let mut outbox = self.outbox.lock().unwrap();
-            if outbox.len() >= OUTBOX_MAX {
-                outbox.clear();
-                outbox.push(ChatEvent::Everything.encode());
-            } else {
-                outbox.push(event.encode());
-            }
-        }
+        self.outbox.lock().unwrap().push(event.encode(), self.outbox_lines);
         self.announcer.notify_one();
     }
+
+    /// Publishes the change `event` makes of the id of the application with `token`: events
+    /// name applications by id, since every role allowed to LISTEN reads them (the id is
+    /// cached, so this costs a lookup only the first time a process sees a token).
+    pub async fn publish_for(&self, db: &Db, token: Uuid, event: impl FnOnce(i64) -> ChatEvent) {
+        match db.app_id(token).await {
+            Ok(Some(app)) => self.publish(event(app)),
+            // Deleted since: its streams end with its own event.
+            Ok(None) => {}
+            Err(e) => {
+                // Which chat changed cannot be said: every stream looks again.
+                tracing::warn!(error = %e, "live event published as \"look again\"");
+                self.publish(ChatEvent::Everything);
+            }
+        }
+    }
+}
+
+/// Live event lines waiting for the announcer, each kept once (a busy chat's `a` line is one
+/// line however many messages it gets) and in the order first published. Past the cap, while
+/// the announcer cannot send (the database is unreachable), the lines a re-read of every watched
+/// chat recovers (new messages, a chat or application deleted) give way to one "look again"
+/// (`*`), sent first: every listener of every instance then re-reads every watched chat. Edits
+/// and deletes, which a re-read cannot recover, are kept; only when they alone pass the cap are
+/// the oldest dropped, with a warning.
+#[derive(Default)]
+struct Outbox {
+    lines: Vec<String>,
+    seen: HashSet<String>,
+    /// Lines were given up: the next announcement starts with `*`.
+    look_again: bool,
+}
+
+impl Outbox {
+    fn push(&mut self, line: String, cap: usize) {
+        if line == ChatEvent::Everything.encode() {
+            return self.give_up_rereadable();
+        }
+        if self.look_again && rereadable(&line) {
+            return;
+        }
+        if self.seen.insert(line.clone()) {
+            self.lines.push(line);
+        }
+        if self.lines.len() > cap {
+            self.give_up_rereadable();
+            if self.lines.len() > cap {
+                let dropped = self.lines.len() - cap;
+                tracing::warn!(dropped, "live outbox full of edits and deletes; the oldest are dropped");
+                for line in self.lines.drain(..dropped) {
+                    self.seen.remove(&line);
+                }
+            }
+        }
+    }
+
+    /// Replaces every line a re-read recovers by the "look again" marker.
+    fn give_up_rereadable(&mut self) {
+        self.look_again = true;
+        self.lines.retain(|line| !rereadable(line));
+        self.seen.retain(|line| !rereadable(line));
+    }
+
+    /// Everything for one announcement, the marker first.
+    fn take(&mut self) -> Vec<String> {
+        self.seen.clear();
+        let mut lines = std::mem::take(&mut self.lines);
+        if std::mem::take(&mut self.look_again) {
+            lines.insert(0, ChatEvent::Everything.encode());
+        }
+        lines
+    }
+
+    /// Puts back an announcement that was not sent, ahead of what was published since.
+    fn put_back(&mut self, unsent: Vec<String>, cap: usize) {
+        let newer = self.take();
+        for line in unsent.into_iter().chain(newer) {
+            self.push(line, cap);
+        }
+    }
+}
+
+/// True for a line whose news a re-read of the watched chats finds again: new messages (`a`), a
+/// chat (`x`) or an application (`X`) deleted. Not edits (`u`) and deletes (`d`).
+fn rereadable(line: &str) -> bool {
+    !(line.starts_with("u ") || line.starts_with("d "))
 }
 
 /// Sends the NOTIFYs on the jobs channel for each burst of announcements, at most every 5 ms:
@@ -71,7 +162,7 @@ pub async fn announcer(db: crate::db::Db, bell: Bell, cancel: CancellationToken)
             _ = bell.announcer.notified() => false,
             _ = cancel.cancelled() => true,
         };
-        let lines = std::mem::take(&mut *bell.outbox.lock().unwrap());
+        let lines = bell.outbox.lock().unwrap().take();
         if stopping && lines.is_empty() {
             return;
         }
@@ -90,15 +181,10 @@ pub async fn announcer(db: crate::db::Db, bell: Bell, cancel: CancellationToken)
             Err(e) => Err(e.to_string()),
         };
         if let Err(e) = sent {
-            // Keep the events for the next try (workers poll anyway; live streams also re-read
-            // their chats on their own, but edits and deletes would be lost).
+            // Keep the events for the next try (workers poll anyway); past the outbox's cap,
+            // streams are told to look again rather than left missing what was dropped.
             tracing::debug!(error = %e, "announcement not sent; will retry");
-            {
-                let mut outbox = bell.outbox.lock().unwrap();
-                let newer = std::mem::replace(&mut *outbox, lines);
-                outbox.extend(newer);
-                outbox.truncate(OUTBOX_MAX);
-            }
+            bell.outbox.lock().unwrap().put_back(lines, bell.outbox_lines);
             if stopping {
                 return;
             }
@@ -186,5 +272,77 @@ async fn work(worker: Worker, index: usize, bell: Bell, pace: Pace, cancel: Canc
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn appended(chat: i64) -> String {
+        ChatEvent::Appended { app: 1, chat }.encode()
+    }
+
+    fn edited(number: i64) -> String {
+        ChatEvent::Edited {
+            app: 1,
+            chat: 1,
+            number,
+        }
+        .encode()
+    }
+
+    #[test]
+    fn the_outbox_keeps_each_line_once_in_order() {
+        let mut outbox = Outbox::default();
+        for line in [appended(1), edited(4), appended(1), appended(2)] {
+            outbox.push(line, 10);
+        }
+        assert_eq!(outbox.take(), [appended(1), edited(4), appended(2)]);
+        assert!(outbox.take().is_empty());
+    }
+
+    #[test]
+    fn past_its_cap_the_outbox_says_look_again_and_keeps_edits() {
+        let mut outbox = Outbox::default();
+        outbox.push(edited(1), 3);
+        for chat in 1..=5 {
+            outbox.push(appended(chat), 3);
+        }
+        outbox.push(edited(2), 3);
+        // New-message lines after the marker add nothing: the re-read finds them.
+        outbox.push(appended(9), 3);
+        assert_eq!(outbox.take(), ["*".to_owned(), edited(1), edited(2)]);
+        // Edits alone past the cap: the oldest go.
+        for number in 1..=5 {
+            outbox.push(edited(number), 3);
+        }
+        assert_eq!(outbox.take(), ["*".to_owned(), edited(3), edited(4), edited(5)]);
+    }
+
+    #[test]
+    fn an_unsent_announcement_goes_back_ahead_of_newer_lines_and_never_past_the_cap_silently() {
+        let mut outbox = Outbox::default();
+        outbox.push(appended(1), 3);
+        outbox.push(edited(1), 3);
+        let unsent = outbox.take();
+        outbox.push(appended(2), 3);
+        outbox.put_back(unsent, 3);
+        assert_eq!(outbox.take(), [appended(1), edited(1), appended(2)]);
+
+        // Taken while the outbox filled up again: together they pass the cap.
+        outbox.push(appended(1), 3);
+        outbox.push(appended(2), 3);
+        let unsent = outbox.take();
+        outbox.push(appended(3), 3);
+        outbox.push(appended(4), 3);
+        outbox.put_back(unsent, 3);
+        assert_eq!(outbox.take(), ["*".to_owned()]);
+
+        // A marker taken and not sent is kept.
+        outbox.push("*".to_owned(), 3);
+        let unsent = outbox.take();
+        outbox.put_back(unsent, 3);
+        assert_eq!(outbox.take(), ["*".to_owned()]);
     }
 }

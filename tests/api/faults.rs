@@ -89,6 +89,20 @@ impl Instance {
         }
     }
 
+    /// Starts the binary on a free port with extra environment variables, its standard output
+    /// going to a new file under the temporary directory; returns the instance and the file.
+    pub async fn start_logged(database_url: &str, env: &[(&str, &str)]) -> (Instance, std::path::PathBuf) {
+        let log = std::env::temp_dir().join(format!("chat-log-{}.txt", uuid::Uuid::new_v4().simple()));
+        let file = std::fs::File::create(&log).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let instance = Self::start_with(database_url, port, env, Stdio::from(file)).await;
+        (instance, log)
+    }
+
     fn signal(&self, signal: i32) {
         // SAFETY: kill(2) on our own child.
         unsafe {

@@ -184,3 +184,77 @@ async fn a_client_dripping_its_request_head_is_cut_off() {
     // A well-behaved client on another connection is served.
     assert_eq!(app.get("/healthz").await.status, StatusCode::OK);
 }
+
+/// A token is one application to the rate limit however its path spells it: with `%xx` escapes
+/// (one character or all, hex digits in either case), in upper case, without hyphens. And the
+/// shared table that counts holds application ids, never a token.
+#[tokio::test]
+async fn every_spelling_of_a_token_counts_against_one_limit_and_none_is_stored() {
+    let mut config = test_config();
+    config.rate_limit_per_minute = Some(5);
+    let app = TestApp::spawn_with(config, true).await;
+    let token = app.create_app("Spelled").await;
+    let escaped = |text: &str, upper: bool| -> String {
+        text.bytes()
+            .map(|b| {
+                if upper {
+                    format!("%{b:02X}")
+                } else {
+                    format!("%{b:02x}")
+                }
+            })
+            .collect()
+    };
+    let spellings = [
+        token.clone(),
+        format!("{}{}", escaped(&token[..1], false), &token[1..]),
+        escaped(&token, false),
+        escaped(&token, true),
+        token.replace('-', "%2d"),
+        token.replace('-', "%2D"),
+        token.to_uppercase(),
+        token.replace('-', ""),
+        format!("{}{}", &token[..35], escaped(&token[35..], true)),
+    ];
+
+    let mut statuses = Vec::new();
+    for spelling in &spellings {
+        let r = app.get(&format!("/api/applications/{spelling}")).await;
+        if r.status == StatusCode::OK {
+            assert_eq!(r.body["token"], token.as_str(), "{spelling} is the same application");
+        }
+        statuses.push((spelling.clone(), r.status));
+    }
+
+    let allowed: Vec<_> = statuses.iter().filter(|(_, s)| *s == StatusCode::OK).collect();
+    let refused: Vec<_> = statuses
+        .iter()
+        .filter(|(_, s)| *s == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    assert_eq!(allowed.len(), 5, "five requests a minute in all: {statuses:?}");
+    assert_eq!(refused.len(), spellings.len() - 5, "{statuses:?}");
+    assert_eq!(
+        statuses[..5].iter().map(|(_, s)| *s).collect::<Vec<_>>(),
+        [StatusCode::OK; 5]
+    );
+
+    let id = app
+        .count(&format!("SELECT id FROM applications WHERE token = '{token}'"))
+        .await;
+    let counted = app
+        .count(&format!(
+            "SELECT count::bigint FROM app_rate_limits WHERE application_id = {id}"
+        ))
+        .await;
+    assert_eq!(counted, spellings.len() as i64);
+    for table in ["rate_limits", "app_rate_limits"] {
+        for form in [token.clone(), token.replace('-', "")] {
+            let holding = app
+                .count(&format!(
+                    "SELECT count(*) FROM {table} r WHERE lower(r::text) LIKE '%{form}%'"
+                ))
+                .await;
+            assert_eq!(holding, 0, "{table} holds the token");
+        }
+    }
+}

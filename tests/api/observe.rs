@@ -1,6 +1,6 @@
 //! Request ids, access logs and `/metrics`, as an operator sees them.
 
-use std::{process::Stdio, time::Duration};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -108,20 +108,7 @@ async fn metrics_count_requests_and_describe_the_queue_pool_and_streams() {
 #[tokio::test]
 async fn the_request_id_appears_in_the_json_logs() {
     let url = fresh_database_url().await;
-    let log = std::env::temp_dir().join(format!("chat-log-{}.jsonl", uuid::Uuid::new_v4()));
-    let file = std::fs::File::create(&log).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let instance = Instance::start_with(
-        &url,
-        port,
-        &[("LOG_JSON", "true"), ("RUST_LOG", "info")],
-        Stdio::from(file),
-    )
-    .await;
+    let (instance, log) = Instance::start_logged(&url, &[("LOG_JSON", "true"), ("RUST_LOG", "info")]).await;
     let http = reqwest::Client::new();
     let resp = http
         .post(format!("{}/api/applications", instance.base))

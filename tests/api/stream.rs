@@ -344,3 +344,85 @@ async fn keep_alives_hold_a_stream_open_past_the_idle_timeout() {
     assert_eq!(e.data["message"]["body"], "still there?");
     assert!(stream.comments >= 5, "keep-alives: {}", stream.comments);
 }
+
+/// The announcer cannot send (every NOTIFY fails in the database) while more distinct events
+/// happen than its outbox holds. Once it can, a subscriber gets every new message, numbers
+/// contiguous, and the edit and the delete: the dropped lines were replaced by a "look again",
+/// not lost. The periodic re-read is set to an hour, so only the marker can have told it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_announcer_outage_past_the_outbox_cap_a_stream_misses_nothing() {
+    let url = crate::helpers::fresh_database_url().await;
+    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    // A NOTIFY outage for this database only: `pg_notify` shadowed through the search path
+    // fails while `notify_outage` has a row.
+    admin
+        .batch_execute(
+            "CREATE TABLE public.notify_outage (since timestamptz);
+             CREATE FUNCTION public.pg_notify(channel text, payload text) RETURNS void
+             LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF EXISTS (SELECT FROM public.notify_outage) THEN
+                     RAISE EXCEPTION 'NOTIFY is down';
+                 END IF;
+                 PERFORM pg_catalog.pg_notify(channel, payload);
+             END $$;
+             DO $$ BEGIN
+                 EXECUTE format('ALTER DATABASE %I SET search_path = public, pg_catalog', current_database());
+             END $$;",
+        )
+        .await
+        .unwrap();
+    let mut config = test_config();
+    config.live_outbox_lines = 20;
+    config.live_refresh_secs = 3600;
+    let app = TestApp::spawn_on(&url, config, true).await;
+    let (token, watched) = chat_with_messages(&app, 3).await;
+    let mut others = Vec::new();
+    for _ in 0..30 {
+        others.push(app.create_chat(&token).await);
+    }
+    let mut stream = Stream::open(&app, &token, watched, "?after=0", None).await;
+    assert_eq!(stream.created(3).await, [1, 2, 3]);
+
+    admin
+        .batch_execute("INSERT INTO notify_outage VALUES (now())")
+        .await
+        .unwrap();
+    let path = format!("/api/applications/{token}/chats/{watched}/messages");
+    for i in 4..=8 {
+        app.create_message(&token, watched, &format!("during {i}")).await;
+    }
+    let r = app.put(&format!("{path}/1"), json!({ "body": "edited" })).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(app.delete(&format!("{path}/2")).await.status, StatusCode::NO_CONTENT);
+    // Then 30 other chats' new messages: more distinct lines than the outbox's 20, so the
+    // watched chat's line is among those given up.
+    for chat in &others {
+        app.create_message(&token, *chat, "elsewhere").await;
+    }
+    assert!(
+        stream.next_within(Duration::from_millis(700)).await.is_none(),
+        "nothing reaches a stream while NOTIFY is down"
+    );
+
+    admin.batch_execute("DELETE FROM notify_outage").await.unwrap();
+    let mut created = Vec::new();
+    let (mut updated, mut deleted) = (None, None);
+    for _ in 0..7 {
+        let e = stream.next().await;
+        match e.event.as_str() {
+            "message.created" => created.push(e.data["number"].as_i64().unwrap()),
+            "message.updated" => updated = Some(e.data["message"]["body"].clone()),
+            "message.deleted" => deleted = e.data["number"].as_i64(),
+            other => panic!("unexpected event {other}: {e:?}"),
+        }
+    }
+    assert_eq!(created, [4, 5, 6, 7, 8], "every new message, in order, none missing");
+    assert_eq!(updated, Some(json!("edited")));
+    assert_eq!(deleted, Some(2));
+    assert!(
+        stream.next_within(Duration::from_millis(300)).await.is_none(),
+        "no repeats"
+    );
+}
