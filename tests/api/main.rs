@@ -4,6 +4,7 @@
 mod applications;
 mod chats;
 mod concurrency;
+mod crash;
 mod demo;
 mod faults;
 mod helpers;
@@ -18,3 +19,4 @@ mod pool;
 mod queue;
 mod search;
 mod stream;
+mod upgrade;
