@@ -293,6 +293,7 @@ fn unprivileged_user() -> Result<Option<(u32, u32)>> {
     bail!("running as root and no 'postgres' or 'nobody' user to run PostgreSQL as")
 }
 
-fn free_port() -> Result<u16> {
+/// A TCP port free on 127.0.0.1 at the time of asking.
+pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

@@ -19,7 +19,7 @@ use chat_system::{
     db::Db,
 };
 
-use crate::faults::{load, plenty, setup, verify, Instance, Ledger, Routes};
+use crate::faults::{free_port, load, own_cluster, plenty, setup, verify, Instance, Ledger, Routes};
 
 /// Runs `f` on the cluster off the runtime (starting and stopping it block).
 async fn with_cluster(cluster: Cluster, f: impl FnOnce(&mut Cluster) + Send + 'static) -> Cluster {
@@ -88,45 +88,22 @@ async fn burst(base: &str, token: &str, clients: usize, ledger: &Arc<Ledger>, mo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_postgres_crash_loses_no_acknowledged_message_and_reruns_lost_batches() {
-    let dir = std::env::temp_dir().join(format!("chat-system-crash-{}", uuid::Uuid::new_v4().simple()));
     // Durability on. The WAL writer sleeps its longest (10 s) and autovacuum is off, so that the
     // workers' asynchronous commits stay in the server's WAL buffers until the next synchronous
-    // commit (a creation's) writes them: after the last creation, a crash loses the last worker
-    // batches for certain, as it can at any moment on a busy server.
-    let mut cluster = tokio::task::spawn_blocking({
-        let dir = dir.clone();
-        move || {
-            Cluster::start_with(
-                &dir,
-                None,
-                Durability::Full,
-                &[("wal_writer_delay", "10000"), ("autovacuum", "off")],
-            )
-            .unwrap()
-        }
-    })
-    .await
-    .unwrap();
-    let admin = Db::connect(&cluster.url("postgres"), &Config::defaults()).unwrap();
-    admin
-        .client()
-        .await
-        .unwrap()
-        .batch_execute("CREATE DATABASE crash")
-        .await
-        .unwrap();
-    drop(admin);
-    let url = cluster.url("crash");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // commit (a creation's) writes them: a crash right after the last creation's batches were
+    // written loses those batches (as it can at any moment on a busy server; rounds below retry
+    // in case a background write got there first).
+    let (mut cluster, dir, url) = own_cluster(
+        "crash",
+        Durability::Full,
+        &[("wal_writer_delay", "10000"), ("autovacuum", "off")],
+    )
+    .await;
     // No vacuum or reconcile while the test runs: their synchronous commits would write the
     // workers' WAL too.
     let instance = Instance::start_with(
         &url,
-        port,
+        free_port(),
         &[
             ("RUST_LOG", "error"),
             ("MAINTENANCE_INTERVAL_MS", "600000"),

@@ -31,6 +31,38 @@ fn scale() -> usize {
         .unwrap_or(1)
 }
 
+/// A port free on 127.0.0.1 (for an instance to listen on).
+pub fn free_port() -> u16 {
+    chat_system::cluster::free_port().unwrap()
+}
+
+/// Starts a PostgreSQL cluster of the test's own under a new temporary directory, with
+/// `settings`, and creates `database` on it. Returns the cluster, its directory (to remove when
+/// done) and the database's URL.
+pub async fn own_cluster(
+    database: &str,
+    durability: Durability,
+    settings: &'static [(&'static str, &'static str)],
+) -> (Cluster, std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("chat-system-{database}-{}", uuid::Uuid::new_v4().simple()));
+    let cluster = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || Cluster::start_with(&dir, None, durability, settings).unwrap()
+    })
+    .await
+    .unwrap();
+    let admin = Db::connect(&cluster.url("postgres"), &Config::defaults()).unwrap();
+    admin
+        .client()
+        .await
+        .unwrap()
+        .batch_execute(&format!("CREATE DATABASE {database}"))
+        .await
+        .unwrap();
+    let url = cluster.url(database);
+    (cluster, dir, url)
+}
+
 /// One running instance of the service binary.
 pub struct Instance {
     child: Child,
@@ -41,12 +73,7 @@ pub struct Instance {
 
 impl Instance {
     pub async fn start(database_url: &str) -> Instance {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self::start_on(database_url, port).await
+        Self::start_on(database_url, free_port()).await
     }
 
     async fn start_on(database_url: &str, port: u16) -> Instance {
@@ -561,8 +588,9 @@ async fn read_body(
         if size == 0 {
             break;
         }
-        body.extend_from_slice(&rest[end + 2..end + 2 + size]);
-        rest = &rest[end + 2 + size + 2..];
+        let chunk = rest.get(end + 2..end + 2 + size);
+        body.extend_from_slice(chunk.ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof))?);
+        rest = rest.get(end + 2 + size + 2..).unwrap_or_default();
     }
     Ok(body)
 }
@@ -744,23 +772,7 @@ async fn sigterm_finishes_in_flight_requests_and_exits_promptly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_database_outage_fails_fast_and_heals_by_itself() {
-    let dir = std::env::temp_dir().join(format!("chat-system-outage-{}", uuid::Uuid::new_v4().simple()));
-    let mut cluster = tokio::task::spawn_blocking({
-        let dir = dir.clone();
-        move || Cluster::start(&dir, None, Durability::Throwaway).unwrap()
-    })
-    .await
-    .unwrap();
-    let admin = Db::connect(&cluster.url("postgres"), &Config::defaults()).unwrap();
-    admin
-        .client()
-        .await
-        .unwrap()
-        .batch_execute("CREATE DATABASE outage")
-        .await
-        .unwrap();
-    drop(admin);
-    let url = cluster.url("outage");
+    let (mut cluster, dir, url) = own_cluster("outage", Durability::Throwaway, &[]).await;
     let instance = Instance::start(&url).await;
     let token = setup(&instance.base, 3).await;
     let http = reqwest::Client::builder()
