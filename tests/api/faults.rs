@@ -1,6 +1,10 @@
 //! Faults, with the real binary: several instances on one database, instances killed mid-load,
 //! a graceful shutdown under load, and a database outage. After each, every 201 a client received
 //! must be in the database exactly once, numbers contiguous per chat, counts right, no job stuck.
+//! Failures are bounded, and 201s required: a SIGKILL may fail only the requests in flight at the
+//! kill (the load leaves the victim's route first, so they are counted), a SIGTERM none that the
+//! server took, and every instance must answer plenty of 201s between faults. `crash.rs` crashes
+//! PostgreSQL itself.
 //!
 //! `FAULT_SCALE=10 cargo test --release --test api faults -- --nocapture --test-threads=1` runs
 //! them ten times bigger and prints a summary line per scenario.
