@@ -149,6 +149,31 @@ impl Cluster {
         self.shutdown();
     }
 
+    /// Crashes the server, for tests of durability: stops the postmaster (so that it cannot react),
+    /// SIGKILLs every process it started, then the postmaster. Nothing is flushed or
+    /// checkpointed: `resume` then runs crash recovery, and commits whose WAL was not yet written
+    /// are lost. (A SIGKILL to the postmaster alone leaves its backends running, holding the
+    /// shared memory, and the restart waits for them.)
+    pub fn crash(&mut self) -> Result<()> {
+        let pid_file = fs::read_to_string(self.data_dir.join("postmaster.pid")).context("reading postmaster.pid")?;
+        let postmaster: libc::pid_t = pid_file
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .context("no pid in postmaster.pid")?;
+        // SAFETY: kill(2) on the server this process started and on its children.
+        unsafe {
+            libc::kill(postmaster, libc::SIGSTOP);
+            for child in children(postmaster) {
+                libc::kill(child, libc::SIGKILL);
+            }
+            libc::kill(postmaster, libc::SIGKILL);
+        }
+        // Reaps the postmaster.
+        self.shutdown();
+        Ok(())
+    }
+
     /// A connection URL for `database` as the superuser, with its password.
     pub fn url(&self, database: &str) -> String {
         format!(
@@ -184,6 +209,23 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// The processes whose parent is `parent` (from `/proc`).
+fn children(parent: libc::pid_t) -> Vec<libc::pid_t> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let pid: libc::pid_t = e.file_name().to_str()?.parse().ok()?;
+            let stat = fs::read_to_string(e.path().join("stat")).ok()?;
+            // "pid (comm) state ppid ...": the command may hold spaces and parentheses.
+            let ppid: libc::pid_t = stat[stat.rfind(')')? + 1..].split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
 }
 
 fn own_server(mut cmd: Command, child_tx: mpsc::Sender<std::io::Result<u32>>, stop: mpsc::Receiver<()>) {
@@ -364,6 +406,7 @@ fn unprivileged_user() -> Result<Option<(u32, u32)>> {
     bail!("running as root and no 'postgres' or 'nobody' user to run PostgreSQL as")
 }
 
-fn free_port() -> Result<u16> {
+/// A TCP port free on 127.0.0.1 at the time of asking.
+pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

@@ -1,5 +1,13 @@
 //! Schema migrations (refinery, `sql/migrations/`), applied on a connection of their own under an
 //! advisory lock, so that many instances starting at once apply each migration once.
+//!
+//! During a rolling upgrade the previous release keeps running (and restarting) against a schema
+//! that the new release has already migrated: every migration is backward compatible (expand
+//! now, contract in a later release; see ARCHITECTURE.md). So a binary that finds migrations
+//! newer than its own applied runs against them, instead of refusing to start as refinery does
+//! when an applied migration is unknown to it.
+
+use tokio_postgres::error::SqlState;
 
 use super::{Db, DbResult};
 
@@ -9,7 +17,7 @@ refinery::embed_migrations!("sql/migrations");
 /// finds it taken waits until the holder is done, then finds nothing left to apply.
 pub const MIGRATION_LOCK: i64 = 0x0063_6861_746d_6967;
 
-/// Applies every pending migration.
+/// Applies every pending migration, or accepts a schema migrated further by a newer release.
 ///
 /// Not on a pooled connection: those carry the service's statement and lock timeouts (15 s), and
 /// a migration may rewrite a big table for longer than that, or wait longer than that for another
@@ -37,14 +45,64 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
             .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
             .await?;
     }
-    let report = migrations::runner().run_async(&mut client).await?;
+    let result = match newer_schema(&client).await {
+        Ok(true) => Ok(None),
+        Ok(false) => migrations::runner()
+            .run_async(&mut client)
+            .await
+            .map(Some)
+            .map_err(Into::into),
+        Err(e) => Err(e),
+    };
     client
         .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
         .await?;
+    let Some(report) = result? else { return Ok(()) };
     for m in report.applied_migrations() {
         tracing::info!(migration = %m, "applied migration");
     }
     Ok(())
+}
+
+/// True when the database holds migrations newer than this binary's, after checking that every
+/// migration this binary knows is among them unchanged (then there is nothing for it to apply).
+/// False when refinery should run as usual (nothing newer, or no schema yet).
+async fn newer_schema(client: &tokio_postgres::Client) -> anyhow::Result<bool> {
+    let rows = match client
+        .query("SELECT version, name, checksum FROM refinery_schema_history", &[])
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    let applied: Vec<(i32, String, String)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    let known = migrations::runner().get_migrations().clone();
+    let ours = known.iter().map(|m| m.version()).max().unwrap_or(0);
+    let Some(newest) = applied.iter().map(|(v, _, _)| *v).max().filter(|&v| v > ours) else {
+        return Ok(false);
+    };
+    for m in &known {
+        match applied.iter().find(|(v, _, _)| *v == m.version()) {
+            None => anyhow::bail!(
+                "the database has migrations up to V{newest}, newer than this binary's (V{ours}), but lacks this \
+                 binary's {m}: migrations must be applied in order"
+            ),
+            Some((_, name, checksum)) if *name != m.name() || *checksum != m.checksum().to_string() => {
+                anyhow::bail!(
+                    "applied migration V{}__{name} differs from this binary's {m}",
+                    m.version()
+                )
+            }
+            Some(_) => {}
+        }
+    }
+    tracing::info!(
+        database = newest,
+        binary = ours,
+        "the database schema was migrated by a newer release; running against it (migrations are backward compatible)"
+    );
+    Ok(true)
 }
 
 /// True when every migration this binary knows is applied.
