@@ -181,6 +181,12 @@ impl TestApp {
         Response::from(req.send().await.expect("request")).await
     }
 
+    /// The body of `GET path` as text (for `/metrics`, `/openapi.json`).
+    pub async fn text(&self, path: &str) -> String {
+        let response = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        response.text().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.call(Method::GET, path, None).await
     }

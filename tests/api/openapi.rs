@@ -6,15 +6,7 @@ use crate::helpers::TestApp;
 async fn committed_spec_matches_the_served_one() {
     let app = TestApp::spawn().await;
 
-    let served = app
-        .http
-        .get(format!("{}/openapi.json", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let served = app.text("/openapi.json").await;
     let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
         .expect("openapi/openapi.json exists: run `cargo run -- openapi`");
 

@@ -132,15 +132,7 @@ async fn a_failing_job_stays_readable_and_is_retried_without_blocking_others() {
     assert_eq!(app.get(&format!("{base}/3")).await.body["body"], "good two");
     // (The figures are cached for a second, per process.)
     app.eventually("/metrics counts the stuck job", || async {
-        let metrics = app
-            .http
-            .get(format!("{}/metrics", app.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.text("/metrics").await;
         metrics.contains("\nchat_jobs_stuck 1\n")
     })
     .await;

@@ -392,15 +392,7 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
 
 /// How many searches `route` has answered so far in this process (`/metrics`).
 async fn search_routes(app: &TestApp, route: &str) -> u64 {
-    let text = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.text("/metrics").await;
     let line = format!("chat_search_route_total{{route=\"{route}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&line))
