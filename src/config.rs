@@ -71,9 +71,15 @@ pub struct Config {
     #[arg(long, env = "PG_BIN_DIR")]
     pub pg_bin_dir: Option<PathBuf>,
 
-    /// Maximum connections in the pool shared by requests and workers.
+    /// Maximum connections in the pool for reads (requests, live streams, maintenance).
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: usize,
+
+    /// Maximum connections in the pool of the write path: creations (the intake and their
+    /// idempotency claims) and the queue workers. No read can take one, so slow or numerous
+    /// reads never hold up acknowledging a creation.
+    #[arg(long, env = "DB_WRITE_POOL_SIZE", default_value_t = 12)]
+    pub db_write_pool_size: usize,
 
     /// How long a request waits for a pooled connection before answering 503, in milliseconds.
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3000)]
@@ -88,6 +94,21 @@ pub struct Config {
     /// Server-side statement timeout for the service's connections, in milliseconds.
     #[arg(long, env = "DB_STATEMENT_TIMEOUT_MS", default_value_t = 15000)]
     pub db_statement_timeout_ms: u64,
+
+    /// Searches running at once in this process; more are answered 503 (`search_busy`) at
+    /// once. Kept below `DB_POOL_SIZE`, so searches alone cannot take every read connection.
+    #[arg(long, env = "SEARCH_MAX_CONCURRENT", default_value_t = 8)]
+    pub search_max_concurrent: usize,
+
+    /// Searches of one application running at once in this process; more are answered 503
+    /// (`search_busy`) at once.
+    #[arg(long, env = "SEARCH_MAX_CONCURRENT_PER_APP", default_value_t = 2)]
+    pub search_max_concurrent_per_app: usize,
+
+    /// Time one search may spend in the database, all its statements together, in
+    /// milliseconds; then it is cancelled and answered 503 (`search_timeout`).
+    #[arg(long, env = "SEARCH_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
+    pub search_statement_timeout_ms: u64,
 
     /// Operator key required to list all applications. Without it, listing is refused.
     #[arg(long, env = "OPERATOR_KEY", hide_env_values = true)]

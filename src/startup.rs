@@ -76,7 +76,8 @@ impl Background {
     pub fn start(state: &State, config: &Config, workers: usize) -> Self {
         let cancel = CancellationToken::new();
         let db = state.db.clone();
-        let worker = Worker::new(db.clone(), config.worker_batch_size, config.job_max_attempts);
+        // The queue workers and their announcer are the write path: the write pool.
+        let worker = Worker::new(db.writer(), config.worker_batch_size, config.job_max_attempts);
         let mut tasks = queue::spawn_workers(
             worker,
             workers,
@@ -93,7 +94,7 @@ impl Background {
             cancel.clone(),
         )));
         tasks.push(tokio::spawn(queue::announcer(
-            db.clone(),
+            db.writer(),
             state.bell.clone(),
             cancel.clone(),
         )));
@@ -131,8 +132,9 @@ impl Background {
 /// The state handed to the API.
 pub fn state(db: Db, config: &Config) -> State {
     let bell = Bell::default();
+    // Creations take their connections from the write pool, out of the reads' reach.
     let intake = Intake::start(
-        db.clone(),
+        db.writer(),
         bell.clone(),
         IntakeConfig {
             max_batch: config.intake_max_batch,
@@ -150,6 +152,7 @@ pub fn state(db: Db, config: &Config) -> State {
             config.max_streams,
             Duration::from_millis(config.stream_keep_alive_ms),
         ),
+        searches: crate::search::Searches::new(config.search_max_concurrent, config.search_max_concurrent_per_app),
     }
 }
 

@@ -42,7 +42,8 @@ pub fn key(header: Option<String>, scope: String, request: &[&str]) -> Result<Op
 /// this is what it created.
 pub async fn begin(db: &Db, key: Option<&IdemKey>) -> Result<Option<Remembered>, ApiError> {
     let Some(key) = key else { return Ok(None) };
-    match db.claim_idempotency(key).await? {
+    // Claims are part of a creation: the write pool, like the creation itself.
+    match db.writer().claim_idempotency(key).await? {
         Claim::Owned => Ok(None),
         Claim::Replay(remembered) => Ok(Some(remembered)),
         Claim::InFlight => Err(ApiError::KeyInUse),
@@ -53,7 +54,7 @@ pub async fn begin(db: &Db, key: Option<&IdemKey>) -> Result<Option<Remembered>,
 /// After a creation: a failed one frees the key, so that a retry can run.
 pub async fn finish<T>(db: &Db, key: Option<&IdemKey>, result: &Result<T, ApiError>) {
     if let (Some(key), Err(_)) = (key, result) {
-        if let Err(e) = db.release_idempotency(key).await {
+        if let Err(e) = db.writer().release_idempotency(key).await {
             tracing::warn!(error = %e, "could not free an idempotency key; it frees itself in a minute");
         }
     }

@@ -40,6 +40,8 @@ pub struct State {
     pub bell: Bell,
     /// This process's live message streams.
     pub hub: Hub,
+    /// The caps on searches running at once.
+    pub searches: crate::search::Searches,
 }
 
 /// Groups of operations in the spec.

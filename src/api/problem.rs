@@ -105,6 +105,27 @@ impl From<DbError> for ApiError {
     }
 }
 
+impl From<crate::search::SearchError> for ApiError {
+    fn from(e: crate::search::SearchError) -> Self {
+        use crate::search::SearchError;
+        match e {
+            SearchError::Db(e) => e.into(),
+            SearchError::Busy { everyone: true } => ApiError::Overloaded {
+                code: "search_busy",
+                detail: "the server is running as many searches as it allows at once; retry after Retry-After seconds",
+            },
+            SearchError::Busy { everyone: false } => ApiError::Overloaded {
+                code: "search_busy",
+                detail: "this application is running as many searches as it is allowed at once; retry after Retry-After seconds",
+            },
+            SearchError::TimedOut => ApiError::Overloaded {
+                code: "search_timeout",
+                detail: "the search took longer than the server allows and was stopped; narrow it (more or longer words, an `after`/`before` range) or retry later",
+            },
+        }
+    }
+}
+
 impl ApiError {
     /// The problem body; logs server errors (with the id the client sees).
     pub fn into_problem(self) -> Problem {
@@ -248,7 +269,8 @@ impl IntoResponse for Problem {
 /// before the handler runs, so they are documented but never built from an `ApiError`:
 /// `408 slow_body,` and `413 too_large,` (the body read by `limits::guard`), `415 not_json,`
 /// (poem-openapi's JSON body extractor), `429 rate_limited,` (`limits::guard`, for paths under
-/// an application token).
+/// an application token). `503 => "doc",` adds what else the operation's 503 can mean to its
+/// description.
 #[macro_export]
 macro_rules! op_response {
     // Each `@item` arm moves the first item of the error list into variants (and, for statuses
@@ -292,6 +314,10 @@ macro_rules! op_response {
             RateLimited(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
         ] $arms [$($rest)*] $head);
     };
+    // `503 => "doc",`: what else this operation's 503 can mean, added to its description.
+    (@item $vars:tt $arms:tt [503 => $doc:literal, $($rest:tt)*] { $enum:tt () }) => {
+        $crate::op_response!(@item $vars $arms [$($rest)*] { $enum ($doc) });
+    };
     (@item [$($vars:tt)*] [$($arms:tt)*]
         [$status:literal => $variant:ident: $doc:literal, $($rest:tt)*] $head:tt) => {
         $crate::op_response!(@item [$($vars)*
@@ -301,7 +327,7 @@ macro_rules! op_response {
         ] [$($arms)* ($status $variant)] [$($rest)*] $head);
     };
     (@item [$($vars:tt)*] [$(($status:literal $variant:ident))*] []
-        { $(#[$meta:meta])* pub enum $name:ident { $($ok:tt)* } }) => {
+        { { $(#[$meta:meta])* pub enum $name:ident { $($ok:tt)* } } ($($busy:literal)?) }) => {
         $(#[$meta])*
         #[derive(::poem_openapi::ApiResponse)]
         pub enum $name {
@@ -314,6 +340,7 @@ macro_rules! op_response {
             /// `service_unavailable`: the database is unavailable or overloaded; `server_busy`:
             /// the server is at its limit of requests in flight; `request_timeout`: the answer
             /// took longer than the request deadline. Retry shortly.
+            $(#[doc = ""] #[doc = $busy])?
             #[oai(
                 status = 503,
                 content_type = "application/problem+json",
@@ -343,7 +370,7 @@ macro_rules! op_response {
         errors { $($errors:tt)* }
     ) => {
         $crate::op_response!(@item [] [] [$($errors)*] {
-            $(#[$meta])* pub enum $name { $($ok)* }
+            { $(#[$meta])* pub enum $name { $($ok)* } } ()
         });
     };
 }
