@@ -181,9 +181,11 @@ impl ApplicationsApi {
                 };
                 return Ok::<_, ApiError>((app, true));
             }
+            // A creation: the write pool, out of the reads' reach.
             let created = self
                 .0
                 .db
+                .writer()
                 .create_application(&body.name, key.as_ref())
                 .await
                 .map_err(ApiError::from);

@@ -89,6 +89,11 @@ impl Instance {
         }
     }
 
+    /// The process id of the instance.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     fn signal(&self, signal: i32) {
         // SAFETY: kill(2) on our own child.
         unsafe {

@@ -2,6 +2,7 @@
 //! client observes over HTTP.
 
 mod applications;
+mod bounds;
 mod chats;
 mod concurrency;
 mod demo;
