@@ -93,8 +93,10 @@ impl Service {
         if !status.success() {
             bail!("building the service failed");
         }
-        let bin = concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/chat-system");
-        let mut cmd = Command::new(bin);
+        // Where `cargo build` put it: CARGO_TARGET_DIR when set.
+        let target =
+            std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").into());
+        let mut cmd = Command::new(format!("{target}/release/chat-system"));
         cmd.env("DATABASE_URL", database_url)
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")

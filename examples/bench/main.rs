@@ -5,6 +5,7 @@
 //! cargo run --release --example bench -- search       # issue 3: 10M-message search benchmark
 //! cargo run --release --example bench -- throughput   # issue 4: creations and reads vs pgbench
 //! cargo run --release --example bench -- profile      # perf profile of the service and PostgreSQL under S1
+//! cargo run --release --example bench -- isolation    # issue 12: creations while worst-case searches run
 //! ```
 //!
 //! They run against a private PostgreSQL cluster kept under `bench-data/` (created on first use;
@@ -13,6 +14,7 @@
 
 mod dataset;
 mod env;
+mod isolation;
 mod load;
 mod profile;
 mod search;
@@ -31,8 +33,9 @@ async fn main() -> anyhow::Result<()> {
         "throughput" => throughput::run(rest).await,
         "profile" => profile::run(rest).await,
         "hygiene" => profile::hygiene(rest).await,
+        "isolation" => isolation::run(rest).await,
         _ => {
-            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|profile|hygiene> [options]");
+            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|profile|hygiene|isolation> [options]");
             std::process::exit(2);
         }
     }
