@@ -411,6 +411,40 @@ mod tests {
         assert_eq!(rate_limit_headers, ["RETRY-AFTER", "RATELIMIT-POLICY", "RATELIMIT"]);
     }
 
+    crate::op_response! {
+        /// An operation whose 503 can mean more.
+        pub enum BusyResponse {
+            /// Done.
+            #[oai(status = 204)]
+            Done,
+        }
+        errors {
+            404 => NotFound: "Missing.",
+            503 => "`search_busy`: too many at once.",
+        }
+    }
+
+    #[test]
+    fn an_operation_can_say_what_else_its_503_means() {
+        let meta = BusyResponse::meta();
+        let statuses: Vec<_> = meta.responses.iter().map(|r| r.status.unwrap()).collect();
+        assert_eq!(statuses, [204, 404, 500, 503]);
+        let unavailable = meta.responses[3].description;
+        assert!(unavailable.starts_with("`service_unavailable`"), "{unavailable}");
+        assert!(
+            unavailable.ends_with("\n\n`search_busy`: too many at once."),
+            "{unavailable}"
+        );
+        assert_eq!(
+            TestResponse::meta().responses[6].description,
+            BusyResponse::meta().responses[3]
+                .description
+                .split("\n\n")
+                .next()
+                .unwrap()
+        );
+    }
+
     #[test]
     fn errors_answer_with_their_own_status() {
         let status = |e: ApiError| TestResponse::from(e).into_response().status().as_u16();
