@@ -6,7 +6,8 @@
 //! compared with the idle figures (target: p99 within 2×). The searches' per-application cap is
 //! raised to 16 for the run, as if they came from 16 applications: the per-process cap
 //! (`SEARCH_MAX_CONCURRENT`), the searches' time budget and the write pool are what protect the
-//! creations. A second run without the per-process cap (16 searches at once) shows what it buys.
+//! creations. Two more runs, with the cap at this machine's 2 cores and without it (16 searches
+//! at once), show what it buys. A client told `503` waits the second `Retry-After` says.
 //!
 //! `cargo run --release --example bench -- isolation [--seconds N] [--rate N]`
 
@@ -27,7 +28,7 @@ use uuid::Uuid;
 use crate::{
     dataset::{Rng, Vocabulary},
     env::{free_port, Env, Service},
-    load::{closed_loop, fixed_rate, Call, Conn},
+    load::{fixed_rate, Call, Conn},
     stats::{encode, machine, report, Samples},
     throughput::arg,
 };
@@ -49,7 +50,7 @@ struct Phase {
 }
 
 pub async fn run(args: &[String]) -> Result<()> {
-    let seconds = arg(args, "--seconds", 30);
+    let seconds = arg(args, "--seconds", 20);
     let rate = arg(args, "--rate", 200);
     let env = Env::start()?;
     let token = dataset(&env).await?;
@@ -69,6 +70,10 @@ pub async fn run(args: &[String]) -> Result<()> {
         (
             "defaults (SEARCH_MAX_CONCURRENT=8)",
             vec![("SEARCH_MAX_CONCURRENT_PER_APP", "16")],
+        ),
+        (
+            "cap at the cores (SEARCH_MAX_CONCURRENT=2)",
+            vec![("SEARCH_MAX_CONCURRENT_PER_APP", "16"), ("SEARCH_MAX_CONCURRENT", "2")],
         ),
         (
             "no per-process cap (SEARCH_MAX_CONCURRENT=16)",
@@ -100,7 +105,8 @@ pub async fn run(args: &[String]) -> Result<()> {
          `cargo run --release --example bench -- isolation`: application B posts {rate} messages/s \
          (4 connections, latency from each call's scheduled time) for {seconds} s, alone, then while \
          {SEARCHERS} clients search application A's chat of {MESSAGES} messages in a loop (8 common words, \
-         `order=relevance`; per-application search cap raised to {SEARCHERS}).\n\n\
+         `order=relevance`; per-application search cap raised to {SEARCHERS}; a client told `503` waits the \
+         second `Retry-After` says).\n\n\
          | run | B's creations idle p50 / p99 (ms) | under searches p50 / p99 (ms) | p99 ratio (target ≤ 2) | errors | searches answered | searches 200/s | peak RSS (MB) |\n\
          |---|---|---|---|---|---|---|---|\n",
         machine()
@@ -176,32 +182,12 @@ async fn measure(
     let answers: Arc<Mutex<BTreeMap<String, u64>>> = Default::default();
     let searching = search.map(|(token, common)| {
         let answers = answers.clone();
-        tokio::spawn(closed_loop(
+        tokio::spawn(search_loop(
             addr,
-            SEARCHERS,
+            token,
+            common,
             Duration::from_secs(seconds + 4),
-            move |client, seq| {
-                let mut rng = Rng::new(client as u64 * 1_000_003 + seq);
-                let words: Vec<&str> = (0..8).map(|_| common[rng.below(common.len())].as_str()).collect();
-                Call {
-                    method: Method::GET,
-                    path: format!(
-                        "/api/applications/{token}/chats/1/messages?order=relevance&limit=100&query={}",
-                        encode(&words.join(" "))
-                    ),
-                    body: None,
-                }
-            },
-            move |_, answer, _| {
-                let code = serde_json::from_slice::<Value>(&answer.body)
-                    .ok()
-                    .and_then(|v| v["code"].as_str().map(str::to_owned));
-                let key = match code {
-                    Some(code) => format!("{} {code}", answer.status),
-                    None => answer.status.to_string(),
-                };
-                *answers.lock().unwrap().entry(key).or_default() += 1;
-            },
+            answers,
         ))
     });
     if searching.is_some() {
@@ -211,7 +197,7 @@ async fn measure(
     let created = creations(addr, writer, rate, Duration::from_secs(seconds)).await?;
     let mut elapsed = Duration::from_secs(1);
     if let Some(searching) = searching {
-        elapsed = searching.await??.elapsed;
+        elapsed = searching.await??;
     }
     let searches = std::mem::take(&mut *answers.lock().unwrap());
     let search_rate = searches.get("200").copied().unwrap_or(0) as f64 / elapsed.as_secs_f64();
@@ -221,6 +207,57 @@ async fn measure(
         searches,
         search_rate,
     })
+}
+
+/// `SEARCHERS` clients searching A's big chat back to back for `duration`, each waiting the
+/// second that `Retry-After` asks for when told `503` (as a client should: one that does not is
+/// a flood of requests like any other, for `MAX_IN_FLIGHT` and the rate limit). Counts the
+/// answers by status and problem code into `answers`; returns the time taken.
+async fn search_loop(
+    addr: SocketAddr,
+    token: Uuid,
+    common: Vec<String>,
+    duration: Duration,
+    answers: Arc<Mutex<BTreeMap<String, u64>>>,
+) -> Result<Duration> {
+    let started = std::time::Instant::now();
+    let tasks: Vec<_> = (0..SEARCHERS)
+        .map(|client| {
+            let (common, answers) = (common.clone(), answers.clone());
+            tokio::spawn(async move {
+                let mut conn = Conn::open(addr).await?;
+                let mut rng = Rng::new(client as u64 * 1_000_003);
+                while started.elapsed() < duration {
+                    let words: Vec<&str> = (0..8).map(|_| common[rng.below(common.len())].as_str()).collect();
+                    let call = Call {
+                        method: Method::GET,
+                        path: format!(
+                            "/api/applications/{token}/chats/1/messages?order=relevance&limit=100&query={}",
+                            encode(&words.join(" "))
+                        ),
+                        body: None,
+                    };
+                    let answer = conn.send(&call).await?;
+                    let code = serde_json::from_slice::<Value>(&answer.body)
+                        .ok()
+                        .and_then(|v| v["code"].as_str().map(str::to_owned));
+                    let key = match code {
+                        Some(code) => format!("{} {code}", answer.status),
+                        None => answer.status.to_string(),
+                    };
+                    *answers.lock().unwrap().entry(key).or_default() += 1;
+                    if answer.status == 503 {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+                Ok::<_, anyhow::Error>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    Ok(started.elapsed())
 }
 
 /// The dataset: application A with one chat of `MESSAGES` messages (built once). Returns A's
@@ -272,10 +309,10 @@ async fn dataset(env: &Env) -> Result<Uuid> {
                VALUES (1, 1, {MESSAGES}, now(), now());
              INSERT INTO chat_counters (application_id, chat_number, last_message_number) VALUES (1, 1, {MESSAGES});
              CREATE TABLE bench_meta (key text PRIMARY KEY, value text NOT NULL);
-             INSERT INTO bench_meta VALUES ('token', '{token}');
-             VACUUM ANALYZE messages;"
+             INSERT INTO bench_meta VALUES ('token', '{token}');"
         ))
         .await?;
+    client.batch_execute("VACUUM ANALYZE messages").await?;
     println!("  dataset ready in {:.0} s", started.elapsed().as_secs_f64());
     Ok(token)
 }
