@@ -6,8 +6,8 @@
 //! compared with the idle figures (target: p99 within 2×). The searches' per-application cap is
 //! raised to 16 for the run, as if they came from 16 applications: the per-process cap
 //! (`SEARCH_MAX_CONCURRENT`), the searches' time budget and the write pool are what protect the
-//! creations. Two more runs, with the cap at this machine's 2 cores and without it (16 searches
-//! at once), show what it buys. A client told `503` waits the second `Retry-After` says.
+//! creations. More runs, with the cap at half and all of this machine's 2 cores and without it
+//! (16 searches at once), show what it buys. A client told `503` waits the second `Retry-After` says.
 //!
 //! `cargo run --release --example bench -- isolation [--seconds N] [--rate N]`
 
@@ -70,6 +70,10 @@ pub async fn run(args: &[String]) -> Result<()> {
         (
             "defaults (SEARCH_MAX_CONCURRENT=8)",
             vec![("SEARCH_MAX_CONCURRENT_PER_APP", "16")],
+        ),
+        (
+            "cap at half the cores (SEARCH_MAX_CONCURRENT=1)",
+            vec![("SEARCH_MAX_CONCURRENT_PER_APP", "16"), ("SEARCH_MAX_CONCURRENT", "1")],
         ),
         (
             "cap at the cores (SEARCH_MAX_CONCURRENT=2)",
