@@ -71,9 +71,15 @@ pub struct Config {
     #[arg(long, env = "PG_BIN_DIR")]
     pub pg_bin_dir: Option<PathBuf>,
 
-    /// Maximum connections in the pool shared by requests and workers.
+    /// Maximum connections in the pool for reads (requests, live streams, maintenance).
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: usize,
+
+    /// Maximum connections in the pool of the write path: creations (the intake and their
+    /// idempotency claims) and the queue workers. No read can take one, so slow or numerous
+    /// reads never hold up acknowledging a creation.
+    #[arg(long, env = "DB_WRITE_POOL_SIZE", default_value_t = 12)]
+    pub db_write_pool_size: usize,
 
     /// How long a request waits for a pooled connection before answering 503, in milliseconds.
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3000)]
@@ -96,6 +102,24 @@ pub struct Config {
     /// is not bounded by this.
     #[arg(long, env = "DB_STARTUP_TIMEOUT_SECS", default_value_t = 60)]
     pub db_startup_timeout_secs: u64,
+
+    /// Searches running at once in this process; more are answered 503 (`search_busy`) at
+    /// once. Kept below `DB_POOL_SIZE`, so searches alone cannot take every read connection.
+    /// Defaults to this machine's cores; set it to about the database server's: each running
+    /// search keeps a backend busy (the isolation benchmark: other applications' creations kept
+    /// their p99 within 2× of idle only with at most that many searches at once).
+    #[arg(long, env = "SEARCH_MAX_CONCURRENT", default_value_t = cores())]
+    pub search_max_concurrent: usize,
+
+    /// Searches of one application running at once in this process; more are answered 503
+    /// (`search_busy`) at once.
+    #[arg(long, env = "SEARCH_MAX_CONCURRENT_PER_APP", default_value_t = 2)]
+    pub search_max_concurrent_per_app: usize,
+
+    /// Time one search may spend in the database, all its statements together, in
+    /// milliseconds; then it is cancelled and answered 503 (`search_timeout`).
+    #[arg(long, env = "SEARCH_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
+    pub search_statement_timeout_ms: u64,
 
     /// Operator key required to list all applications. Without it, listing is refused.
     #[arg(long, env = "OPERATOR_KEY", hide_env_values = true)]
@@ -200,6 +224,11 @@ pub struct Config {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "LOG_JSON", default_value_t = false)]
     pub log_json: bool,
+}
+
+/// This machine's cores (1 if unknown).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl Config {

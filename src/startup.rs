@@ -110,7 +110,8 @@ impl Background {
     pub fn start(state: &State, config: &Config, workers: usize) -> Self {
         let cancel = CancellationToken::new();
         let db = state.db.clone();
-        let worker = Worker::new(db.clone(), config.worker_batch_size, config.job_max_attempts);
+        // The queue workers and their announcer are the write path: the write pool.
+        let worker = Worker::new(db.writer(), config.worker_batch_size, config.job_max_attempts);
         let mut tasks = queue::spawn_workers(
             worker,
             workers,
@@ -127,7 +128,7 @@ impl Background {
             cancel.clone(),
         )));
         tasks.push(tokio::spawn(queue::announcer(
-            db.clone(),
+            db.writer(),
             state.bell.clone(),
             cancel.clone(),
         )));
@@ -165,8 +166,9 @@ impl Background {
 /// The state handed to the API.
 pub fn state(db: Db, config: &Config) -> State {
     let bell = Bell::new(config.live_outbox_lines);
+    // Creations take their connections from the write pool, out of the reads' reach.
     let intake = Intake::start(
-        db.clone(),
+        db.writer(),
         bell.clone(),
         IntakeConfig {
             max_batch: config.intake_max_batch,
@@ -188,6 +190,7 @@ pub fn state(db: Db, config: &Config) -> State {
             Duration::from_secs(config.live_refresh_secs),
         ),
         stuck_after: config.job_max_attempts.max(1),
+        searches: crate::search::Searches::new(config.search_max_concurrent, config.search_max_concurrent_per_app),
     }
 }
 

@@ -98,7 +98,10 @@ impl Service {
                 if !status.success() {
                     bail!("building the service failed");
                 }
-                concat!(env!("CARGO_MANIFEST_DIR"), "/target/release/chat-system").to_owned()
+                // Where `cargo build` put it: CARGO_TARGET_DIR when set.
+                let target = std::env::var("CARGO_TARGET_DIR")
+                    .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").into());
+                format!("{target}/release/chat-system")
             }
         };
         let mut cmd = Command::new(bin);

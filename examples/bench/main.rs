@@ -6,6 +6,7 @@
 //! cargo run --release --example bench -- throughput   # issue 4: creations and reads vs pgbench
 //! cargo run --release --example bench -- profile      # perf profile of the service and PostgreSQL under S1
 //! cargo run --release --example bench -- faults       # creations through broken database connections
+//! cargo run --release --example bench -- isolation    # issue 12: creations while worst-case searches run
 //! ```
 //!
 //! They run against a private PostgreSQL cluster kept under `bench-data/` (created on first use;
@@ -15,6 +16,7 @@
 mod dataset;
 mod env;
 mod faults;
+mod isolation;
 mod load;
 mod profile;
 #[path = "../../tests/api/proxy.rs"]
@@ -38,8 +40,9 @@ async fn main() -> anyhow::Result<()> {
         "profile" => profile::run(rest).await,
         "faults" => faults::run(rest).await,
         "hygiene" => profile::hygiene(rest).await,
+        "isolation" => isolation::run(rest).await,
         _ => {
-            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|profile|hygiene|faults> [options]");
+            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|profile|hygiene|faults|isolation> [options]");
             std::process::exit(2);
         }
     }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Result;
 use bytes::Bytes;
 use chat_system::{
-    db::Db,
+    db::{Db, Wanted},
     queue::Worker,
     search::{self, SearchOrder},
 };
@@ -92,12 +92,18 @@ pub async fn run(args: &[String]) -> Result<()> {
                     let t_http = start.elapsed();
                     let terms = search::parse(q).unwrap();
                     let start = Instant::now();
-                    let need = if order == SearchOrder::Newest {
-                        21
+                    let score = |body: &str| search::relevance(body, &terms);
+                    let wanted = if order == SearchOrder::Newest {
+                        newest(21)
                     } else {
-                        search::RELEVANCE_CANDIDATES
+                        Wanted {
+                            need: search::RELEVANCE_CANDIDATES,
+                            offset: 0,
+                            limit: 20,
+                            rank: Some(&score),
+                        }
                     };
-                    db.search(token, chat, &terms, (0, i64::MAX), need).await?;
+                    db.search(token, chat, &terms, (0, i64::MAX), wanted).await?;
                     let t_sql = start.elapsed();
                     if i >= 5 {
                         via_http.push(t_http);
@@ -174,7 +180,7 @@ async fn diagnose(db: &Db, vocab: &Vocabulary, token: Uuid) -> Result<()> {
             let mut hits = 0;
             for _ in 0..3 {
                 let t = Instant::now();
-                hits = db.search(token, 1, &terms, (0, i64::MAX), 21).await?.len();
+                hits = db.search(token, 1, &terms, (0, i64::MAX), newest(21)).await?.0.len();
                 best = best.min(t.elapsed().as_secs_f64() * 1000.0);
             }
             let after = routes();
@@ -225,7 +231,21 @@ fn shapes(vocab: &Vocabulary) -> Vec<Shape> {
 
 async fn count_hits(db: &Db, token: Uuid, chat: i64, q: &str) -> Result<usize> {
     let terms = search::parse(q).unwrap();
-    Ok(db.search(token, chat, &terms, (0, i64::MAX), 1_000_000).await?.len())
+    Ok(db
+        .search(token, chat, &terms, (0, i64::MAX), newest(1_000_000))
+        .await?
+        .0
+        .len())
+}
+
+/// The `need` newest hits, all of them returned.
+fn newest(need: i64) -> Wanted<'static> {
+    Wanted {
+        need,
+        offset: 0,
+        limit: need,
+        rank: None,
+    }
 }
 
 async fn ready(env: &Env, total: i64) -> Result<bool> {

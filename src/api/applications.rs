@@ -186,6 +186,7 @@ impl ApplicationsApi {
                 };
                 return Ok::<_, ApiError>((app, true));
             }
+            // A creation: the write pool, out of the reads' reach.
             let created = self
                 .0
                 .intake

@@ -74,7 +74,8 @@ pub fn key(
 /// this is what it created.
 pub async fn begin(db: &Db, key: Option<&IdemKey>) -> Result<Option<Remembered>, ApiError> {
     let Some(key) = key else { return Ok(None) };
-    match db.claim_idempotency(key).await? {
+    // Claims are part of a creation: the write pool, like the creation itself.
+    match db.writer().claim_idempotency(key).await? {
         Claim::Owned => Ok(None),
         Claim::Replay(remembered) => Ok(Some(remembered)),
         Claim::InFlight => Err(ApiError::KeyInUse),

@@ -99,9 +99,10 @@ op_response! {
         Ok(Json<MessageList>),
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token or chat number is malformed, `order` is unknown, `query` is over 500 characters, or `page`, `limit`, `after` or `before` is not an integer or out of range; `invalid_parameter`: the query cannot be searched.",
+        400 => BadRequest: "`bad_request`: the token or chat number is malformed, `order` is unknown, `query` is over 500 characters, or `page`, `limit`, `after` or `before` is not an integer or out of range; `invalid_parameter`: the query cannot be searched, or, with `query`, `page` starts past the first 1,000 hits (use `before` for deeper pages).",
         404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
         429 rate_limited,
+        503 => "Searches only: `search_busy`: the server, or this application, is running as many searches at once as allowed; retry after `Retry-After` seconds. `search_timeout`: the search took longer than the server allows (`SEARCH_STATEMENT_TIMEOUT_MS`) and was stopped; narrow it or retry later.",
     }
 }
 
@@ -241,8 +242,10 @@ impl MessagesApi {
     /// first, paged with `page` or `before` (`next_before` of the previous page); or
     /// `order=relevance`: whole-word matches before word starts before matches inside words,
     /// ranked among the 1,000 most recent matches, paged with `page`. `after` and `before` bound
-    /// the numbers searched. Each hit carries a
-    /// `snippet` with the matches marked. Queued messages are found too.
+    /// the numbers searched. `page` reaches the first 1,000 hits; use `before` beyond. Each hit
+    /// carries a `snippet` with the matches marked. Queued messages are found too. Searches
+    /// running at once are capped per server and per application, and each has a time limit:
+    /// 503 `search_busy` or `search_timeout` when exceeded.
     #[oai(
         path = "/applications/:token/chats/:chat/messages",
         method = "get",
@@ -262,7 +265,9 @@ impl MessagesApi {
         query: Query<Option<String>>,
         /// Order of search results (only with `query`; ignored otherwise).
         order: Query<Option<SearchOrder>>,
-        /// Page number, from 1.
+        /// Page number, from 1. With `query`, a page must start within the first 1,000 hits
+        /// (`(page - 1) × limit` below 1,000; else 400 `invalid_parameter`): deeper pages of a
+        /// newest-first search are reached with `before`.
         #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
         page: Query<Option<i64>>,
         /// Page size, 1–100 (default 10).
@@ -282,6 +287,18 @@ impl MessagesApi {
                 return Ok::<_, ApiError>(MessageList::from((page, limit)));
             };
             let terms = search::parse(query).map_err(|e| bad("query", &e.to_string()))?;
+            if cursor.offset >= search::MAX_OFFSET {
+                return Err(bad(
+                    "page",
+                    &format!(
+                        "search pages by `page` reach the first {} hits only ((page - 1) × limit must be below {}); \
+                         for older hits pass the last page's `next_before` as `before` (newest-first order), or \
+                         narrow the search with `before`",
+                        search::MAX_OFFSET,
+                        search::MAX_OFFSET
+                    ),
+                ));
+            }
             let order = order.0.unwrap_or(SearchOrder::Newest);
             let request = SearchRequest {
                 terms: &terms,
@@ -291,7 +308,7 @@ impl MessagesApi {
                 offset: cursor.offset,
                 limit,
             };
-            let found = search::search(&self.0.db, token.0, chat.0, request).await?;
+            let found = search::search(&self.0.db, &self.0.searches, token.0, chat.0, request).await?;
             let newest = order == SearchOrder::Newest;
             Ok(MessageList {
                 next_after: None,

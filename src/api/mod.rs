@@ -42,6 +42,8 @@ pub struct State {
     pub hub: Hub,
     /// Failed attempts after which a queued job counts as stuck in `/metrics`.
     pub stuck_after: i32,
+    /// The caps on searches running at once.
+    pub searches: crate::search::Searches,
 }
 
 /// Groups of operations in the spec.

@@ -126,6 +126,27 @@ impl From<&DbError> for ApiError {
     }
 }
 
+impl From<crate::search::SearchError> for ApiError {
+    fn from(e: crate::search::SearchError) -> Self {
+        use crate::search::SearchError;
+        match e {
+            SearchError::Db(e) => e.into(),
+            SearchError::Busy { everyone: true } => ApiError::Overloaded {
+                code: "search_busy",
+                detail: "the server is running as many searches as it allows at once; retry after Retry-After seconds",
+            },
+            SearchError::Busy { everyone: false } => ApiError::Overloaded {
+                code: "search_busy",
+                detail: "this application is running as many searches as it is allowed at once; retry after Retry-After seconds",
+            },
+            SearchError::TimedOut => ApiError::Overloaded {
+                code: "search_timeout",
+                detail: "the search took longer than the server allows and was stopped; narrow it (more or longer words, an `after`/`before` range) or retry later",
+            },
+        }
+    }
+}
+
 impl ApiError {
     /// The problem body; logs server errors (with the id the client sees).
     pub fn into_problem(self) -> Problem {
@@ -269,7 +290,8 @@ impl IntoResponse for Problem {
 /// before the handler runs, so they are documented but never built from an `ApiError`:
 /// `408 slow_body,` and `413 too_large,` (the body read by `limits::guard`), `415 not_json,`
 /// (poem-openapi's JSON body extractor), `429 rate_limited,` (`limits::guard`, for paths under
-/// an application token).
+/// an application token). `503 => "doc",` adds what else the operation's 503 can mean to its
+/// description.
 #[macro_export]
 macro_rules! op_response {
     // Each `@item` arm moves the first item of the error list into variants (and, for statuses
@@ -313,6 +335,10 @@ macro_rules! op_response {
             RateLimited(::poem_openapi::payload::Json<$crate::api::problem::Problem>),
         ] $arms [$($rest)*] $head);
     };
+    // `503 => "doc",`: what else this operation's 503 can mean, added to its description.
+    (@item $vars:tt $arms:tt [503 => $doc:literal, $($rest:tt)*] { $enum:tt () }) => {
+        $crate::op_response!(@item $vars $arms [$($rest)*] { $enum ($doc) });
+    };
     (@item [$($vars:tt)*] [$($arms:tt)*]
         [$status:literal => $variant:ident: $doc:literal, $($rest:tt)*] $head:tt) => {
         $crate::op_response!(@item [$($vars)*
@@ -322,7 +348,7 @@ macro_rules! op_response {
         ] [$($arms)* ($status $variant)] [$($rest)*] $head);
     };
     (@item [$($vars:tt)*] [$(($status:literal $variant:ident))*] []
-        { $(#[$meta:meta])* pub enum $name:ident { $($ok:tt)* } }) => {
+        { { $(#[$meta:meta])* pub enum $name:ident { $($ok:tt)* } } ($($busy:literal)?) }) => {
         $(#[$meta])*
         #[derive(::poem_openapi::ApiResponse)]
         pub enum $name {
@@ -337,6 +363,7 @@ macro_rules! op_response {
             /// was done); `request_timeout`: the answer took longer than the request deadline (a
             /// creation may still complete: retry with the same `Idempotency-Key` to learn its
             /// outcome). Retry shortly.
+            $(#[doc = ""] #[doc = $busy])?
             #[oai(
                 status = 503,
                 content_type = "application/problem+json",
@@ -366,7 +393,7 @@ macro_rules! op_response {
         errors { $($errors:tt)* }
     ) => {
         $crate::op_response!(@item [] [] [$($errors)*] {
-            $(#[$meta])* pub enum $name { $($ok)* }
+            { $(#[$meta])* pub enum $name { $($ok)* } } ()
         });
     };
 }
@@ -405,6 +432,40 @@ mod tests {
         }
         let rate_limit_headers: Vec<_> = meta.responses[4].headers.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(rate_limit_headers, ["RETRY-AFTER", "RATELIMIT-POLICY", "RATELIMIT"]);
+    }
+
+    crate::op_response! {
+        /// An operation whose 503 can mean more.
+        pub enum BusyResponse {
+            /// Done.
+            #[oai(status = 204)]
+            Done,
+        }
+        errors {
+            404 => NotFound: "Missing.",
+            503 => "`search_busy`: too many at once.",
+        }
+    }
+
+    #[test]
+    fn an_operation_can_say_what_else_its_503_means() {
+        let meta = BusyResponse::meta();
+        let statuses: Vec<_> = meta.responses.iter().map(|r| r.status.unwrap()).collect();
+        assert_eq!(statuses, [204, 404, 500, 503]);
+        let unavailable = meta.responses[3].description;
+        assert!(unavailable.starts_with("`service_unavailable`"), "{unavailable}");
+        assert!(
+            unavailable.ends_with("\n\n`search_busy`: too many at once."),
+            "{unavailable}"
+        );
+        assert_eq!(
+            TestResponse::meta().responses[6].description,
+            BusyResponse::meta().responses[3]
+                .description
+                .split("\n\n")
+                .next()
+                .unwrap()
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ use tokio_postgres::{error::SqlState, Row};
 
 pub use applications::ApplicationPage;
 pub use migrate::{migrate, migrations_applied, MIGRATION_LOCK};
+pub use search::Wanted;
 
 use crate::config::Config;
 
@@ -203,7 +204,13 @@ pub type DbResult<T> = Result<T, DbError>;
 /// The database handle handed to requests and background tasks (cheap to clone).
 #[derive(Clone)]
 pub struct Db {
+    /// Connections for reads and everything not on the write path.
     pool: Pool,
+    /// Connections for the write path: the intake, idempotency claims, the queue workers and
+    /// their announcer. `pool` and `write` are the same pool in a `Db` returned by `writer()`.
+    write: Pool,
+    /// The time budget of one search in the database, in milliseconds.
+    search_timeout_ms: u64,
     pg_config: tokio_postgres::Config,
     /// TLS for connections outside the pool, as `DATABASE_URL`'s `sslmode` asks.
     tls: tls::Connector,
@@ -238,38 +245,12 @@ impl Db {
              -c plan_cache_mode=force_generic_plan -c enable_seqscan=off -c jit=off",
             config.db_statement_timeout_ms, config.db_statement_timeout_ms
         ));
-        let manager = Manager::from_config(
-            pg_config.clone(),
-            tls.clone(),
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let timeout = Duration::from_millis(config.db_acquire_timeout_ms);
-        // Generic plans are made once per connection, on the table sizes of that moment: old
-        // connections are replaced so that plans follow the data as it grows.
-        let max_age = Duration::from_secs(config.db_connection_max_age_secs.max(1));
-        let retire = Hook::sync_fn(move |_, metrics| {
-            if metrics.age() > max_age {
-                Err(HookError::message(
-                    "connection retired: its plans are made again on a new one",
-                ))
-            } else {
-                Ok(())
-            }
-        });
-        let pool = Pool::builder(manager)
-            .max_size(config.db_pool_size)
-            .pre_recycle(retire)
-            .runtime(Runtime::Tokio1)
-            .timeouts(Timeouts {
-                wait: Some(timeout),
-                create: Some(timeout),
-                recycle: Some(timeout),
-            })
-            .build()?;
+        // Two pools: the write path (creations and the queue workers) has connections of its own,
+        // so reads, however many and however slow, can never hold up acknowledging a creation.
         Ok(Db {
-            pool,
+            pool: pool(&pg_config, &tls, config.db_pool_size, config)?,
+            write: pool(&pg_config, &tls, config.db_write_pool_size, config)?,
+            search_timeout_ms: config.search_statement_timeout_ms.max(1),
             pg_config,
             tls,
             app_ids: Default::default(),
@@ -279,6 +260,15 @@ impl Db {
     /// A pooled connection.
     pub async fn client(&self) -> DbResult<Object> {
         Ok(self.pool.get().await?)
+    }
+
+    /// This handle on the write pool: every statement and connection of the returned `Db`
+    /// comes from the connections reserved for the write path (`DB_WRITE_POOL_SIZE`).
+    pub fn writer(&self) -> Db {
+        Db {
+            pool: self.write.clone(),
+            ..self.clone()
+        }
     }
 
     /// The connection settings, for connections outside the pool (the LISTEN connection, the
@@ -292,10 +282,10 @@ impl Db {
         self.tls.clone()
     }
 
-    /// Pool figures: (size, available).
+    /// Pool figures, both pools together: (size, available).
     pub fn pool_status(&self) -> (usize, usize) {
-        let s = self.pool.status();
-        (s.size, s.available)
+        let (read, write) = (self.pool.status(), self.write.status());
+        (read.size + write.size, read.available + write.available)
     }
 
     /// The queue for `/metrics`: (jobs waiting, oldest job's age in seconds, jobs that failed at
@@ -380,6 +370,45 @@ impl Db {
     pub async fn ping(&self) -> DbResult<()> {
         self.query("SELECT 1", &[]).await.map(drop)
     }
+}
+
+/// A pool of at most `size` connections with `pg_config`'s settings (both pools are built here).
+fn pool(
+    pg_config: &tokio_postgres::Config,
+    tls: &tls::Connector,
+    size: usize,
+    config: &Config,
+) -> anyhow::Result<Pool> {
+    let manager = Manager::from_config(
+        pg_config.clone(),
+        tls.clone(),
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let timeout = Duration::from_millis(config.db_acquire_timeout_ms);
+    // Generic plans are made once per connection, on the table sizes of that moment: old
+    // connections are replaced so that plans follow the data as it grows.
+    let max_age = Duration::from_secs(config.db_connection_max_age_secs.max(1));
+    let retire = Hook::sync_fn(move |_, metrics| {
+        if metrics.age() > max_age {
+            Err(HookError::message(
+                "connection retired: its plans are made again on a new one",
+            ))
+        } else {
+            Ok(())
+        }
+    });
+    Ok(Pool::builder(manager)
+        .max_size(size.max(1))
+        .pre_recycle(retire)
+        .runtime(Runtime::Tokio1)
+        .timeouts(Timeouts {
+            wait: Some(timeout),
+            create: Some(timeout),
+            recycle: Some(timeout),
+        })
+        .build()?)
 }
 
 /// Which of (application, chat) is missing, for a 404 detail; the item itself otherwise.

@@ -14,7 +14,13 @@
 //! one repeatable-read snapshot, so a message moving from the queue to the table meanwhile is
 //! seen exactly once. Search statements are sent unnamed (`query_typed`), so each is planned
 //! for its actual terms.
+//!
+//! The routes find message numbers only; the bodies of the page's hits are read last. A search
+//! has a time budget in the database for all its statements together (`SEARCH_STATEMENT_TIMEOUT_MS`).
 
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt;
 use tokio_postgres::{
     types::{ToSql, Type},
     IsolationLevel,
@@ -142,17 +148,59 @@ fn with_terms<'p>(texts: &[Param<'p>], params: &[Param<'p>]) -> Vec<Param<'p>> {
 /// A statement parameter with its type (search statements are sent unnamed, typed up front).
 type Param<'p> = (&'p (dyn ToSql + Sync), Type);
 
+/// Which hits a search returns.
+pub struct Wanted<'a> {
+    /// How many of the newest hits below the cursor to find: the page's last hit and one more
+    /// (to tell whether more follow), or the candidates to rank.
+    pub need: i64,
+    /// Hits to skip (in result order).
+    pub offset: i64,
+    /// Most hits to return.
+    pub limit: i64,
+    /// Scores a hit's body; hits are then returned best first (ties newest first). `None`:
+    /// newest first.
+    pub rank: Option<&'a (dyn Fn(&str) -> u32 + Sync)>,
+}
+
+/// `SET LOCAL statement_timeout` to what is left of a search's time budget. Sent before each of
+/// its statements (pipelined with it: no round trip of its own), so that a search's statements
+/// together take at most the budget, however many it runs; PostgreSQL cancels the one that
+/// runs over (`QUERY_CANCELED`).
+fn budget(deadline: Instant) -> String {
+    let left = deadline.saturating_duration_since(Instant::now()).as_millis().max(1);
+    format!("SET LOCAL statement_timeout = {left}")
+}
+
+/// Runs `settings` (`SET LOCAL`s, each ending in `;`) and the budget's timeout, then
+/// `statement`, pipelined: the settings hold for the statement, at no round trip of their own.
+async fn budgeted<T, E: From<tokio_postgres::Error>>(
+    tx: &tokio_postgres::Transaction<'_>,
+    deadline: Instant,
+    settings: &str,
+    statement: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let set = format!("{settings} {}", budget(deadline));
+    let (_, out) = tokio::try_join!(async { tx.batch_execute(&set).await.map_err(E::from) }, statement)?;
+    Ok(out)
+}
+
 impl Db {
-    /// Up to `need` messages of the chat numbered below `before` that match every term, newest
-    /// first, queued ones included.
+    /// The `wanted` hits among the messages of the chat numbered between `after` and `before`
+    /// that match every term, queued ones included; and whether more hits follow them.
+    ///
+    /// Memory is bounded by `wanted`, not by the chat: the search statements return message
+    /// numbers only, bodies are read for the returned page alone, and ranking reads the
+    /// candidates' bodies as a stream, one row at a time, keeping only their scores.
     pub async fn search(
         &self,
         token: Uuid,
         chat: i64,
         terms: &[Term],
         (after, before): (i64, i64),
-        need: i64,
-    ) -> DbResult<Vec<Message>> {
+        wanted: Wanted<'_>,
+    ) -> DbResult<(Vec<Message>, bool)> {
+        let deadline = Instant::now() + Duration::from_millis(self.search_timeout_ms);
+        let need = wanted.need;
         let mut client = self.client().await?;
         let tx = client
             .build_transaction()
@@ -170,13 +218,14 @@ impl Db {
         // window against 30 ms); sorting is off until the index path. Pipelined with the scope
         // statement: no round trip of its own.
         let scope_params: [&(dyn ToSql + Sync); 2] = [&token, &chat];
-        let (_, scope_row) = tokio::try_join!(
-            tx.batch_execute(
-                "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_sort = off; \
-                 SET LOCAL max_parallel_workers_per_gather = 0"
-            ),
-            tx.query_opt(&scope, &scope_params)
-        )?;
+        let scope_row = budgeted(
+            &tx,
+            deadline,
+            "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL enable_sort = off; \
+             SET LOCAL max_parallel_workers_per_gather = 0;",
+            tx.query_opt(&scope, &scope_params),
+        )
+        .await?;
         let Some(row) = scope_row else {
             return Err(DbError::NotFound(Missing::Application));
         };
@@ -192,7 +241,7 @@ impl Db {
         let texts = text_params(&term_texts);
 
         let queued_sql = format!(
-            "SELECT message_number, body, created_at, updated_at FROM jobs \
+            "SELECT message_number FROM jobs \
              WHERE application_id = $1 AND chat_number = $2 AND message_number < $3 AND message_number > $4 \
              AND {} ORDER BY message_number DESC LIMIT $5",
             conditions(
@@ -206,8 +255,8 @@ impl Db {
         // hit. `OFFSET 0` keeps the conditions out of the scan, so the planner cannot turn the
         // walk into an index search.
         let walk_sql = format!(
-            "SELECT number, body, created_at, updated_at FROM ( \
-               SELECT number, body, created_at, updated_at, search_text, search_vector FROM messages \
+            "SELECT number FROM ( \
+               SELECT number, search_text, search_vector FROM messages \
                WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4 \
                ORDER BY number DESC OFFSET 0) m \
              WHERE {} LIMIT $5",
@@ -238,7 +287,7 @@ impl Db {
             tx.query_typed(&queued_sql, &queued_params),
             tx.query_typed(&walk_sql, &walk_params)
         )?;
-        let mut hits: Vec<Message> = queued.iter().chain(walked.iter()).map(returned).collect();
+        let mut hits: Vec<i64> = queued.iter().chain(walked.iter()).map(|r| r.get(0)).collect();
         let mut found = walked.len() as i64;
         let mut lower = lower;
         let mut route = "walk";
@@ -268,7 +317,13 @@ impl Db {
                 // not: the index path then reads every row holding all of them. Count those rows
                 // in the first window and walk on while a walk is likely cheaper. Without a
                 // single hit, the walk would be a guess: take the index.
-                let candidates = count_matching(&tx, (app, chat), (lower, upper), &words).await?;
+                let candidates = budgeted(
+                    &tx,
+                    deadline,
+                    "",
+                    count_matching(&tx, (app, chat), (lower, upper), &words),
+                )
+                .await?;
                 let index_cost = ((candidates + 1) as f64 * rows_below_per_walked * INDEX_COST_IN_ROWS as f64) as i64;
                 tracing::debug!(
                     found,
@@ -297,10 +352,10 @@ impl Db {
                         (&rest, Type::INT8),
                     ],
                 );
-                let more = tx.query_typed(&walk_sql, &params).await?;
+                let more = budgeted(&tx, deadline, "", tx.query_typed(&walk_sql, &params)).await?;
                 route = "second_walk";
                 found += more.len() as i64;
-                hits.extend(more.iter().map(returned));
+                hits.extend(more.iter().map(|r| r.get::<_, i64>(0)));
             }
         }
 
@@ -309,11 +364,7 @@ impl Db {
             let indexed_sql = format!(
                 "WITH hits AS MATERIALIZED ( \
                    SELECT number FROM messages WHERE application_id = $1 AND chat_number = $2 AND {}) \
-                 SELECT m.number, m.body, m.created_at, m.updated_at FROM messages m \
-                 WHERE m.application_id = $1 AND m.chat_number = $2 \
-                   AND m.number IN (SELECT number FROM hits WHERE number < $3 AND number > $4 \
-                                  ORDER BY number DESC LIMIT $5) \
-                 ORDER BY m.number DESC",
+                 SELECT number FROM hits WHERE number < $3 AND number > $4 ORDER BY number DESC LIMIT $5",
                 index_conditions(terms, 6)
             );
             let params = with_terms(
@@ -326,19 +377,64 @@ impl Db {
                     (&rest, Type::INT8),
                 ],
             );
-            let (_, indexed) = tokio::try_join!(
-                tx.batch_execute("SET LOCAL enable_sort = on"),
-                tx.query_typed(&indexed_sql, &params)
-            )?;
-            hits.extend(indexed.iter().map(returned));
+            let indexed = budgeted(
+                &tx,
+                deadline,
+                "SET LOCAL enable_sort = on;",
+                tx.query_typed(&indexed_sql, &params),
+            )
+            .await?;
+            hits.extend(indexed.iter().map(|r| r.get::<_, i64>(0)));
             route = "index";
         }
+        hits.sort_unstable_by(|a, b| b.cmp(a));
+        hits.dedup();
+        hits.truncate(need as usize);
+
+        let bodies = tx
+            .prepare_cached(include_str!("../../sql/queries/search_bodies.sql"))
+            .await?;
+        if let Some(rank) = wanted.rank {
+            hits = ranked(&tx, &bodies, (app, chat), hits, rank, deadline).await?;
+        }
+        let end = wanted.offset.saturating_add(wanted.limit).max(0) as usize;
+        let has_more = hits.len() > end;
+        let page: Vec<i64> = hits
+            .get(wanted.offset.max(0) as usize..end.min(hits.len()))
+            .unwrap_or_default()
+            .to_vec();
+        let mut messages = if page.is_empty() {
+            Vec::new()
+        } else {
+            let params: [&(dyn ToSql + Sync); 3] = [&app, &chat, &page];
+            let rows = budgeted(&tx, deadline, "", tx.query(&bodies, &params)).await?;
+            rows.iter().map(returned).collect()
+        };
         tx.commit().await?;
         crate::metrics::metrics().search_route(route);
-
-        hits.sort_unstable_by_key(|m| std::cmp::Reverse(m.number));
-        hits.dedup_by_key(|m| m.number);
-        hits.truncate(need as usize);
-        Ok(hits)
+        // In the page's order (the statement returns them in no particular order).
+        messages.sort_by_key(|m: &Message| page.iter().position(|n| *n == m.number));
+        Ok((messages, has_more))
     }
+}
+
+/// `hits` ordered by `rank` of their bodies, best first (ties newest first). The bodies are read
+/// as a stream and dropped once scored: the memory this takes does not grow with the bodies.
+async fn ranked(
+    tx: &tokio_postgres::Transaction<'_>,
+    bodies: &tokio_postgres::Statement,
+    (app, chat): (i64, i64),
+    hits: Vec<i64>,
+    rank: &(dyn Fn(&str) -> u32 + Sync),
+    deadline: Instant,
+) -> DbResult<Vec<i64>> {
+    let params: [&(dyn ToSql + Sync); 3] = [&app, &chat, &hits];
+    let rows = budgeted(tx, deadline, "", tx.query_raw(bodies, params)).await?;
+    futures::pin_mut!(rows);
+    let mut scored: Vec<(u32, i64)> = Vec::with_capacity(hits.len());
+    while let Some(row) = rows.try_next().await? {
+        scored.push((rank(row.get::<_, &str>(1)), row.get(0)));
+    }
+    scored.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(scored.into_iter().map(|(_, number)| number).collect())
 }

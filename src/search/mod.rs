@@ -4,6 +4,8 @@
 
 mod fold;
 
+use crate::db::Wanted;
+
 pub use fold::{fold_str, Folded};
 
 /// Most terms (words and phrases) one query may have.
@@ -243,6 +245,10 @@ pub enum SearchOrder {
 
 /// How many of the most recent matches `SearchOrder::Relevance` ranks.
 pub const RELEVANCE_CANDIDATES: i64 = 1000;
+/// How deep `page` may reach: a page must start within the first this many hits (deeper pages
+/// of a newest-first search are reached with the `before` cursor). A request's memory and
+/// database work grow with the hits it skips; this bounds them.
+pub const MAX_OFFSET: i64 = 1000;
 /// Characters of body around the first match in a snippet.
 pub const SNIPPET_CHARS: usize = 160;
 
@@ -264,19 +270,100 @@ pub struct SearchRequest<'a> {
     pub after: i64,
     /// Only hits numbered below this.
     pub before: i64,
-    /// Hits to skip.
+    /// Hits to skip (below `MAX_OFFSET`).
     pub offset: i64,
     /// Most hits to return.
     pub limit: i64,
 }
 
-/// Runs a search in the chat and prepares the page.
+/// Why a search was not answered.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The database failed, or the application or chat does not exist.
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    /// As many searches as allowed are running: in this process (`true`) or for this
+    /// application (`false`).
+    #[error("too many searches at once")]
+    Busy {
+        /// True when the per-process cap was reached, false for the per-application one.
+        everyone: bool,
+    },
+    /// The search ran out of its time budget in the database.
+    #[error("search timed out")]
+    TimedOut,
+}
+
+/// The caps on searches running at once in this process: overall, so that searches cannot take
+/// every read connection or stall the process, and per application, so that one application
+/// cannot take all of those. Cheap to clone.
+#[derive(Clone)]
+pub struct Searches {
+    everyone: std::sync::Arc<tokio::sync::Semaphore>,
+    running: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, usize>>>,
+    per_app: usize,
+}
+
+/// A running search's place under the caps, given back when dropped.
+pub struct SearchPermit {
+    _everyone: tokio::sync::OwnedSemaphorePermit,
+    running: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<uuid::Uuid, usize>>>,
+    app: uuid::Uuid,
+}
+
+impl Searches {
+    /// At most `max` searches at once, `per_app` of them for one application.
+    pub fn new(max: usize, per_app: usize) -> Self {
+        Searches {
+            everyone: std::sync::Arc::new(tokio::sync::Semaphore::new(max.max(1))),
+            running: Default::default(),
+            per_app: per_app.max(1),
+        }
+    }
+
+    /// A place for a search of the application with `token`, or `Busy` at once (a search
+    /// waiting for a place would hold its request, and its client, for nothing: better to say
+    /// when to come back).
+    pub fn enter(&self, token: uuid::Uuid) -> Result<SearchPermit, SearchError> {
+        let everyone = self
+            .everyone
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| SearchError::Busy { everyone: true })?;
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = running.entry(token).or_insert(0);
+        if *mine >= self.per_app {
+            return Err(SearchError::Busy { everyone: false });
+        }
+        *mine += 1;
+        Ok(SearchPermit {
+            _everyone: everyone,
+            running: self.running.clone(),
+            app: token,
+        })
+    }
+}
+
+impl Drop for SearchPermit {
+    fn drop(&mut self) {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(mine) = running.get_mut(&self.app) {
+            *mine -= 1;
+            if *mine == 0 {
+                running.remove(&self.app);
+            }
+        }
+    }
+}
+
+/// Runs a search in the chat and prepares the page, under the caps of `searches`.
 pub async fn search(
     db: &crate::db::Db,
+    searches: &Searches,
     token: uuid::Uuid,
     chat: i64,
     request: SearchRequest<'_>,
-) -> crate::db::DbResult<SearchPage> {
+) -> Result<SearchPage, SearchError> {
     let SearchRequest {
         terms,
         order,
@@ -285,26 +372,33 @@ pub async fn search(
         offset,
         limit,
     } = request;
+    let _permit = searches.enter(token)?;
     let started = std::time::Instant::now();
-    let mut hits = match order {
-        SearchOrder::Newest => {
-            db.search(token, chat, terms, (after, before), offset + limit + 1)
-                .await?
-        }
-        SearchOrder::Relevance => {
-            let mut hits = db
-                .search(token, chat, terms, (after, before), RELEVANCE_CANDIDATES)
-                .await?;
-            let mut scored: Vec<(u32, crate::model::Message)> =
-                hits.drain(..).map(|m| (relevance(&m.body, terms), m)).collect();
-            scored.sort_by(|(sa, a), (sb, b)| sb.cmp(sa).then(b.number.cmp(&a.number)));
-            scored.into_iter().map(|(_, m)| m).collect()
-        }
+    let score = |body: &str| relevance(body, terms);
+    let wanted = match order {
+        SearchOrder::Newest => Wanted {
+            need: offset + limit + 1,
+            offset,
+            limit,
+            rank: None,
+        },
+        SearchOrder::Relevance => Wanted {
+            need: RELEVANCE_CANDIDATES,
+            offset,
+            limit,
+            rank: Some(&score),
+        },
     };
-    let mut page: Vec<_> = hits.drain(..).skip(offset as usize).collect();
-    let has_more = page.len() as i64 > limit;
-    page.truncate(limit as usize);
-    for hit in &mut page {
+    let (mut hits, has_more) = db
+        .search(token, chat, terms, (after, before), wanted)
+        .await
+        .map_err(|e| match e {
+            crate::db::DbError::Postgres(pg) if pg.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED) => {
+                SearchError::TimedOut
+            }
+            e => SearchError::Db(e),
+        })?;
+    for hit in &mut hits {
         hit.snippet = Some(snippet(&hit.body, terms, SNIPPET_CHARS));
     }
     let label = match order {
@@ -312,5 +406,5 @@ pub async fn search(
         SearchOrder::Relevance => "relevance",
     };
     crate::metrics::metrics().search(label, started.elapsed());
-    Ok(SearchPage { hits: page, has_more })
+    Ok(SearchPage { hits, has_more })
 }

@@ -120,6 +120,11 @@ impl Instance {
         }
     }
 
+    /// The process id of the instance.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Starts the binary on a free port with extra environment variables, its standard output
     /// going to a new file under the temporary directory; returns the instance and the file.
     pub async fn start_logged(database_url: &str, env: &[(&str, &str)]) -> (Instance, std::path::PathBuf) {

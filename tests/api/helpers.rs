@@ -142,7 +142,7 @@ impl TestApp {
 
     /// A service on an existing database (for several instances on one database).
     pub async fn spawn_on(url: &str, config: Config, workers: bool) -> Self {
-        let db = connect(url);
+        let db = Db::connect(url, &config).expect("pool");
         let state = startup::state(db.clone(), &config);
         let background = Background::start(&state, &config, if workers { config.workers } else { 0 });
         let acceptor = api::slow::SlowClientAcceptor::new(
