@@ -372,8 +372,16 @@ async fn creations_keep_their_connections_while_reads_hold_every_other() {
     let token = app.create_app("writer").await;
     let chat = app.create_chat(&token).await;
 
-    // Every read connection taken (as long-running reads would).
-    let held = [app.db.client().await.unwrap(), app.db.client().await.unwrap()];
+    // Every read connection taken (as long-running reads would). Opening one may take longer
+    // than the short acquire timeout on a loaded machine: try again until it is had.
+    let take = || async {
+        loop {
+            if let Ok(client) = app.db.client().await {
+                return client;
+            }
+        }
+    };
+    let held = [take().await, take().await];
     let read = app.get(&format!("/api/applications/{token}/chats/{chat}")).await;
     read.assert_problem(503, "service_unavailable");
 
