@@ -96,7 +96,11 @@ async fn edits_racing_the_worker_are_never_undone() {
     let (edits, ()) = tokio::join!(edits, drain);
     app.drain().await;
 
-    let failed: Vec<_> = edits.iter().filter(|r| r.status != StatusCode::OK).map(|r| &r.body).collect();
+    let failed: Vec<_> = edits
+        .iter()
+        .filter(|r| r.status != StatusCode::OK)
+        .map(|r| &r.body)
+        .collect();
     assert!(failed.is_empty(), "edits failed: {failed:?}");
     let stale = app
         .count("SELECT count(*) FROM messages WHERE body LIKE 'original%'")
