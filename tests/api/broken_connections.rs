@@ -56,6 +56,11 @@ async fn broken_database_connections_neither_duplicate_nor_lose_a_message() {
         cuts > 10,
         "the proxy cut only {cuts} connections: the test proved nothing"
     );
+    let resolved: u64 = resolved.parse().expect("chat_intake_resolutions_total in /metrics");
+    assert!(
+        resolved > 0,
+        "no creation's answer was lost: the resolution was not exercised"
+    );
     assert_eq!(found.duplicates, 0, "bodies stored more than once");
     assert_eq!(found.lost, 0, "201s not stored as answered");
     assert_eq!(told.accepted.len(), total, "every message was answered 201 in the end");
