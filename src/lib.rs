@@ -1,30 +1,26 @@
 //! chat-system: a multi-tenant chat API that does on one PostgreSQL database what its predecessor
 //! needed MySQL, Redis, RabbitMQ and Elasticsearch for.
 //!
-//! - [`api`]: the HTTP API (poem-openapi), problem+json errors, Swagger UI.
-//! - [`db`]: the database facade: pool, migrations, queries per table family.
-//! - [`demo`]: the `demo` subcommand: realistic demo data with a progress bar.
-//! - [`intake`]: group commit: concurrent creations coalesced into shared transactions.
-//! - [`queue`]: the workers that drain the job table, and the LISTEN connection that wakes them.
-//! - [`live`]: live message streams: events published through NOTIFY, fanned out per chat.
-//! - [`maintenance`]: the purger (finishes large deletes) and the count reconciler.
-//! - [`cluster`]: a private PostgreSQL cluster for `cargo run` without `DATABASE_URL`, and tests.
-//! - [`search`]: query parsing, relevance and snippets for message search.
-//! - [`metrics`]: counters and histograms for `/metrics` (Prometheus text format).
-//! - [`model`]: the resources as clients see them.
-//! - [`config`]: every setting, by flag or environment variable.
-//! - [`startup`]: wiring and graceful shutdown.
+//! The layers, each using only the ones below it (ARCHITECTURE.md has the map):
+//!
+//! 1. [`app`]: start-up (`Application::build`), the background tasks, graceful shutdown.
+//! 2. [`http`]: routes, problem+json, middleware, one module per resource; [`demo`]: demo data.
+//! 3. [`upkeep`]: purges, count reconciliation, GIN merges, vacuum.
+//! 4. [`write`]: group commit and the queue workers; [`search`]: parse, plan, run, rank.
+//! 5. [`live`]: live events: outbox, announcer, LISTEN, the hub of streams.
+//! 6. [`store`]: the pools, errors, migrations, TLS, reads and edits.
+//! 7. [`model`], [`settings`], [`metrics`], [`cluster`]: the resources, every setting, the
+//!    counters for `/metrics`, a private PostgreSQL cluster. They use nothing of ours.
 
-pub mod api;
+pub mod app;
 pub mod cluster;
-pub mod config;
-pub mod db;
 pub mod demo;
-pub mod intake;
+pub mod http;
 pub mod live;
-pub mod maintenance;
 pub mod metrics;
 pub mod model;
-pub mod queue;
 pub mod search;
-pub mod startup;
+pub mod settings;
+pub mod store;
+pub mod upkeep;
+pub mod write;

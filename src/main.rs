@@ -1,23 +1,23 @@
-//! The `chat-system` binary: serve (default), `migrate`, or write the OpenAPI document.
+//! The `chat-system` binary: serve (default), `migrate`, `demo`, or write the OpenAPI document.
 
 use anyhow::Context;
 use clap::Parser;
 
 use chat_system::{
-    api,
-    config::{Cli, Command},
-    db, demo, startup,
+    app, demo, http,
+    settings::{Cli, Command},
+    store,
 };
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    startup::init_tracing(cli.config.log_json);
+    app::init_tracing(cli.settings.log_json);
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => startup::serve(cli.config).await,
+        Command::Serve => app::serve(cli.settings).await,
         Command::Migrate => {
-            let database = startup::database(&cli.config).await?;
-            startup::migrate(&database.db, &cli.config).await?;
+            let database = app::database(&cli.settings).await?;
+            app::migrate(&database.db, &cli.settings).await?;
             tracing::info!("migrations applied");
             Ok(())
         }
@@ -27,20 +27,20 @@ async fn main() -> anyhow::Result<()> {
             messages,
             quiet,
         } => {
-            let database = startup::database(&cli.config).await?;
-            startup::migrate(&database.db, &cli.config).await?;
+            let database = app::database(&cli.settings).await?;
+            app::migrate(&database.db, &cli.settings).await?;
             let size = demo::DemoSize {
                 applications,
                 chats,
                 messages,
             };
             let created = demo::fill(&database.db, size, !quiet).await?;
-            println!("{}", demo::summary(&created, &cli.config.listen.to_string()));
+            println!("{}", demo::summary(&created, &cli.settings.listen.to_string()));
             Ok(())
         }
         Command::Openapi { path } => {
-            let database = db::Db::connect("postgres://localhost/unused", &cli.config)?;
-            let spec = api::spec_json(startup::state(database, &cli.config));
+            let database = store::Db::connect("postgres://localhost/unused", &cli.settings)?;
+            let spec = http::spec_json(app::state(database, &cli.settings));
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)?;
             }

@@ -1,5 +1,7 @@
-//! The resources as clients see them. The same types are read from the database and rendered by
-//! the API, so a field cannot drift between the two.
+//! The resources as the service keeps them. Applications and chats are rendered by the API as
+//! they are read (they derive the OpenAPI schema, so a field cannot drift between the two); a
+//! message is rendered through the API's own type, which adds what only HTTP answers carry (a
+//! search hit's snippet).
 
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
@@ -36,8 +38,7 @@ pub struct Chat {
 }
 
 /// A message inside a chat.
-#[derive(Debug, Clone, Object)]
-#[oai(example)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// The message's number inside its chat: 1, 2, 3… never reused.
     pub number: i64,
@@ -47,10 +48,6 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     /// When the message was last edited.
     pub updated_at: DateTime<Utc>,
-    /// Search results only: the part of the body around the first match, HTML-escaped, with
-    /// every match wrapped in `<mark>…</mark>`.
-    #[oai(skip_serializing_if_is_none)]
-    pub snippet: Option<String>,
 }
 
 /// Which page of a list: the items numbered strictly between `after` and `before`, skipping

@@ -10,8 +10,8 @@ use std::{
 use anyhow::{bail, Context, Result};
 use chat_system::{
     cluster::{Cluster, Durability},
-    config::Config,
-    db::Db,
+    settings::Settings,
+    store::Db,
 };
 
 pub struct Env {
@@ -42,7 +42,7 @@ impl Env {
 
     /// A pool on database `name`.
     pub fn db(&self, name: &str) -> Result<Db> {
-        let mut config = Config::defaults();
+        let mut config = Settings::defaults();
         config.db_pool_size = 8;
         config.db_statement_timeout_ms = 600_000;
         Db::connect(&self.url(name), &config)
@@ -61,7 +61,7 @@ impl Env {
             .await?;
         self.admin(&format!("CREATE DATABASE {name}")).await?;
         let db = self.db(name)?;
-        chat_system::db::migrate(&db).await?;
+        chat_system::store::migrate(&db).await?;
         Ok(db)
     }
 

@@ -9,9 +9,10 @@ use std::time::Instant;
 use anyhow::Result;
 use bytes::Bytes;
 use chat_system::{
-    db::{Db, Wanted},
-    queue::Worker,
+    search::Wanted,
     search::{self, SearchOrder},
+    store::Db,
+    write::Worker,
 };
 use futures::SinkExt;
 use uuid::Uuid;
@@ -156,7 +157,7 @@ pub async fn run(args: &[String]) -> Result<()> {
 /// `--diagnose`: each query of each shape on the big chat, newest first, through `Db::search`:
 /// hits, the route that answered (from the process's metrics), and the best of 3 times.
 async fn diagnose(db: &Db, vocab: &Vocabulary, token: Uuid) -> Result<()> {
-    // RUST_LOG=chat_system::db::search=debug shows each search's routing figures.
+    // RUST_LOG=chat_system::store::search=debug shows each search's routing figures.
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
@@ -481,10 +482,10 @@ async fn write_rates(env: &Env, vocab: &Vocabulary) -> Result<String> {
             }));
         }
         // The service's own cleaner, with its default settings.
-        let cleaner = tokio::spawn(chat_system::maintenance::run_gin_cleaner(
+        let cleaner = tokio::spawn(chat_system::upkeep::run_gin_cleaner(
             db.clone(),
             std::time::Duration::from_secs(1),
-            chat_system::config::Config::defaults().gin_merge_rows,
+            chat_system::settings::Settings::defaults().gin_merge_rows,
             tokio_util::sync::CancellationToken::new(),
         ));
         let mut batches = Samples::default();

@@ -19,7 +19,7 @@ use std::{
 };
 
 use anyhow::{bail, Context, Result};
-use chat_system::db::Db;
+use chat_system::store::Db;
 use hyper::Method;
 use serde_json::{json, Value};
 
@@ -495,7 +495,7 @@ pub async fn hygiene_sampler(db: Db, running: Arc<AtomicBool>) -> Result<Vec<Str
         }
         let tx = client.transaction().await?;
         let t = Instant::now();
-        tx.query(include_str!("../../sql/queries/jobs_claim.sql"), &[&500i64])
+        tx.query(include_str!("../../src/write/sql/jobs_claim.sql"), &[&500i64])
             .await?;
         let dequeue = t.elapsed();
         tx.rollback().await?;

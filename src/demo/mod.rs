@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 pub use text::Rng;
 
-use crate::db::Db;
+use crate::store::Db;
 
 /// How much to create.
 #[derive(Debug, Clone, Copy)]

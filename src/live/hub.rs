@@ -5,7 +5,6 @@
 //! process.
 
 use std::{
-    collections::{HashMap, VecDeque},
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -14,48 +13,15 @@ use tokio::sync::{broadcast, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::{subscription::LiveEvent, ChatEvent, Subscription};
-use crate::{
-    db::{Db, DbError, DbResult},
-    model::Cursor,
+use super::{
+    event::ChatEvent,
+    subscription::Subscription,
+    topic::{Key, LiveEvent, Op, Topic, Topics, PAGE, TOPIC_CAPACITY},
 };
-
-/// Events a slow subscriber may fall behind by before it re-reads what it missed.
-const TOPIC_CAPACITY: usize = 1024;
-/// Messages read per query while catching up.
-pub(super) const PAGE: i64 = 100;
-
-/// A watched chat: (application id, chat number).
-pub(super) type Key = (i64, i64);
-
-/// Work queued for a topic's task, in the order it was published.
-#[derive(Debug, Clone, Copy)]
-enum Op {
-    Appended,
-    Edited(i64),
-    Deleted(i64),
-    Gone,
-}
-
-/// One watched chat.
-pub(super) struct Topic {
-    pub(super) events: broadcast::Sender<LiveEvent>,
-    ops: Mutex<VecDeque<Op>>,
-    wake: Notify,
-    stop: CancellationToken,
-}
-
-impl Topic {
-    fn push(&self, op: Op) {
-        let mut ops = self.ops.lock().unwrap();
-        // A run of `Appended` is one read: keep the queue short while reads are failing.
-        if !(matches!(op, Op::Appended) && matches!(ops.back(), Some(Op::Appended))) {
-            ops.push_back(op);
-        }
-        drop(ops);
-        self.wake.notify_one();
-    }
-}
+use crate::{
+    model::Cursor,
+    store::{Db, DbError, DbResult},
+};
 
 /// Every live subscription of this process; cheap to clone.
 #[derive(Clone)]
@@ -63,7 +29,7 @@ pub struct Hub(Arc<Inner>);
 
 struct Inner {
     db: Db,
-    topics: Mutex<HashMap<Key, Arc<Topic>>>,
+    topics: Arc<Topics>,
     streams: Arc<Semaphore>,
     max_streams: usize,
     keep_alive: Duration,
@@ -80,7 +46,7 @@ impl Hub {
     pub fn new(db: Db, max_streams: usize, keep_alive: Duration, refresh: Duration) -> Self {
         Hub(Arc::new(Inner {
             db,
-            topics: Mutex::default(),
+            topics: Arc::default(),
             streams: Arc::new(Semaphore::new(max_streams)),
             max_streams,
             keep_alive: keep_alive.max(Duration::from_millis(100)),
@@ -116,13 +82,13 @@ impl Hub {
             .db
             .app_id(token)
             .await?
-            .ok_or(DbError::NotFound(crate::db::Missing::Application))?;
+            .ok_or(DbError::NotFound(crate::store::Missing::Application))?;
         // The newest number now: the default starting point, and the topic's if it is new.
         // Taken before the topic exists, it can only be too low, which costs a repeat that
         // subscribers skip, never a gap.
         let newest = self.newest(token, chat).await?;
         let (topic, events) = {
-            let mut topics = self.0.topics.lock().unwrap();
+            let mut topics = self.0.topics.lock();
             let topic = topics
                 .entry((app, chat))
                 .or_insert_with(|| self.start_topic(token, (app, chat), newest))
@@ -134,7 +100,7 @@ impl Hub {
         // hold back every new message up to it: start from the newest instead.
         let cursor = after.map_or(newest, |after| after.min(newest));
         Ok(Some(Subscription::new(
-            self.clone(),
+            (self.0.db.clone(), self.0.topics.clone(), self.0.closing.clone()),
             token,
             (app, chat),
             topic,
@@ -142,27 +108,6 @@ impl Hub {
             cursor,
             permit,
         )))
-    }
-
-    /// Cancelled when the server shuts down.
-    pub(super) fn closing(&self) -> CancellationToken {
-        self.0.closing.clone()
-    }
-
-    /// The database, for subscriptions catching up.
-    pub(super) fn db(&self) -> &Db {
-        &self.0.db
-    }
-
-    /// Called when a subscription ends: the last one out stops the chat's task.
-    pub(super) fn release(&self, key: Key, topic: &Arc<Topic>) {
-        let mut topics = self.0.topics.lock().unwrap();
-        if topic.events.receiver_count() == 0 {
-            if topics.get(&key).is_some_and(|t| Arc::ptr_eq(t, topic)) {
-                topics.remove(&key);
-            }
-            topic.stop.cancel();
-        }
     }
 
     /// Hands a NOTIFY payload's events to the topics they concern.
@@ -179,7 +124,7 @@ impl Hub {
                     continue;
                 }
             };
-            let topics = self.0.topics.lock().unwrap();
+            let topics = self.0.topics.lock();
             match chat {
                 Some(chat) => topics.get(&(app, chat)).into_iter().for_each(|t| t.push(op)),
                 None => topics
@@ -193,7 +138,7 @@ impl Hub {
     /// Every topic reads what it may have missed (after the listener reconnects, or when an
     /// announcement says events were dropped).
     pub fn refresh_all(&self) {
-        for topic in self.0.topics.lock().unwrap().values() {
+        for topic in self.0.topics.lock().values() {
             topic.push(Op::Appended);
         }
     }
@@ -250,20 +195,20 @@ async fn run_topic(hub: Hub, token: Uuid, key: Key, topic: Arc<Topic>, mut last:
                         Ok(())
                     }
                     // Deleted since: its own event follows.
-                    Err(DbError::NotFound(crate::db::Missing::Message)) => Ok(()),
+                    Err(DbError::NotFound(crate::store::Missing::Message)) => Ok(()),
                     Err(e) => Err(e),
                 },
                 Op::Deleted(number) => {
                     send(&topic, LiveEvent::Deleted(number));
                     Ok(())
                 }
-                Op::Gone => Err(DbError::NotFound(crate::db::Missing::Chat)),
+                Op::Gone => Err(DbError::NotFound(crate::store::Missing::Chat)),
             };
             match outcome {
                 Ok(()) => {}
                 Err(DbError::NotFound(_)) => {
                     send(&topic, LiveEvent::Gone);
-                    let mut topics = hub.0.topics.lock().unwrap();
+                    let mut topics = hub.0.topics.lock();
                     if topics.get(&key).is_some_and(|t| Arc::ptr_eq(t, &topic)) {
                         topics.remove(&key);
                     }

@@ -9,31 +9,16 @@ use tokio::sync::{broadcast, OwnedSemaphorePermit};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::{
-    hub::{Key, Topic, PAGE},
-    Hub,
-};
+use super::topic::{Key, LiveEvent, Topic, Topics, PAGE};
 use crate::{
-    db::DbError,
     model::{Cursor, Message},
+    store::{Db, DbError},
 };
-
-/// What a subscriber is told.
-#[derive(Debug, Clone)]
-pub enum LiveEvent {
-    /// A new message.
-    Created(Arc<Message>),
-    /// A message's new body.
-    Updated(Arc<Message>),
-    /// A message was deleted (its number).
-    Deleted(i64),
-    /// The chat (or its application) was deleted; the stream ends.
-    Gone,
-}
 
 /// A live subscription to one chat; ends the chat's task when the last one is dropped.
 pub struct Subscription {
-    hub: Hub,
+    db: Db,
+    topics: Arc<Topics>,
     /// The application's token, for reading its chat.
     token: Uuid,
     key: Key,
@@ -49,7 +34,7 @@ pub struct Subscription {
 
 impl Subscription {
     pub(super) fn new(
-        hub: Hub,
+        (db, topics, closing): (Db, Arc<Topics>, CancellationToken),
         token: Uuid,
         key: Key,
         topic: Arc<Topic>,
@@ -57,9 +42,9 @@ impl Subscription {
         cursor: i64,
         permit: OwnedSemaphorePermit,
     ) -> Self {
-        let closing = hub.closing();
         Subscription {
-            hub,
+            db,
+            topics,
             token,
             key,
             topic,
@@ -92,7 +77,7 @@ impl Subscription {
                     offset: 0,
                     backwards: false,
                 };
-                match self.hub.db().messages(self.token, self.key.1, cursor, PAGE).await {
+                match self.db.messages(self.token, self.key.1, cursor, PAGE).await {
                     Ok(page) => {
                         self.backlog.extend(page.items);
                         self.catching_up = page.has_more;
@@ -151,6 +136,6 @@ impl Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         drop(self.events.take());
-        self.hub.release(self.key, &self.topic);
+        self.topics.release(self.key, &self.topic);
     }
 }

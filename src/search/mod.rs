@@ -4,7 +4,9 @@
 
 mod fold;
 
-use crate::db::Wanted;
+mod query;
+
+pub use query::Wanted;
 
 pub use fold::{fold_str, Folded};
 
@@ -252,10 +254,20 @@ pub const MAX_OFFSET: i64 = 1000;
 /// Characters of body around the first match in a snippet.
 pub const SNIPPET_CHARS: usize = 160;
 
+/// A message that matched, with its snippet.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// The message.
+    pub message: crate::model::Message,
+    /// The part of the body around the first match, HTML-escaped, with every match wrapped in
+    /// `<mark>…</mark>`.
+    pub snippet: String,
+}
+
 /// One page of search results, with snippets.
 pub struct SearchPage {
     /// The hits in result order.
-    pub hits: Vec<crate::model::Message>,
+    pub hits: Vec<Hit>,
     /// True when more hits follow.
     pub has_more: bool,
 }
@@ -281,7 +293,7 @@ pub struct SearchRequest<'a> {
 pub enum SearchError {
     /// The database failed, or the application or chat does not exist.
     #[error(transparent)]
-    Db(#[from] crate::db::DbError),
+    Db(#[from] crate::store::DbError),
     /// As many searches as allowed are running: in this process (`true`) or for this
     /// application (`false`).
     #[error("too many searches at once")]
@@ -358,7 +370,7 @@ impl Drop for SearchPermit {
 
 /// Runs a search in the chat and prepares the page, under the caps of `searches`.
 pub async fn search(
-    db: &crate::db::Db,
+    db: &crate::store::Db,
     searches: &Searches,
     token: uuid::Uuid,
     chat: i64,
@@ -389,18 +401,24 @@ pub async fn search(
             rank: Some(&score),
         },
     };
-    let (mut hits, has_more) = db
+    let (messages, has_more) = db
         .search(token, chat, terms, (after, before), wanted)
         .await
         .map_err(|e| match e {
-            crate::db::DbError::Postgres(pg) if pg.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED) => {
+            crate::store::DbError::Postgres(pg)
+                if pg.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED) =>
+            {
                 SearchError::TimedOut
             }
             e => SearchError::Db(e),
         })?;
-    for hit in &mut hits {
-        hit.snippet = Some(snippet(&hit.body, terms, SNIPPET_CHARS));
-    }
+    let hits = messages
+        .into_iter()
+        .map(|message| Hit {
+            snippet: snippet(&message.body, terms, SNIPPET_CHARS),
+            message,
+        })
+        .collect();
     let label = match order {
         SearchOrder::Newest => "newest",
         SearchOrder::Relevance => "relevance",

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use chat_system::db::Db;
+use chat_system::store::Db;
 use serde_json::json;
 
 use crate::{

@@ -8,7 +8,7 @@
 
 use std::{process::Stdio, time::Duration};
 
-use chat_system::{config::Config, db::Db};
+use chat_system::{settings::Settings, store::Db};
 
 use crate::{
     faults::{setup, Instance},
@@ -43,7 +43,7 @@ async fn broken_database_connections_neither_duplicate_nor_lose_a_message() {
     proxy.calm();
     let (cuts, resolved) = (proxy.cuts(), resolutions(&instance.base).await);
     // Checked directly, not through the proxy.
-    let db = Db::connect(&url, &Config::defaults()).unwrap();
+    let db = Db::connect(&url, &Settings::defaults()).unwrap();
     let found = check_stored(&db.client().await.unwrap(), &told, Duration::from_secs(60)).await;
     println!(
         "broken connections: {total} messages in {:.1} s, {cuts} connections cut, {resolved} lost answers resolved, \

@@ -175,7 +175,7 @@ async fn the_reconciler_repairs_drifted_counts() {
     app.count("WITH x AS (UPDATE applications SET chats_count = 42 RETURNING 1) SELECT count(*) FROM x")
         .await;
 
-    let corrected = chat_system::maintenance::reconcile_counts(&app.db).await.unwrap();
+    let corrected = chat_system::upkeep::reconcile_counts(&app.db).await.unwrap();
 
     assert_eq!(corrected, Some(2));
     assert_eq!(

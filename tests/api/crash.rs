@@ -15,8 +15,8 @@ use std::{
 
 use chat_system::{
     cluster::{Cluster, Durability},
-    config::Config,
-    db::Db,
+    settings::Settings,
+    store::Db,
 };
 
 use crate::faults::{free_port, load, own_cluster, plenty, setup, verify, Instance, Ledger, Routes};
@@ -115,7 +115,7 @@ async fn a_postgres_crash_loses_no_acknowledged_message_and_reruns_lost_batches(
     let base = instance.base.clone();
     let token = setup(&base, 5).await;
     let ledger = Arc::new(Ledger::default());
-    let db = Db::connect(&url, &Config::defaults()).unwrap();
+    let db = Db::connect(&url, &Settings::defaults()).unwrap();
 
     // 1. A crash under load: requests in flight fail, every 201 must survive recovery, and the
     //    service heals by itself once the server is back.

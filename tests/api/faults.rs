@@ -21,8 +21,8 @@ use std::{
 
 use chat_system::{
     cluster::{Cluster, Durability},
-    config::Config,
-    db::Db,
+    settings::Settings,
+    store::Db,
 };
 use serde_json::{json, Value};
 
@@ -55,7 +55,7 @@ pub async fn own_cluster(
     })
     .await
     .unwrap();
-    let admin = Db::connect(&cluster.url("postgres"), &Config::defaults()).unwrap();
+    let admin = Db::connect(&cluster.url("postgres"), &Settings::defaults()).unwrap();
     admin
         .client()
         .await
@@ -352,7 +352,7 @@ pub async fn setup(base: &str, chats: i64) -> String {
 
 /// Waits for the queue to drain, then checks the ledger against the database.
 pub async fn verify(url: &str, ledger: &Ledger, scenario: &str) {
-    let db = Db::connect(url, &Config::defaults()).unwrap();
+    let db = Db::connect(url, &Settings::defaults()).unwrap();
     let client = db.client().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -851,7 +851,7 @@ async fn a_database_outage_fails_fast_and_heals_by_itself() {
         );
     }
     assert_eq!(after.0, 201, "the service did not recover by itself");
-    let db = Db::connect(&url, &Config::defaults()).unwrap();
+    let db = Db::connect(&url, &Settings::defaults()).unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let written: i64 = db

@@ -8,14 +8,12 @@ use std::{
 };
 
 use chat_system::{
-    api,
+    app::Application,
     cluster::{Cluster, Durability},
-    config::Config,
-    db::{self, Db},
-    queue::Worker,
-    startup::{self, Background},
+    settings::Settings,
+    store::{self, Db},
+    write::Worker,
 };
-use poem::listener::{Acceptor, Listener, TcpListener};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -32,7 +30,7 @@ fn cluster() -> &'static TestCluster {
     static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
     CLUSTER.get_or_init(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            startup::init_tracing(false);
+            chat_system::app::init_tracing(false);
         }
         // Set up on a thread of its own: the tests' runtimes cannot block.
         std::thread::spawn(|| {
@@ -64,7 +62,7 @@ fn cluster() -> &'static TestCluster {
                     .await
                     .unwrap();
                 let template = connect(&url_pattern.replace("{db}", TEMPLATE));
-                db::migrate(&template).await.expect("migrate template");
+                store::migrate(&template).await.expect("migrate template");
             });
             TestCluster {
                 url_pattern,
@@ -94,8 +92,8 @@ fn connect(url: &str) -> Db {
     Db::connect(url, &test_config()).expect("pool")
 }
 
-pub fn test_config() -> Config {
-    let mut config = Config::defaults();
+pub fn test_config() -> Settings {
+    let mut config = Settings::defaults();
     config.database_url = None;
     config.operator_key = Some(OPERATOR_KEY.into());
     config.db_pool_size = 24;
@@ -121,8 +119,6 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub db: Db,
     pub worker: Worker,
-    /// Workers, listener, purger, reconciler: stopped with the test's runtime.
-    _background: Background,
 }
 
 impl TestApp {
@@ -136,22 +132,24 @@ impl TestApp {
         Self::spawn_with(test_config(), false).await
     }
 
-    pub async fn spawn_with(config: Config, workers: bool) -> Self {
+    pub async fn spawn_with(config: Settings, workers: bool) -> Self {
         Self::spawn_on(&fresh_database_url().await, config, workers).await
     }
 
-    /// A service on an existing database (for several instances on one database).
-    pub async fn spawn_on(url: &str, config: Config, workers: bool) -> Self {
-        let db = Db::connect(url, &config).expect("pool");
-        let state = startup::state(db.clone(), &config);
-        let background = Background::start(&state, &config, if workers { config.workers } else { 0 });
-        let acceptor = api::slow::SlowClientAcceptor::new(
-            TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap(),
-            config.slow_client_limit(),
-        );
-        let addr = acceptor.local_addr()[0].as_socket_addr().cloned().unwrap();
-        let routes = api::routes(state.clone(), config.limits(&db));
-        tokio::spawn(async move { poem::Server::new_with_acceptor(acceptor).run(routes).await });
+    /// A service on an existing database (for several instances on one database): the real
+    /// application, built as the binary builds it (`Application::build`) and served until the
+    /// test's runtime ends.
+    pub async fn spawn_on(url: &str, mut config: Settings, workers: bool) -> Self {
+        config.database_url = Some(url.to_owned());
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        if !workers {
+            config.workers = 0;
+        }
+        let app = Application::build(config.clone())
+            .await
+            .expect("the application starts");
+        let (addr, db) = (app.local_addr(), app.state().db.clone());
+        tokio::spawn(app.run_until(std::future::pending()));
         let worker = Worker::new(db.clone(), config.worker_batch_size, config.job_max_attempts);
         TestApp {
             base: format!("http://{addr}"),
@@ -159,7 +157,6 @@ impl TestApp {
             http: reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap(),
             db,
             worker,
-            _background: background,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chat_system::db::Db;
+use chat_system::store::Db;
 
 use crate::helpers::{fresh_database_url, test_config};
 

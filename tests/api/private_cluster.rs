@@ -9,8 +9,8 @@ use std::{
 
 use chat_system::{
     cluster::{find_bin_dir, Cluster, Durability},
-    config::Config,
-    db::Db,
+    settings::Settings,
+    store::Db,
 };
 
 /// Root can run commands as another user; others cannot, and these tests say so and pass.
@@ -88,7 +88,7 @@ async fn stop(cluster: Cluster) {
 
 /// The service's own way in still works.
 async fn service_connects(cluster: &Cluster) {
-    let db = Db::connect(&cluster.url("postgres"), &Config::defaults()).unwrap();
+    let db = Db::connect(&cluster.url("postgres"), &Settings::defaults()).unwrap();
     db.ping().await.expect("the service connects");
 }
 

@@ -14,8 +14,8 @@ use std::{
 
 use chat_system::{
     cluster::{Cluster, Durability},
-    db::{self, Db},
-    maintenance,
+    store::{self, Db},
+    upkeep,
 };
 use futures::{stream, StreamExt};
 use reqwest::{Method, StatusCode};
@@ -595,7 +595,7 @@ async fn the_reconciler_running_while_workers_write_leaves_every_count_right() {
         async {
             let (mut runs, mut corrected) = (0, 0);
             while !done.load(Ordering::SeqCst) {
-                if let Ok(Some(n)) = maintenance::reconcile_counts(&app.db).await {
+                if let Ok(Some(n)) = upkeep::reconcile_counts(&app.db).await {
                     runs += 1;
                     corrected += n;
                 }
@@ -644,7 +644,9 @@ async fn readyz_answers_a_503_problem_while_the_database_is_down_and_200_once_it
         .await
         .unwrap();
     let url = cluster.url("ready");
-    db::migrate(&Db::connect(&url, &test_config()).unwrap()).await.unwrap();
+    store::migrate(&Db::connect(&url, &test_config()).unwrap())
+        .await
+        .unwrap();
     let app = TestApp::spawn_on(&url, test_config(), true).await;
     let readyz = || app.raw(app.http.get(format!("{}/readyz", app.base)));
     let before = readyz().await;

@@ -12,8 +12,8 @@ use std::{
 
 use chat_system::{
     cluster::{Cluster, Durability},
-    config::Config,
-    db::{Db, MIGRATION_LOCK},
+    settings::Settings,
+    store::{Db, MIGRATION_LOCK},
 };
 
 use crate::helpers::fresh_database_url;
@@ -129,7 +129,7 @@ impl Drop for Process {
 /// Creates an empty database (no migration applied) named `<prefix>_<random>` through
 /// `admin_url`, a database URL of the same server; returns its name.
 pub async fn create_database(admin_url: &str, prefix: &str) -> String {
-    let admin = Db::connect(admin_url, &Config::defaults()).unwrap();
+    let admin = Db::connect(admin_url, &Settings::defaults()).unwrap();
     let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
     let client = admin.client().await.unwrap();
     client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
@@ -245,7 +245,7 @@ async fn instances_started_together_on_an_empty_database_all_come_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_waits_for_the_migration_lock_longer_than_its_timeouts() {
     let url = fresh_database_url().await;
-    let holder = Db::connect(&url, &Config::defaults()).unwrap();
+    let holder = Db::connect(&url, &Settings::defaults()).unwrap();
     let holder = holder.client().await.unwrap();
     holder
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
@@ -274,7 +274,7 @@ async fn a_pool_error_names_its_cause() {
     let port = free_port();
     let db = Db::connect(
         &format!("postgres://postgres@127.0.0.1:{port}/nothing"),
-        &Config::defaults(),
+        &Settings::defaults(),
     )
     .unwrap();
 

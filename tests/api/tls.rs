@@ -12,8 +12,8 @@ use std::{
 
 use chat_system::{
     cluster::{Cluster, Durability},
-    config::Config,
-    db::Db,
+    settings::Settings,
+    store::Db,
 };
 use serde_json::{json, Value};
 
@@ -50,7 +50,7 @@ impl TlsCluster {
             "hostssl all all 127.0.0.1/32 trust\nhostnossl all all 0.0.0.0/0 reject\n",
         )
         .unwrap();
-        let admin = Db::connect(&cluster.url("postgres"), &Config::defaults()).unwrap();
+        let admin = Db::connect(&cluster.url("postgres"), &Settings::defaults()).unwrap();
         let client = admin.client().await.unwrap();
         // One by one: ALTER SYSTEM cannot run in the implicit transaction of a batch.
         for sql in [
@@ -73,7 +73,7 @@ impl TlsCluster {
         loop {
             let admin = Db::connect(
                 &tls.url("127.0.0.1", "postgres", "sslmode=require"),
-                &Config::defaults(),
+                &Settings::defaults(),
             )
             .unwrap();
             match admin.client().await {
@@ -91,7 +91,11 @@ impl TlsCluster {
 
     /// A pool on `database` over TLS (without checks), for the test's own look at the server.
     fn admin(&self, database: &str) -> Db {
-        Db::connect(&self.url("127.0.0.1", database, "sslmode=require"), &Config::defaults()).unwrap()
+        Db::connect(
+            &self.url("127.0.0.1", database, "sslmode=require"),
+            &Settings::defaults(),
+        )
+        .unwrap()
     }
 
     /// A new empty database; its name.

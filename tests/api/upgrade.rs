@@ -2,7 +2,7 @@
 //! has already migrated further, and still refuses a schema that is not its own plus newer
 //! migrations. The whole previous binary against today's schema is `.ci/upgrade-check`.
 
-use chat_system::{config::Config, db};
+use chat_system::{settings::Settings, store};
 
 use crate::{
     faults::{setup, Instance},
@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// Records a migration as applied that no binary of this build knows (a newer release's).
-async fn apply_newer_migration(db: &db::Db) {
+async fn apply_newer_migration(db: &store::Db) {
     db.client()
         .await
         .unwrap()
@@ -25,11 +25,11 @@ async fn apply_newer_migration(db: &db::Db) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_release_starts_and_serves_on_a_schema_a_newer_release_migrated() {
     let url = fresh_database_url().await;
-    let db = db::Db::connect(&url, &Config::defaults()).unwrap();
+    let db = store::Db::connect(&url, &Settings::defaults()).unwrap();
     apply_newer_migration(&db).await;
 
-    db::migrate(&db).await.expect("migrate refused a newer schema");
-    assert!(db::migrations_applied(&db).await.unwrap());
+    store::migrate(&db).await.expect("migrate refused a newer schema");
+    assert!(store::migrations_applied(&db).await.unwrap());
     // The real binary: it migrates at start, then serves (and reports ready).
     let instance = Instance::start(&url).await;
     let token = setup(&instance.base, 1).await;
@@ -45,20 +45,20 @@ async fn a_release_starts_and_serves_on_a_schema_a_newer_release_migrated() {
 #[tokio::test]
 async fn a_newer_schema_without_one_of_this_releases_migrations_is_refused() {
     let url = fresh_database_url().await;
-    let db = db::Db::connect(&url, &Config::defaults()).unwrap();
+    let db = store::Db::connect(&url, &Settings::defaults()).unwrap();
     apply_newer_migration(&db).await;
     let client = db.client().await.unwrap();
     client
         .batch_execute("UPDATE refinery_schema_history SET checksum = '1' WHERE version = 1")
         .await
         .unwrap();
-    let error = db::migrate(&db).await.unwrap_err().to_string();
+    let error = store::migrate(&db).await.unwrap_err().to_string();
     assert!(error.contains("differs"), "{error}");
 
     client
         .batch_execute("DELETE FROM refinery_schema_history WHERE version = 1")
         .await
         .unwrap();
-    let error = db::migrate(&db).await.unwrap_err().to_string();
+    let error = store::migrate(&db).await.unwrap_err().to_string();
     assert!(error.contains("lacks"), "{error}");
 }

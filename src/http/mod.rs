@@ -1,0 +1,164 @@
+//! The HTTP API: the OpenAPI service (one module per resource), Swagger UI at `/docs`, the spec
+//! at `/openapi.json`, health probes, and the middleware that makes every error problem+json and
+//! bounds request bodies.
+
+pub mod applications;
+pub mod chats;
+pub mod examples;
+pub mod health;
+pub mod idempotency;
+pub mod limits;
+pub mod message;
+pub mod messages;
+pub mod observe;
+pub mod params;
+pub mod problem;
+pub mod slow;
+pub mod stream;
+pub mod text;
+
+use std::sync::Arc;
+
+use poem::{middleware::CatchPanic, Endpoint, EndpointExt, IntoEndpoint, Response, Route};
+use poem_openapi::{LicenseObject, OpenApiService, Tags};
+use tokio::sync::Notify;
+
+use crate::{
+    live::{Announcer, Hub},
+    search::Searches,
+    store::Db,
+    write::{Bell, Intake},
+};
+pub use limits::Limits;
+
+/// Shared by every operation.
+#[derive(Clone)]
+pub struct State {
+    /// The database.
+    pub db: Db,
+    /// Group commit for creations.
+    pub intake: Intake,
+    /// The operator key, if configured; listing applications needs it.
+    pub operator_key: Option<Arc<str>>,
+    /// Wakes this process's purger after a delete.
+    pub purge_wake: Arc<Notify>,
+    /// Wakes this process's workers (they are also woken by NOTIFY).
+    pub bell: Bell,
+    /// Publishes live events to every instance.
+    pub announcer: Announcer,
+    /// This process's live message streams.
+    pub hub: Hub,
+    /// Failed attempts after which a queued job counts as stuck in `/metrics`.
+    pub stuck_after: i32,
+    /// The caps on searches running at once.
+    pub searches: Searches,
+}
+
+/// Groups of operations in the spec.
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Tenants: create one to get a token.
+    Applications,
+    /// Chats inside an application, numbered 1, 2, 3…
+    Chats,
+    /// Messages inside a chat, numbered 1, 2, 3…, and search.
+    Messages,
+    /// Liveness and readiness probes.
+    Operations,
+}
+
+/// The OpenAPI service (also used to write the spec file).
+pub fn service(state: State) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
+    let apis = (
+        applications::ApplicationsApi(state.clone()),
+        chats::ChatsApi(state.clone()),
+        stream::StreamApi(state.clone()),
+        messages::MessagesApi(state.clone()),
+        health::HealthApi(state),
+    );
+    OpenApiService::new(apis, "Chat System API", env!("CARGO_PKG_VERSION"))
+        .description(include_str!("description.md"))
+        .license(LicenseObject::new("MIT").url("https://opensource.org/licenses/MIT"))
+        .server("/")
+}
+
+/// The OpenAPI document as served at `/openapi.json`.
+pub fn spec_json(state: State) -> String {
+    service(state).spec()
+}
+
+/// The whole HTTP application.
+pub fn routes(state: State, limits: Limits) -> impl Endpoint<Output = Response> {
+    let api = service(state.clone());
+    let allowed = Arc::new(allowed_methods(&api.spec()));
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    let metrics = poem::endpoint::make(move |_| {
+        let state = state.clone();
+        async move { observe::render(&state).await }
+    });
+    Route::new()
+        .nest("/", api)
+        .nest("/docs", docs)
+        .at("/openapi.json", spec)
+        .at("/metrics", poem::get(metrics))
+        .around(move |ep, req| limits::guard(ep, req, limits.clone()))
+        .with(CatchPanic::new().with_handler(problem::from_panic))
+        .catch_all_error(|err| async move { problem::from_poem_error(err) })
+        .around(move |ep, req| {
+            let allowed = allowed.clone();
+            async move {
+                let path = req.uri().path().to_owned();
+                let mut response = ep.call(req).await?;
+                if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED {
+                    if let Some(methods) = allow_header(&allowed, &path) {
+                        response.headers_mut().insert(poem::http::header::ALLOW, methods);
+                    }
+                }
+                Ok(response)
+            }
+        })
+        .around(|ep, req| async move { observe::observe(&ep, req).await })
+        .into_endpoint()
+}
+
+/// Each path template of the spec (split into segments; `None` for a parameter) with the
+/// methods it serves.
+type AllowedMethods = Vec<(Vec<Option<String>>, String)>;
+
+fn allowed_methods(spec: &str) -> AllowedMethods {
+    let spec: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
+    let paths = spec["paths"].as_object().cloned().unwrap_or_default();
+    paths
+        .into_iter()
+        .map(|(template, ops)| {
+            let segments = template
+                .trim_matches('/')
+                .split('/')
+                .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
+                .collect();
+            let methods: Vec<String> = ops
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(m, _)| m.to_uppercase())
+                .collect();
+            (segments, methods.join(", "))
+        })
+        .collect()
+}
+
+/// The `Allow` header for a 405 on `path` (RFC 9110 requires one).
+fn allow_header(allowed: &AllowedMethods, path: &str) -> Option<poem::http::HeaderValue> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    allowed.iter().find_map(|(template, methods)| {
+        let matches = template.len() == segments.len()
+            && template
+                .iter()
+                .zip(&segments)
+                .all(|(t, s)| t.as_deref().is_none_or(|t| t == *s));
+        matches
+            .then(|| poem::http::HeaderValue::from_str(methods).ok())
+            .flatten()
+    })
+}

@@ -1,0 +1,77 @@
+//! Queries on chats: create through the queue, read from the table or the queue, delete.
+
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use super::{missing, Db, DbError, DbResult, Missing};
+use crate::model::{Chat, Cursor, Page};
+
+/// A chat from a row whose first column may be NULL (the "no such chat" row of a LEFT JOIN).
+fn chat(row: &Row) -> Option<Chat> {
+    Some(Chat {
+        number: row.get::<_, Option<i64>>(0)?,
+        messages_count: row.get(1),
+        created_at: row.get(2),
+        updated_at: row.get(3),
+    })
+}
+
+impl Db {
+    /// The chat, written or still queued.
+    pub async fn chat(&self, token: Uuid, number: i64) -> DbResult<Chat> {
+        let sql = include_str!("sql/chat_get.sql");
+        let row = self
+            .query_opt(sql, &[&token, &number])
+            .await?
+            .ok_or(DbError::NotFound(Missing::Application))?;
+        chat(&row).ok_or(DbError::NotFound(Missing::Chat))
+    }
+
+    /// A page of the application's chats by number, queued ones included.
+    pub async fn chats(&self, token: Uuid, cursor: Cursor, limit: i64) -> DbResult<Page<Chat>> {
+        let rows = if cursor.backwards {
+            let sql = include_str!("sql/chat_list_desc.sql");
+            self.query(sql, &[&token, &cursor.before, &cursor.offset, &(limit + 1)])
+                .await?
+        } else {
+            let sql = include_str!("sql/chat_list_asc.sql");
+            self.query(
+                sql,
+                &[&token, &cursor.after, &cursor.before, &cursor.offset, &(limit + 1)],
+            )
+            .await?
+        };
+        if rows.is_empty() {
+            return Err(DbError::NotFound(Missing::Application));
+        }
+        Ok(Page::from_rows(rows.iter().filter_map(chat).collect(), limit, cursor))
+    }
+
+    /// Deletes the chat: it is gone for readers and writers when this returns; its messages are
+    /// removed by the purger. The number is never given out again.
+    pub async fn delete_chat(&self, token: Uuid, number: i64) -> DbResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let counter = tx.prepare_cached(include_str!("sql/chat_delete_counter.sql")).await?;
+        let Some(row) = tx.query_opt(&counter, &[&token, &number]).await? else {
+            drop(tx);
+            return Err(self.chat_missing(token, number).await?);
+        };
+        let app_id: i64 = row.get(0);
+        let jobs = tx.prepare_cached(include_str!("sql/chat_delete_jobs.sql")).await?;
+        tx.execute(&jobs, &[&app_id, &number]).await?;
+        let chat_row = tx.prepare_cached(include_str!("sql/chat_delete_row.sql")).await?;
+        tx.execute(&chat_row, &[&app_id, &number]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The NotFound error naming what is missing: the application or the chat (or, when both
+    /// exist, the message).
+    pub async fn chat_missing(&self, token: Uuid, number: i64) -> DbResult<DbError> {
+        let sql = include_str!("sql/chat_lookup.sql");
+        let row = self.query_opt(sql, &[&token, &number]).await?;
+        let chat_exists = row.as_ref().is_some_and(|r| r.get::<_, bool>(0));
+        Ok(missing(row.is_some(), chat_exists, Missing::Message))
+    }
+}

@@ -1,0 +1,113 @@
+//! Queries on messages: create through the queue; read, edit and delete whether the message is
+//! written or still queued.
+
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use super::{missing, Db, DbError, DbResult, Missing};
+use crate::model::{Cursor, Message, Page};
+
+/// A message from columns 1..=4 of a row whose column 1 may be NULL.
+fn message(row: &Row) -> Option<Message> {
+    Some(Message {
+        number: row.get::<_, Option<i64>>(1)?,
+        body: row.get(2),
+        created_at: row.get(3),
+        updated_at: row.get(4),
+    })
+}
+
+/// A message from columns 0..=3 of a row (RETURNING rows, search rows).
+pub fn returned(row: &Row) -> Message {
+    Message {
+        number: row.get(0),
+        body: row.get(1),
+        created_at: row.get(2),
+        updated_at: row.get(3),
+    }
+}
+
+impl Db {
+    /// The message, written or still queued.
+    pub async fn message(&self, token: Uuid, chat: i64, number: i64) -> DbResult<Message> {
+        let Some(app) = self.app_id(token).await? else {
+            return Err(DbError::NotFound(Missing::Application));
+        };
+        let sql = include_str!("sql/message_get.sql");
+        let Some(row) = self.query_opt(sql, &[&app, &token, &chat, &number]).await? else {
+            self.forget_app_id(token);
+            return Err(DbError::NotFound(Missing::Application));
+        };
+        match (row.get::<_, bool>(0), message(&row)) {
+            (true, Some(m)) => Ok(m),
+            (chat_exists, _) => Err(missing(true, chat_exists, Missing::Message)),
+        }
+    }
+
+    /// A page of the chat's messages by number, queued ones included.
+    pub async fn messages(&self, token: Uuid, chat: i64, cursor: Cursor, limit: i64) -> DbResult<Page<Message>> {
+        let rows = if cursor.backwards {
+            let sql = include_str!("sql/message_list_desc.sql");
+            self.query(sql, &[&token, &chat, &cursor.before, &cursor.offset, &(limit + 1)])
+                .await?
+        } else {
+            let sql = include_str!("sql/message_list_asc.sql");
+            self.query(
+                sql,
+                &[
+                    &token,
+                    &chat,
+                    &cursor.after,
+                    &cursor.before,
+                    &cursor.offset,
+                    &(limit + 1),
+                ],
+            )
+            .await?
+        };
+        match rows.first() {
+            None => Err(DbError::NotFound(Missing::Application)),
+            Some(first) if !first.get::<_, bool>(0) => Err(DbError::NotFound(Missing::Chat)),
+            Some(_) => Ok(Page::from_rows(
+                rows.iter().filter_map(message).collect(),
+                limit,
+                cursor,
+            )),
+        }
+    }
+
+    /// Edits the message's body, written or queued. An edit of a queued message changes its job,
+    /// so the worker writes the edited body; it is never undone.
+    pub async fn edit_message(&self, token: Uuid, chat: i64, number: i64, body: &str) -> DbResult<Message> {
+        let row_sql = include_str!("sql/message_update_row.sql");
+        let job_sql = include_str!("sql/message_update_job.sql");
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [&token, &chat, &number, &body];
+        // Table, then queue, then table again: a worker may move the message from the queue to
+        // the table between the first two statements; the third sees its commit.
+        for sql in [row_sql, job_sql, row_sql] {
+            if let Some(row) = self.query_opt(sql, &params).await? {
+                return Ok(returned(&row));
+            }
+        }
+        Err(self.chat_missing(token, chat).await?)
+    }
+
+    /// Deletes the message, written or queued. Its number is never given out again.
+    pub async fn delete_message(&self, token: Uuid, chat: i64, number: i64) -> DbResult<()> {
+        let row_sql = include_str!("sql/message_delete_row.sql");
+        let job_sql = include_str!("sql/message_delete_job.sql");
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&token, &chat, &number];
+        let client = self.client().await?;
+        let by_row = client.prepare_cached(row_sql).await?;
+        let by_job = client.prepare_cached(job_sql).await?;
+        // Same order as `edit_message`, for the same reason.
+        if client.query_one(&by_row, &params).await?.get::<_, i64>(0) > 0
+            || client.execute(&by_job, &params).await? > 0
+            || client.query_one(&by_row, &params).await?.get::<_, i64>(0) > 0
+        {
+            return Ok(());
+        }
+        drop(client);
+        Err(self.chat_missing(token, chat).await?)
+    }
+}

@@ -1,0 +1,18 @@
+//! Background upkeep shared by all instances: the purger (finishes application and chat deletes
+//! in small chunks), the count reconciler (corrects any drift of `chats_count` and
+//! `messages_count`, the safety net behind the 1-hour bound), the cleaner that merges the
+//! search indexes' GIN pending lists, and the job table's vacuum. Their statements are in `sql/`
+//! beside this module.
+
+mod gin;
+mod purge;
+mod reconcile;
+mod sleep;
+mod tasks;
+mod vacuum;
+
+pub use gin::run_gin_cleaner;
+pub use purge::{purge_all, run_purger};
+pub use reconcile::{reconcile_counts, run_reconciler};
+pub use tasks::{spawn, Pace};
+pub use vacuum::{run_jobs_vacuum, vacuum_jobs};

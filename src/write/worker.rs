@@ -1,0 +1,229 @@
+//! One worker batch: claim ready jobs with `FOR UPDATE SKIP LOCKED` (deleting them in the same
+//! statement), write their chats and messages with multi-row statements and bump the counts,
+//! all in one transaction, so each job takes effect exactly once. A batch that fails is retried job by job,
+//! so one bad job is retried with backoff without holding up the rest.
+//!
+//! An accepted item is never moved out of sight: a job that keeps failing stays queued (readable
+//! through its job row) and is retried with backoff capped at 5 minutes; after `stuck_after`
+//! failed attempts it is logged as stuck at every attempt and counted in `/metrics`
+//! (`chat_jobs_stuck`). Transient failures (a lost connection, lock or statement timeouts,
+//! serialization failures and deadlocks) are not attempts: the batch is simply run again.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::Transaction;
+use tokio_postgres::Row;
+
+use crate::store::{Db, DbError, DbResult};
+
+/// A queued creation.
+#[derive(Debug, Clone)]
+struct Job {
+    id: i64,
+    application_id: i64,
+    chat_number: i64,
+    /// `None` for a chat creation.
+    message_number: Option<i64>,
+    body: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl Job {
+    fn from_row(row: &Row) -> Self {
+        Job {
+            id: row.get(0),
+            application_id: row.get(1),
+            chat_number: row.get(2),
+            message_number: row.get(3),
+            body: row.get(4),
+            created_at: row.get(5),
+            updated_at: row.get(6),
+        }
+    }
+}
+
+/// Drains the job table; cheap to clone, one per worker task.
+#[derive(Clone)]
+pub struct Worker {
+    db: Db,
+    batch_size: i64,
+    stuck_after: i32,
+}
+
+/// What one batch did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Jobs claimed.
+    pub claimed: usize,
+    /// Jobs that failed and were rescheduled or set aside.
+    pub failed: usize,
+}
+
+impl Worker {
+    /// A worker taking at most `batch_size` jobs per transaction, logging a job as stuck once it
+    /// failed `stuck_after` times.
+    pub fn new(db: Db, batch_size: i64, stuck_after: i32) -> Self {
+        Worker {
+            db,
+            batch_size: batch_size.max(1),
+            stuck_after: stuck_after.max(1),
+        }
+    }
+
+    /// Runs one batch. Returns how many jobs it claimed (0: the queue has nothing ready).
+    pub async fn run_batch(&self) -> DbResult<BatchOutcome> {
+        let mut client = self.db.client().await?;
+        let tx = client.transaction().await?;
+        let claim = tx.prepare_cached(include_str!("sql/jobs_claim.sql")).await?;
+        // The batch's commit need not wait for the disk: if a crash loses it, it loses the
+        // jobs' deletion with their effects, and the jobs run again. Pipelined with the claim.
+        let limit: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&self.batch_size];
+        let (_, rows) = tokio::try_join!(
+            tx.batch_execute("SET LOCAL synchronous_commit = off"),
+            tx.query(&claim, &limit)
+        )?;
+        let mut jobs: Vec<Job> = rows.iter().map(Job::from_row).collect();
+        jobs.sort_unstable_by_key(|j| j.id);
+        if jobs.is_empty() {
+            tx.commit().await?;
+            return Ok(BatchOutcome::default());
+        }
+        match write(&tx, &jobs).await {
+            Ok(()) => {
+                tx.commit().await?;
+                Ok(BatchOutcome {
+                    claimed: jobs.len(),
+                    failed: 0,
+                })
+            }
+            Err(e) if e.is_unavailable() => Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, jobs = jobs.len(), "batch failed; retrying its jobs one by one");
+                tx.rollback().await?;
+                drop(client);
+                let mut failed = 0;
+                for job in &jobs {
+                    failed += usize::from(!self.run_one(job).await?);
+                }
+                Ok(BatchOutcome {
+                    claimed: jobs.len(),
+                    failed,
+                })
+            }
+        }
+    }
+
+    /// Runs `job` alone. False when it failed for a reason that is not transient (and was
+    /// rescheduled with backoff).
+    async fn run_one(&self, job: &Job) -> DbResult<bool> {
+        let mut client = self.db.client().await?;
+        let tx = client.transaction().await?;
+        let claim = tx.prepare_cached(include_str!("sql/jobs_claim_one.sql")).await?;
+        let Some(row) = tx.query_opt(&claim, &[&job.application_id, &job.id]).await? else {
+            return Ok(true); // taken by another worker, or deleted with its chat
+        };
+        let job = Job::from_row(&row);
+        let error = match write(&tx, std::slice::from_ref(&job)).await {
+            Ok(()) => return tx.commit().await.map(|()| true).map_err(Into::into),
+            Err(e) if e.is_unavailable() => return Err(e),
+            Err(e) => e.to_string(),
+        };
+        tx.rollback().await?;
+        let retry = client.prepare_cached(include_str!("sql/jobs_retry.sql")).await?;
+        let attempts: i32 = match client
+            .query_opt(&retry, &[&job.application_id, &job.id, &error])
+            .await?
+        {
+            Some(row) => row.get(0),
+            None => return Ok(false),
+        };
+        if attempts >= self.stuck_after {
+            tracing::error!(job = job.id, attempts, %error, "job stuck: it keeps failing; it stays queued and is retried");
+        } else {
+            tracing::warn!(job = job.id, attempts, %error, "job failed; will retry");
+        }
+        Ok(false)
+    }
+}
+
+/// Writes the jobs' chats and messages and bumps the counts (the claim deleted the jobs). The statements
+/// are pipelined: one round trip for the lot.
+async fn write(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
+    let (chats, messages): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.message_number.is_none());
+    let mut chats_per_app: BTreeMap<i64, i64> = BTreeMap::new();
+    for j in &chats {
+        *chats_per_app.entry(j.application_id).or_default() += 1;
+    }
+    let mut messages_per_chat: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+    for j in &messages {
+        *messages_per_chat.entry((j.application_id, j.chat_number)).or_default() += 1;
+    }
+
+    let insert_chats = tx.prepare_cached(include_str!("sql/jobs_insert_chats.sql"));
+    let insert_messages = tx.prepare_cached(include_str!("sql/jobs_insert_messages.sql"));
+    let count_messages = tx.prepare_cached(include_str!("sql/jobs_count_messages.sql"));
+    let count_chats = tx.prepare_cached(include_str!("sql/jobs_count_chats.sql"));
+    let (insert_chats, insert_messages, count_messages, count_chats) =
+        tokio::try_join!(insert_chats, insert_messages, count_messages, count_chats)?;
+
+    let chat_apps: Vec<i64> = chats.iter().map(|j| j.application_id).collect();
+    let chat_numbers: Vec<i64> = chats.iter().map(|j| j.chat_number).collect();
+    let chat_created: Vec<DateTime<Utc>> = chats.iter().map(|j| j.created_at).collect();
+    let chat_updated: Vec<DateTime<Utc>> = chats.iter().map(|j| j.updated_at).collect();
+    let msg_apps: Vec<i64> = messages.iter().map(|j| j.application_id).collect();
+    let msg_chats: Vec<i64> = messages.iter().map(|j| j.chat_number).collect();
+    let msg_numbers: Vec<i64> = messages.iter().filter_map(|j| j.message_number).collect();
+    let msg_bodies: Vec<&str> = messages.iter().map(|j| j.body.as_deref().unwrap_or_default()).collect();
+    let msg_created: Vec<DateTime<Utc>> = messages.iter().map(|j| j.created_at).collect();
+    let msg_updated: Vec<DateTime<Utc>> = messages.iter().map(|j| j.updated_at).collect();
+    let (count_chat_apps, count_chat_numbers): (Vec<i64>, Vec<i64>) = messages_per_chat.keys().copied().unzip();
+    let count_chat_n: Vec<i64> = messages_per_chat.values().copied().collect();
+    let (count_app_ids, count_app_n): (Vec<i64>, Vec<i64>) = chats_per_app.into_iter().unzip();
+
+    // Order matters for locks: chats rows before applications rows, as in a chat delete.
+    tokio::try_join!(
+        async {
+            if chats.is_empty() {
+                return Ok(0);
+            }
+            tx.execute(
+                &insert_chats,
+                &[&chat_apps, &chat_numbers, &chat_created, &chat_updated],
+            )
+            .await
+        },
+        async {
+            if messages.is_empty() {
+                return Ok(0);
+            }
+            tx.execute(
+                &insert_messages,
+                &[
+                    &msg_apps,
+                    &msg_chats,
+                    &msg_numbers,
+                    &msg_bodies,
+                    &msg_created,
+                    &msg_updated,
+                ],
+            )
+            .await
+        },
+        async {
+            if count_chat_n.is_empty() {
+                return Ok(0);
+            }
+            tx.execute(&count_messages, &[&count_chat_apps, &count_chat_numbers, &count_chat_n])
+                .await
+        },
+        async {
+            if count_app_n.is_empty() {
+                return Ok(0);
+            }
+            tx.execute(&count_chats, &[&count_app_ids, &count_app_n]).await
+        },
+    )?;
+    Ok(())
+}
