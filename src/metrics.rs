@@ -229,44 +229,49 @@ impl Metrics {
              # TYPE chat_intake_resolutions_total counter\nchat_intake_resolutions_total {}",
             self.intake_resolutions.load(std::sync::atomic::Ordering::Relaxed)
         );
-        let mut gauge = |name: &str, help: &str, value: Option<String>| {
-            if let Some(value) = value {
-                let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
-            }
-        };
-        let (depth, age) = gauges.queue.unzip();
-        gauge(
-            "chat_queue_depth",
-            "Jobs waiting in the queue (all instances).",
-            depth.map(|d| d.to_string()),
-        );
-        gauge(
-            "chat_queue_oldest_job_age_seconds",
-            "Age of the oldest queued job (0 when empty).",
-            age.map(|a| a.to_string()),
-        );
-        gauge(
-            "chat_jobs_stuck",
-            "Queued jobs that failed JOB_MAX_ATTEMPTS times or more and are still retried (all instances): worth an alert.",
-            gauges.stuck_jobs.map(|d| d.to_string()),
-        );
-        gauge(
-            "chat_db_pool_connections_in_use",
-            "Pooled database connections in use.",
-            Some(gauges.pool.0.to_string()),
-        );
-        gauge(
-            "chat_db_pool_connections_idle",
-            "Pooled database connections idle.",
-            Some(gauges.pool.1.to_string()),
-        );
-        gauge(
-            "chat_live_streams",
-            "Live message streams open in this process.",
-            Some(gauges.streams.to_string()),
-        );
+        render_gauges(&mut out, gauges);
         out
     }
+}
+
+/// The scrape-time gauges, in the text exposition format.
+fn render_gauges(out: &mut String, gauges: &Gauges) {
+    let mut gauge = |name: &str, help: &str, value: Option<String>| {
+        if let Some(value) = value {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+        }
+    };
+    let (depth, age) = gauges.queue.unzip();
+    gauge(
+        "chat_queue_depth",
+        "Jobs waiting in the queue (all instances).",
+        depth.map(|d| d.to_string()),
+    );
+    gauge(
+        "chat_queue_oldest_job_age_seconds",
+        "Age of the oldest queued job (0 when empty).",
+        age.map(|a| a.to_string()),
+    );
+    gauge(
+        "chat_jobs_stuck",
+        "Queued jobs that failed JOB_MAX_ATTEMPTS times or more and are still retried (all instances): worth an alert.",
+        gauges.stuck_jobs.map(|d| d.to_string()),
+    );
+    gauge(
+        "chat_db_pool_connections_in_use",
+        "Pooled database connections in use.",
+        Some(gauges.pool.0.to_string()),
+    );
+    gauge(
+        "chat_db_pool_connections_idle",
+        "Pooled database connections idle.",
+        Some(gauges.pool.1.to_string()),
+    );
+    gauge(
+        "chat_live_streams",
+        "Live message streams open in this process.",
+        Some(gauges.streams.to_string()),
+    );
 }
 
 #[cfg(test)]
