@@ -16,7 +16,7 @@ pub struct Cli {
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Settings shared by every subcommand.
+    /// Settings shared by every subcommand (before or after it).
     #[command(flatten)]
     pub settings: Settings,
 }
@@ -55,45 +55,45 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Address to listen on.
-    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:3000")]
+    #[arg(global = true, long, env = "LISTEN_ADDR", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
     /// PostgreSQL connection URL. Without it the service starts and owns a private PostgreSQL
     /// cluster under `--data-dir`.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    #[arg(global = true, long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// Data directory of the private PostgreSQL cluster (used only without DATABASE_URL).
-    #[arg(long, env = "DATA_DIR", default_value = ".pgdata")]
+    #[arg(global = true, long, env = "DATA_DIR", default_value = ".pgdata")]
     pub data_dir: PathBuf,
 
     /// Directory with PostgreSQL's binaries (initdb, pg_ctl, postgres) for the private cluster;
     /// searched in the usual places when omitted.
-    #[arg(long, env = "PG_BIN_DIR")]
+    #[arg(global = true, long, env = "PG_BIN_DIR")]
     pub pg_bin_dir: Option<PathBuf>,
 
     /// Maximum connections in the pool for reads (requests, live streams, maintenance).
-    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 16)]
+    #[arg(global = true, long, env = "DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: usize,
 
     /// Maximum connections in the pool of the write path: creations (the intake and their
     /// idempotency claims) and the queue workers. No read can take one, so slow or numerous
     /// reads never hold up acknowledging a creation.
-    #[arg(long, env = "DB_WRITE_POOL_SIZE", default_value_t = 12)]
+    #[arg(global = true, long, env = "DB_WRITE_POOL_SIZE", default_value_t = 12)]
     pub db_write_pool_size: usize,
 
     /// How long a request waits for a pooled connection before answering 503, in milliseconds.
-    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3000)]
+    #[arg(global = true, long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3000)]
     pub db_acquire_timeout_ms: u64,
 
     /// Pooled connections older than this are closed when next handed out and replaced, in
     /// seconds: each connection plans its statements once, so this is how long a plan made on
     /// yesterday's table sizes can live.
-    #[arg(long, env = "DB_CONNECTION_MAX_AGE_SECS", default_value_t = 600)]
+    #[arg(global = true, long, env = "DB_CONNECTION_MAX_AGE_SECS", default_value_t = 600)]
     pub db_connection_max_age_secs: u64,
 
     /// Server-side statement timeout for the service's connections, in milliseconds.
-    #[arg(long, env = "DB_STATEMENT_TIMEOUT_MS", default_value_t = 15000)]
+    #[arg(global = true, long, env = "DB_STATEMENT_TIMEOUT_MS", default_value_t = 15000)]
     pub db_statement_timeout_ms: u64,
 
     /// How long the service keeps trying to reach its database at start, in seconds: while the
@@ -101,7 +101,7 @@ pub struct Settings {
     /// retried with backoff (each failure logged with its cause); after this long the process
     /// exits with the last error. Waiting for another instance's migrations is not a failure and
     /// is not bounded by this.
-    #[arg(long, env = "DB_STARTUP_TIMEOUT_SECS", default_value_t = 60)]
+    #[arg(global = true, long, env = "DB_STARTUP_TIMEOUT_SECS", default_value_t = 60)]
     pub db_startup_timeout_secs: u64,
 
     /// Searches running at once in this process; more are answered 503 (`search_busy`) at
@@ -109,46 +109,46 @@ pub struct Settings {
     /// Defaults to this machine's cores; set it to about the database server's: each running
     /// search keeps a backend busy (the isolation benchmark: other applications' creations kept
     /// their p99 within 2× of idle only with at most that many searches at once).
-    #[arg(long, env = "SEARCH_MAX_CONCURRENT", default_value_t = cores())]
+    #[arg(global = true, long, env = "SEARCH_MAX_CONCURRENT", default_value_t = cores())]
     pub search_max_concurrent: usize,
 
     /// Searches of one application running at once in this process; more are answered 503
     /// (`search_busy`) at once.
-    #[arg(long, env = "SEARCH_MAX_CONCURRENT_PER_APP", default_value_t = 2)]
+    #[arg(global = true, long, env = "SEARCH_MAX_CONCURRENT_PER_APP", default_value_t = 2)]
     pub search_max_concurrent_per_app: usize,
 
     /// Time one search may spend in the database, all its statements together, in
     /// milliseconds; then it is cancelled and answered 503 (`search_timeout`).
-    #[arg(long, env = "SEARCH_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
+    #[arg(global = true, long, env = "SEARCH_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
     pub search_statement_timeout_ms: u64,
 
     /// Operator key required to list all applications. Without it, listing is refused.
-    #[arg(long, env = "OPERATOR_KEY", hide_env_values = true)]
+    #[arg(global = true, long, env = "OPERATOR_KEY", hide_env_values = true)]
     pub operator_key: Option<String>,
 
     /// Most creations coalesced into one transaction (group commit).
-    #[arg(long, env = "INTAKE_MAX_BATCH", default_value_t = 500)]
+    #[arg(global = true, long, env = "INTAKE_MAX_BATCH", default_value_t = 500)]
     pub intake_max_batch: usize,
 
     /// Creation batches committing at once; while they commit, the next batch fills.
-    #[arg(long, env = "INTAKE_IN_FLIGHT", default_value_t = 4)]
+    #[arg(global = true, long, env = "INTAKE_IN_FLIGHT", default_value_t = 4)]
     pub intake_in_flight: usize,
 
     /// Creations of each kind (chats, messages) waiting for a group-commit batch in this process;
     /// more are answered 503 `server_busy` at once, with nothing created.
-    #[arg(long, env = "INTAKE_MAX_QUEUED", default_value_t = 4096)]
+    #[arg(global = true, long, env = "INTAKE_MAX_QUEUED", default_value_t = 4096)]
     pub intake_max_queued: usize,
 
     /// Number of queue workers in this process (0 disables them).
-    #[arg(long, env = "WORKERS", default_value_t = 2)]
+    #[arg(global = true, long, env = "WORKERS", default_value_t = 2)]
     pub workers: usize,
 
     /// Most jobs one worker transaction takes from the queue.
-    #[arg(long, env = "WORKER_BATCH_SIZE", default_value_t = 500)]
+    #[arg(global = true, long, env = "WORKER_BATCH_SIZE", default_value_t = 500)]
     pub worker_batch_size: i64,
 
     /// How often an idle worker looks at the queue without being notified, in milliseconds.
-    #[arg(long, env = "WORKER_POLL_MS", default_value_t = 1000)]
+    #[arg(global = true, long, env = "WORKER_POLL_MS", default_value_t = 1000)]
     pub worker_poll_ms: u64,
 
     /// How long a worker lets new jobs gather before it takes a small lot, in milliseconds (0:
@@ -156,30 +156,30 @@ pub struct Settings {
     /// it writes tens of messages per statement instead of one or two: a one-row insert costs
     /// the database ~3× a row of a 14-row one. Delays a new message's arrival in the table (and in
     /// search) by at most this much; a queued message is readable all along.
-    #[arg(long, env = "WORKER_LINGER_MS", default_value_t = 10)]
+    #[arg(global = true, long, env = "WORKER_LINGER_MS", default_value_t = 10)]
     pub worker_linger_ms: u64,
 
     /// Failed attempts after which a queued job counts as stuck (`chat_jobs_stuck` in
     /// `/metrics`: worth an alert). It stays queued, readable, and is retried with backoff
     /// (capped at 5 minutes); lost connections and lock or statement timeouts are not attempts.
-    #[arg(long, env = "JOB_MAX_ATTEMPTS", default_value_t = 8)]
+    #[arg(global = true, long, env = "JOB_MAX_ATTEMPTS", default_value_t = 8)]
     pub job_max_attempts: i32,
 
     /// How often the count reconciler runs, in seconds (guarantees the 1-hour bound on counts).
-    #[arg(long, env = "RECONCILE_INTERVAL_SECS", default_value_t = 300)]
+    #[arg(global = true, long, env = "RECONCILE_INTERVAL_SECS", default_value_t = 300)]
     pub reconcile_interval_secs: u64,
 
     /// Largest accepted request body, in bytes.
-    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    #[arg(global = true, long, env = "MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
 
     /// Requests handled at once by this process; more are answered 503 at once.
-    #[arg(long, env = "MAX_IN_FLIGHT", default_value_t = 1024)]
+    #[arg(global = true, long, env = "MAX_IN_FLIGHT", default_value_t = 1024)]
     pub max_in_flight: usize,
 
     /// How often the pending-list cleaner looks at the search indexes and vacuums the job table,
     /// in milliseconds.
-    #[arg(long, env = "MAINTENANCE_INTERVAL_MS", default_value_t = 1_000)]
+    #[arg(global = true, long, env = "MAINTENANCE_INTERVAL_MS", default_value_t = 1_000)]
     pub maintenance_interval_ms: u64,
 
     /// Rows written to a messages partition before its search indexes' pending lists are merged
@@ -187,43 +187,43 @@ pub struct Settings {
     /// Merging is far cheaper per row in bigger lots (3 indexes, 32 partitions: 0.30 ms a row at
     /// 50 rows a partition, 0.06 ms at 940); a search reads the pending list of its partition
     /// (~0.3 ms more at 500 rows).
-    #[arg(long, env = "GIN_MERGE_ROWS", default_value_t = 1_000)]
+    #[arg(global = true, long, env = "GIN_MERGE_ROWS", default_value_t = 1_000)]
     pub gin_merge_rows: i64,
 
     /// Live message streams (`.../messages/stream`) open at once; more get 503.
-    #[arg(long, env = "MAX_STREAMS", default_value_t = 10_000)]
+    #[arg(global = true, long, env = "MAX_STREAMS", default_value_t = 10_000)]
     pub max_streams: usize,
 
     /// How often an idle live stream gets a keep-alive comment, in milliseconds.
-    #[arg(long, env = "STREAM_KEEP_ALIVE_MS", default_value_t = 15_000)]
+    #[arg(global = true, long, env = "STREAM_KEEP_ALIVE_MS", default_value_t = 15_000)]
     pub stream_keep_alive_ms: u64,
 
     /// How often a watched chat's live stream reads the chat even without a notification, in
     /// seconds: the fallback for a NOTIFY lost in a database outage.
-    #[arg(long, env = "LIVE_REFRESH_SECS", default_value_t = 30)]
+    #[arg(global = true, long, env = "LIVE_REFRESH_SECS", default_value_t = 30)]
     pub live_refresh_secs: u64,
 
     /// Most distinct live event lines kept while they cannot be announced (the database is
     /// unreachable); past it, new-message lines give way to one "look again" that makes every
     /// instance re-read every watched chat.
-    #[arg(long, env = "LIVE_OUTBOX_LINES", default_value_t = 10_000)]
+    #[arg(global = true, long, env = "LIVE_OUTBOX_LINES", default_value_t = 10_000)]
     pub live_outbox_lines: usize,
 
     /// Longest a request may take (reading its body included), in milliseconds; then 503.
-    #[arg(long, env = "REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    #[arg(global = true, long, env = "REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
 
     /// Connections with no traffic for this long are closed, in seconds.
-    #[arg(long, env = "IDLE_TIMEOUT_SECS", default_value_t = 30)]
+    #[arg(global = true, long, env = "IDLE_TIMEOUT_SECS", default_value_t = 30)]
     pub idle_timeout_secs: u64,
 
     /// Requests per application token per minute, counted across all instances; unlimited
     /// when unset.
-    #[arg(long, env = "RATE_LIMIT_PER_MINUTE")]
+    #[arg(global = true, long, env = "RATE_LIMIT_PER_MINUTE")]
     pub rate_limit_per_minute: Option<u32>,
 
     /// Log as JSON lines instead of text.
-    #[arg(long, env = "LOG_JSON", default_value_t = false)]
+    #[arg(global = true, long, env = "LOG_JSON", default_value_t = false)]
     pub log_json: bool,
 }
 
@@ -251,5 +251,43 @@ impl Settings {
 
     pub(crate) fn worker_linger(&self) -> Duration {
         Duration::from_millis(self.worker_linger_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+
+    #[test]
+    fn settings_go_before_or_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["chat-system", "serve", "--listen", "127.0.0.1:4000"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Serve)));
+        assert_eq!(cli.settings.listen.port(), 4000);
+
+        let cli = Cli::try_parse_from([
+            "chat-system",
+            "--workers",
+            "3",
+            "demo",
+            "--data-dir",
+            "/srv/pg",
+            "--messages",
+            "5",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Some(Command::Demo { messages: 5, .. })));
+        assert_eq!(cli.settings.data_dir.to_str(), Some("/srv/pg"));
+        assert_eq!(cli.settings.workers, 3);
+    }
+
+    #[test]
+    fn a_subcommands_help_lists_the_settings() {
+        let help = Cli::try_parse_from(["chat-system", "demo", "--help"])
+            .unwrap_err()
+            .to_string();
+        assert!(help.contains("--data-dir"), "{help}");
+        assert!(help.contains("--messages"), "{help}");
     }
 }

@@ -85,7 +85,33 @@ fn fresh_data_dir() -> PathBuf {
             }
         }
     }
-    root.join(std::process::id().to_string())
+    let dir = root.join(std::process::id().to_string());
+    remove_when_this_process_ends(&dir);
+    dir
+}
+
+/// Removes `dir` once this test process has ended, however it ends (a cluster's data is ~1 GB by
+/// the end of a run): a watcher in a session of its own (a Ctrl-C of the run does not reach it)
+/// waits for this process to go, gives the cluster, which dies with its parent, a moment to
+/// stop, and removes the directory.
+fn remove_when_this_process_ends(dir: &std::path::Path) {
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; sleep 2; rm -rf '{dir}'",
+        pid = std::process::id(),
+        dir = dir.display()
+    );
+    let spawned = std::process::Command::new("setsid")
+        .args(["sh", "-c", &script])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if let Err(e) = spawned {
+        eprintln!(
+            "cannot watch {} for removal at the end ({e}); the next run removes it",
+            dir.display()
+        );
+    }
 }
 
 fn connect(url: &str) -> Db {
