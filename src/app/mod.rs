@@ -96,9 +96,12 @@ impl Application {
             .await?;
         tracing::info!("stopped accepting; finishing background work");
         self.background.shutdown().await;
+        // The pools go before the private cluster, so that no connection sees the server leave.
+        self.state.db.close().await;
         if let Some(cluster) = self.cluster {
             tokio::task::spawn_blocking(move || cluster.stop()).await?;
         }
+        tracing::info!("stopped cleanly");
         Ok(())
     }
 }

@@ -24,6 +24,7 @@ mod queue;
 mod races;
 mod search;
 mod secrets;
+mod shutdown;
 mod startup;
 mod stream;
 mod tls;
