@@ -290,7 +290,7 @@ pub async fn load(
                 while !stop.load(Ordering::Relaxed) {
                     i += 1;
                     let base = Routes::pick(&routes, c, i as usize);
-                    let chat = if i % 2 == 0 {
+                    let chat = if i.is_multiple_of(2) {
                         1
                     } else {
                         1 + (i as i64 * 7 + c as i64) % chats
