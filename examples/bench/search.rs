@@ -9,8 +9,7 @@ use std::time::Instant;
 use anyhow::Result;
 use bytes::Bytes;
 use chat_system::{
-    search::Wanted,
-    search::{self, SearchOrder},
+    search::{self, SearchOrder, Wanted},
     store::Db,
     write::Worker,
 };
@@ -104,7 +103,7 @@ pub async fn run(args: &[String]) -> Result<()> {
                             rank: Some(&score),
                         }
                     };
-                    db.search(token, chat, &terms, (0, i64::MAX), wanted).await?;
+                    search::fetch(&db, token, chat, &terms, (0, i64::MAX), wanted).await?;
                     let t_sql = start.elapsed();
                     if i >= 5 {
                         via_http.push(t_http);
@@ -143,7 +142,7 @@ pub async fn run(args: &[String]) -> Result<()> {
          distribution (s = 1.05), 1–60 words per message, ~4% accented words, occasional emoji.\n\
          Each shape rotates over up to 10 queries of that shape; {runs} timed runs after 5 warm-ups,\n\
          one client, `limit=20`. *HTTP* is the service end to end (release build, 127.0.0.1);\n\
-         *SQL* is the same statements run directly through the library's `Db::search`\n\
+         *SQL* is the same statements run directly through the library's `search::fetch`\n\
          (no HTTP, no JSON, no snippets), so the difference is the service's own overhead.\n\n\
          | shape | example query | chat | order | hits (first query) | HTTP p50 / p95 / p99 ms | SQL p50 / p95 / p99 ms |\n\
          |---|---|---|---|---|---|---|\n{rows}\n\
@@ -154,10 +153,10 @@ pub async fn run(args: &[String]) -> Result<()> {
     ))
 }
 
-/// `--diagnose`: each query of each shape on the big chat, newest first, through `Db::search`:
+/// `--diagnose`: each query of each shape on the big chat, newest first, through `search::fetch`:
 /// hits, the route that answered (from the process's metrics), and the best of 3 times.
 async fn diagnose(db: &Db, vocab: &Vocabulary, token: Uuid) -> Result<()> {
-    // RUST_LOG=chat_system::store::search=debug shows each search's routing figures.
+    // RUST_LOG=chat_system::search::routes=debug shows each search's routing figures.
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
@@ -181,7 +180,10 @@ async fn diagnose(db: &Db, vocab: &Vocabulary, token: Uuid) -> Result<()> {
             let mut hits = 0;
             for _ in 0..3 {
                 let t = Instant::now();
-                hits = db.search(token, 1, &terms, (0, i64::MAX), newest(21)).await?.0.len();
+                hits = search::fetch(db, token, 1, &terms, (0, i64::MAX), newest(21))
+                    .await?
+                    .0
+                    .len();
                 best = best.min(t.elapsed().as_secs_f64() * 1000.0);
             }
             let after = routes();
@@ -232,8 +234,7 @@ fn shapes(vocab: &Vocabulary) -> Vec<Shape> {
 
 async fn count_hits(db: &Db, token: Uuid, chat: i64, q: &str) -> Result<usize> {
     let terms = search::parse(q).unwrap();
-    Ok(db
-        .search(token, chat, &terms, (0, i64::MAX), newest(1_000_000))
+    Ok(search::fetch(db, token, chat, &terms, (0, i64::MAX), newest(1_000_000))
         .await?
         .0
         .len())

@@ -1,0 +1,134 @@
+//! The search's dynamic statements: the one place that builds them.
+//!
+//! Why they are not static `.sql` files: a query has 1 to `MAX_TERMS` terms and each adds a
+//! condition of its own kind (a `LIKE` the trigram index serves, a `@@` the full-text index
+//! serves, or for a paired phrase the pairs index's `@>`), so the statements' shapes are not
+//! finite. Each term's condition is written into the statement so that the planner can choose an
+//! index per condition and estimate it with the term's actual text (the statements are sent
+//! unnamed, planned for their parameters). Only the conditions vary, and every value is a
+//! parameter: nothing the user types is formatted into SQL. The fixed statements are in `sql/`.
+//!
+//! Every statement here takes bigint parameters first and then each term's text, in the terms'
+//! order (`Params`).
+
+use tokio_postgres::types::{ToSql, Type};
+
+use super::fold::fold_str;
+use super::parse::Term;
+
+/// A statement parameter with its type (search statements are sent unnamed, typed up front).
+pub(super) type Param<'p> = (&'p (dyn ToSql + Sync), Type);
+
+/// The terms' texts, the parameters that follow a statement's bigints.
+pub(super) struct Params<'t> {
+    texts: Vec<&'t str>,
+}
+
+impl<'t> Params<'t> {
+    /// The texts of `terms`, in order.
+    pub(super) fn new(terms: &'t [Term]) -> Self {
+        Params {
+            texts: terms.iter().map(Term::text).collect(),
+        }
+    }
+
+    /// A statement's parameters: `bigints` (as `INT8`), then the terms' texts (as `TEXT`).
+    pub(super) fn with<'p>(&'p self, bigints: &[&'p i64]) -> Vec<Param<'p>> {
+        let bigints = bigints.iter().map(|v| (*v as &(dyn ToSql + Sync), Type::INT8));
+        let texts = self.texts.iter().map(|t| (t as &(dyn ToSql + Sync), Type::TEXT));
+        bigints.chain(texts).collect()
+    }
+}
+
+/// The queued messages (jobs) numbered between `$4` and `$3` that match, newest first, at most
+/// `$5`; `$1`, `$2`: application id, chat number.
+pub(super) fn queued(terms: &[Term]) -> String {
+    format!(
+        "SELECT message_number FROM jobs \
+         WHERE application_id = $1 AND chat_number = $2 AND message_number < $3 AND message_number > $4 \
+         AND {} ORDER BY message_number DESC LIMIT $5",
+        conditions(
+            terms,
+            "chat_search_text(body)",
+            "to_tsvector('public.chat_simple'::regconfig, body)",
+            6
+        )
+    )
+}
+
+/// A walk: reads the chat's messages numbered `$3..$4` newest-first from the top and stops at
+/// the `$5`th hit. `OFFSET 0` keeps the conditions out of the scan, so the planner cannot turn
+/// the walk into an index search.
+pub(super) fn walk(terms: &[Term]) -> String {
+    format!(
+        "SELECT number FROM ( \
+           SELECT number, search_text, search_vector FROM messages \
+           WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4 \
+           ORDER BY number DESC OFFSET 0) m \
+         WHERE {} LIMIT $5",
+        conditions(terms, "search_text", "search_vector", 6)
+    )
+}
+
+/// How many of the chat's messages numbered `$3..$4` match every term (read as a walk reads).
+pub(super) fn count(terms: &[Term]) -> String {
+    format!(
+        "SELECT count(*) FROM ( \
+           SELECT search_text, search_vector FROM messages \
+           WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4 OFFSET 0) m \
+         WHERE {}",
+        conditions(terms, "search_text", "search_vector", 5)
+    )
+}
+
+/// The index path: every hit of the chat through the GIN indexes, then the newest `$5` of those
+/// numbered between `$4` and `$3`.
+pub(super) fn indexed(terms: &[Term]) -> String {
+    format!(
+        "WITH hits AS MATERIALIZED ( \
+           SELECT number FROM messages WHERE application_id = $1 AND chat_number = $2 AND {}) \
+         SELECT number FROM hits WHERE number < $3 AND number > $4 ORDER BY number DESC LIMIT $5",
+        index_conditions(terms, 6)
+    )
+}
+
+/// True when the phrase has two adjacent words of 3+ characters (folded): the pairs index
+/// (`chat_pairs`, migration V6) can then narrow the phrase down to messages with those pairs.
+pub(super) fn paired(phrase: &str) -> bool {
+    let folded = fold_str(phrase);
+    let long: Vec<bool> = folded.split(' ').map(|w| w.chars().count() >= 3).collect();
+    long.windows(2).any(|w| w[0] && w[1])
+}
+
+/// SQL conditions that hold when a row matches every term. Parameters `$first` onwards carry
+/// the terms' texts, in order. A phrase is a substring like any 3+ character term: the
+/// searchable text has every run of whitespace folded to one space, and so has the pattern.
+fn conditions(terms: &[Term], text: &str, vector: &str, first: usize) -> String {
+    terms
+        .iter()
+        .zip(first..)
+        .map(|(term, p)| match term {
+            Term::Infix(_) | Term::Phrase(_) => format!("{text} LIKE chat_infix_pattern(${p})"),
+            Term::Prefix(_) => format!("{vector} @@ chat_prefix_query(${p})"),
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// The conditions of the index path: as `conditions`, except that a paired phrase is found
+/// through the pairs index (its `LIKE` kept off the trigram index, which would only add a slow
+/// bitmap of the phrase's common words to intersect with).
+fn index_conditions(terms: &[Term], first: usize) -> String {
+    terms
+        .iter()
+        .zip(first..)
+        .map(|(term, p)| match term {
+            Term::Phrase(phrase) if paired(phrase) => format!(
+                "chat_pairs(search_text) @> chat_pairs(chat_search_text(${p})) \
+                 AND (search_text || '') LIKE chat_infix_pattern(${p})"
+            ),
+            other => conditions(std::slice::from_ref(other), "search_text", "search_vector", p),
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
