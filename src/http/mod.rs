@@ -2,17 +2,22 @@
 //! at `/openapi.json`, health probes, and the middleware that makes every error problem+json and
 //! bounds request bodies.
 
+pub mod answer;
 pub mod applications;
 pub mod chats;
 pub mod examples;
 pub mod health;
 pub mod idempotency;
+pub mod input;
 pub mod limits;
 pub mod message;
 pub mod messages;
 pub mod observe;
 pub mod params;
 pub mod problem;
+pub mod respond;
+pub mod schema;
+pub mod search;
 pub mod slow;
 pub mod stream;
 pub mod text;
@@ -25,19 +30,20 @@ use tokio::sync::Notify;
 
 use crate::{
     live::{Announcer, Hub},
-    search::Searches,
+    ops::Ops,
     store::Db,
-    write::{Bell, Intake},
+    write::Bell,
 };
 pub use limits::Limits;
 
-/// Shared by every operation.
+/// Shared by every operation: the chat operations, and what HTTP itself and the background
+/// tasks need.
 #[derive(Clone)]
 pub struct State {
-    /// The database.
+    /// The chat operations the handlers call.
+    pub ops: Ops,
+    /// The database (readiness, `/metrics`, the rate limit).
     pub db: Db,
-    /// Group commit for creations.
-    pub intake: Intake,
     /// The operator key, if configured; listing applications needs it.
     pub operator_key: Option<Arc<str>>,
     /// Wakes this process's purger after a delete.
@@ -50,8 +56,6 @@ pub struct State {
     pub hub: Hub,
     /// Failed attempts after which a queued job counts as stuck in `/metrics`.
     pub stuck_after: i32,
-    /// The caps on searches running at once.
-    pub searches: Searches,
 }
 
 /// Groups of operations in the spec.
