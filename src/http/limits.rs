@@ -115,17 +115,7 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, mut req: Request, limits: Limits) ->
                 let policy = format!("\"per-application\";q={};w=60", rate.per_minute);
                 let state = format!("\"per-application\";r={};t={reset}", remaining.max(0));
                 if remaining < 0 {
-                    let mut response = Problem::new(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "rate_limited",
-                        "this application's request limit for the current minute is used up; see Retry-After",
-                    )
-                    .into_response();
-                    let headers = response.headers_mut();
-                    headers.insert(header::RETRY_AFTER, header::HeaderValue::from(reset.max(1)));
-                    headers.insert("ratelimit-policy", header::HeaderValue::from_str(&policy).unwrap());
-                    headers.insert("ratelimit", header::HeaderValue::from_str(&state).unwrap());
-                    return Ok(response);
+                    return Ok(rate_limited(reset, &policy, &state));
                 }
                 rate_headers = Some((policy, state));
             }
@@ -166,6 +156,22 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, mut req: Request, limits: Limits) ->
         headers.insert("ratelimit", header::HeaderValue::from_str(&state).unwrap());
     }
     Ok(response)
+}
+
+/// The 429 `rate_limited` problem, with `Retry-After` (`reset` seconds) and the `RateLimit`
+/// headers.
+fn rate_limited(reset: i32, policy: &str, state: &str) -> Response {
+    let mut response = Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "this application's request limit for the current minute is used up; see Retry-After",
+    )
+    .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, header::HeaderValue::from(reset.max(1)));
+    headers.insert("ratelimit-policy", header::HeaderValue::from_str(policy).unwrap());
+    headers.insert("ratelimit", header::HeaderValue::from_str(state).unwrap());
+    response
 }
 
 /// A 503 problem with `Retry-After`.

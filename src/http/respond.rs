@@ -1,7 +1,42 @@
 //! The response enum of every operation (`op_response!`), and the two traits that make its
 //! errors checked by the compiler: a response [`Declares`] each status it documents, and an
 //! error type [`Answer`]s any response that declares the statuses it needs. A handler can thus
-//! answer only statuses its operation documents: the property is that this crate builds.
+//! answer only statuses its operation documents. For example, a read can fail with
+//! `ReadError::NotFound`, a 404, so an operation answering `ReadError` must declare 404:
+//!
+//! ```
+//! use chat_system::{op_response, ops::ReadError};
+//!
+//! op_response! {
+//!     /// Result of reading something.
+//!     pub enum ReadResponse {
+//!         /// Found.
+//!         #[oai(status = 204)]
+//!         Found,
+//!     }
+//!     errors {
+//!         404 => NotFound: "Not there.",
+//!     }
+//!     answers { ReadError }
+//! }
+//! ```
+//!
+//! Without its 404 it does not compile (`Declares<404>` is not implemented):
+//!
+//! ```compile_fail,E0277
+//! use chat_system::{op_response, ops::ReadError};
+//!
+//! op_response! {
+//!     /// Result of reading something.
+//!     pub enum ReadResponse {
+//!         /// Found.
+//!         #[oai(status = 204)]
+//!         Found,
+//!     }
+//!     errors {}
+//!     answers { ReadError }
+//! }
+//! ```
 
 use super::problem::Problem;
 
@@ -64,8 +99,8 @@ pub fn problem<const S: u16>(code: &str, detail: impl Into<String>) -> Problem {
 #[macro_export]
 macro_rules! op_response {
     // Each `@item` arm moves the first item of the error list into variants (and, for statuses
-    // the handler returns, into `(status variant)` pairs for `From`); the last one writes the
-    // enum.
+    // the handler returns, into `(status variant)` pairs for `Declares`); the last one writes the
+    // enum, and `@declares` what it declares.
     (@item [$($vars:tt)*] $arms:tt [408 slow_body, $($rest:tt)*] $head:tt) => {
         $crate::op_response!(@item [$($vars)*
             /// `request_timeout`: the request body did not arrive within the request deadline.
@@ -141,27 +176,21 @@ macro_rules! op_response {
             Unavailable(::poem_openapi::payload::Json<$crate::http::problem::Problem>),
         }
 
-        $(
-            impl $crate::http::respond::Declares<$status> for $name {
-                fn with(problem: $crate::http::problem::Problem) -> Self {
-                    Self::$variant(::poem_openapi::payload::Json(problem))
-                }
-            }
-        )*
-        impl $crate::http::respond::Declares<500> for $name {
-            fn with(problem: $crate::http::problem::Problem) -> Self {
-                Self::Internal(::poem_openapi::payload::Json(problem))
-            }
-        }
-        impl $crate::http::respond::Declares<503> for $name {
-            fn with(problem: $crate::http::problem::Problem) -> Self {
-                Self::Unavailable(::poem_openapi::payload::Json(problem))
-            }
-        }
+        $crate::op_response!(@declares $name $(($status $variant))* (500 Internal) (503 Unavailable));
         $(
             impl From<$answer> for $name {
                 fn from(e: $answer) -> Self {
                     $crate::http::respond::Answer::answer(e)
+                }
+            }
+        )*
+    };
+
+    (@declares $name:ident $(($status:literal $variant:ident))*) => {
+        $(
+            impl $crate::http::respond::Declares<$status> for $name {
+                fn with(problem: $crate::http::problem::Problem) -> Self {
+                    Self::$variant(::poem_openapi::payload::Json(problem))
                 }
             }
         )*
@@ -183,105 +212,4 @@ macro_rules! op_response {
 }
 
 #[cfg(test)]
-mod tests {
-    use poem::IntoResponse;
-    use poem_openapi::ApiResponse;
-
-    use crate::{
-        http::{input::Invalid, problem::PROBLEM_JSON},
-        ops::{Overload, ReadError, Trouble},
-        store::{DbError, Missing},
-    };
-
-    crate::op_response! {
-        /// An operation's result.
-        pub enum TestResponse {
-            /// Done.
-            #[oai(status = 204)]
-            Done,
-        }
-        errors {
-            404 => NotFound: "Missing.",
-            413 too_large,
-            422 => Invalid: "Unacceptable.",
-            429 rate_limited,
-        }
-        answers { ReadError, Invalid }
-    }
-
-    #[test]
-    fn declares_the_listed_statuses_then_500_and_503_all_as_problems() {
-        let meta = TestResponse::meta();
-
-        let statuses: Vec<_> = meta.responses.iter().map(|r| r.status.unwrap()).collect();
-        assert_eq!(statuses, [204, 404, 413, 422, 429, 500, 503]);
-        for response in &meta.responses[1..] {
-            assert_eq!(response.content[0].content_type, PROBLEM_JSON);
-        }
-        let rate_limit_headers: Vec<_> = meta.responses[4].headers.iter().map(|h| h.name.as_str()).collect();
-        assert_eq!(rate_limit_headers, ["RETRY-AFTER", "RATELIMIT-POLICY", "RATELIMIT"]);
-    }
-
-    crate::op_response! {
-        /// An operation whose 503 can mean more.
-        pub enum BusyResponse {
-            /// Done.
-            #[oai(status = 204)]
-            Done,
-        }
-        errors {
-            404 => NotFound: "Missing.",
-            503 => "`search_busy`: too many at once.",
-        }
-        answers {}
-    }
-
-    #[test]
-    fn an_operation_can_say_what_else_its_503_means() {
-        let meta = BusyResponse::meta();
-        let statuses: Vec<_> = meta.responses.iter().map(|r| r.status.unwrap()).collect();
-        assert_eq!(statuses, [204, 404, 500, 503]);
-        let unavailable = meta.responses[3].description;
-        assert!(unavailable.starts_with("`service_unavailable`"), "{unavailable}");
-        assert!(
-            unavailable.ends_with("\n\n`search_busy`: too many at once."),
-            "{unavailable}"
-        );
-        assert_eq!(
-            TestResponse::meta().responses[6].description,
-            BusyResponse::meta().responses[3]
-                .description
-                .split("\n\n")
-                .next()
-                .unwrap()
-        );
-    }
-
-    /// Each error becomes the variant of its own status, whose body says the same status. (That
-    /// an error needing a status the operation does not declare cannot become its response is
-    /// checked by the compiler: see `op_response!`.)
-    #[test]
-    fn errors_answer_with_their_own_status() {
-        let answer = |r: TestResponse| {
-            let response = r.into_response();
-            (response.status().as_u16(), response.content_type().map(str::to_owned))
-        };
-        let problem = Some(PROBLEM_JSON.to_owned());
-
-        assert_eq!(
-            answer(ReadError::NotFound(Missing::Chat).into()),
-            (404, problem.clone())
-        );
-        let invalid = Invalid {
-            field: "body",
-            detail: "blank".into(),
-        };
-        assert_eq!(answer(invalid.into()), (422, problem.clone()));
-        let down = ReadError::Trouble(Trouble::Unavailable(DbError::ShuttingDown));
-        assert_eq!(answer(down.into()), (503, problem.clone()));
-        let busy = ReadError::Trouble(Overload::Queue.into());
-        assert_eq!(answer(busy.into()), (503, problem.clone()));
-        let bug = ReadError::Trouble(Trouble::Internal(DbError::ClaimLost));
-        assert_eq!(answer(bug.into()), (500, problem));
-    }
-}
+mod tests;
