@@ -1,6 +1,13 @@
-//! The HTTP API: the OpenAPI service (one module per resource), Swagger UI at `/docs`, the spec
-//! at `/openapi.json`, health probes, and the middleware that makes every error problem+json and
-//! bounds request bodies.
+//! The HTTP API: the OpenAPI service, Swagger UI at `/docs`, the spec at `/openapi.json`, health
+//! probes, and the middleware that makes every error problem+json and bounds request bodies.
+//!
+//! One handler module per resource (`applications`, `chats`, `messages` with `search`,
+//! `stream`): each takes its parameters, checks them (`params`, `text`, `idempotency`), calls
+//! the chat operations (`crate::ops`) and turns the result into its operation's response. The
+//! bodies and response enums are in `schema`, their example values beside them (`examples` holds
+//! the shared ones). Errors: `problem` (the problem+json body), `respond` (`op_response!` and
+//! the compile-time check that an operation answers only statuses it declares), `answer` and
+//! `input` (which problem answers which error).
 
 pub mod answer;
 pub mod applications;
