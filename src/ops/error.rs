@@ -176,3 +176,47 @@ impl From<crate::search::SearchError> for SearchFailure {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[test]
+    fn each_kind_of_operation_keeps_what_it_can_meet_and_calls_the_rest_a_bug() {
+        let shared = |e| DbError::Shared(Arc::new(e));
+
+        assert!(matches!(
+            ReadError::from(shared(DbError::NotFound(Missing::Chat))),
+            ReadError::NotFound(Missing::Chat)
+        ));
+        assert!(matches!(
+            CreateError::from(shared(DbError::ClaimLost)),
+            CreateError::Key(KeyConflict::InUse)
+        ));
+        assert!(matches!(
+            ReadError::from(DbError::ClaimLost),
+            ReadError::Trouble(Trouble::Internal(DbError::ClaimLost))
+        ));
+        assert!(matches!(
+            CreateAppError::from(DbError::NotFound(Missing::Application)),
+            CreateAppError::Trouble(Trouble::Internal(DbError::NotFound(Missing::Application)))
+        ));
+        assert!(matches!(
+            Trouble::from(shared(DbError::Busy)),
+            Trouble::Overloaded(Overload::Queue)
+        ));
+        assert!(matches!(
+            Trouble::from(DbError::ShuttingDown),
+            Trouble::Unavailable(DbError::ShuttingDown)
+        ));
+    }
+
+    #[test]
+    fn server_trouble_keeps_its_cause_as_the_source() {
+        let trouble = Trouble::Unavailable(DbError::ShuttingDown);
+        let source = std::error::Error::source(&trouble).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("shutting down"));
+    }
+}
