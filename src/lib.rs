@@ -5,7 +5,8 @@
 //!
 //! 1. [`app`]: start-up (`Application::build`), the background tasks, graceful shutdown.
 //! 2. [`http`]: routes, problem+json, middleware, one module per resource; [`demo`]: demo data.
-//! 3. [`upkeep`]: purges, count reconciliation, GIN merges, vacuum.
+//! 3. [`ops`]: the chat operations handlers call (idempotency, event publication);
+//!    [`upkeep`]: purges, count reconciliation, GIN merges, vacuum.
 //! 4. [`write`]: group commit and the queue workers; [`search`]: parse, plan, run, rank.
 //! 5. [`live`]: live events: outbox, announcer, LISTEN, the hub of streams.
 //! 6. [`store`]: the pools, errors, migrations, TLS, reads and edits.
@@ -19,6 +20,7 @@ pub mod http;
 pub mod live;
 pub mod metrics;
 pub mod model;
+pub mod ops;
 pub mod search;
 pub mod settings;
 pub mod store;

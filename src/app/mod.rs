@@ -22,6 +22,7 @@ use crate::{
     cluster::Cluster,
     http::{self, slow::SlowClientAcceptor, Limits, State},
     live::{Announcer, Hub},
+    ops::Ops,
     search::Searches,
     settings::Settings,
     store::Db,
@@ -106,8 +107,8 @@ impl Application {
     }
 }
 
-/// The state handed to the handlers: the pools, the intake, the live hub and announcer, the
-/// search caps.
+/// The state handed to the handlers: the chat operations (over the pools, the intake, the
+/// announcer and the search caps), the live hub and what the background tasks share.
 pub fn state(db: Db, settings: &Settings) -> State {
     let announcer = Announcer::new(settings.live_outbox_lines);
     let bell = Bell::new(announcer.clone());
@@ -122,11 +123,13 @@ pub fn state(db: Db, settings: &Settings) -> State {
             deadline: Duration::from_millis(settings.request_timeout_ms),
         },
     );
+    let purge_wake = Arc::new(Notify::new());
+    let searches = Searches::new(settings.search_max_concurrent, settings.search_max_concurrent_per_app);
     State {
+        ops: Ops::new(db.clone(), intake, announcer.clone(), searches, purge_wake.clone()),
         db: db.clone(),
-        intake,
         operator_key: settings.operator_key.clone().filter(|k| !k.is_empty()).map(Arc::from),
-        purge_wake: Arc::new(Notify::new()),
+        purge_wake,
         bell,
         announcer,
         hub: Hub::new(
@@ -136,7 +139,6 @@ pub fn state(db: Db, settings: &Settings) -> State {
             Duration::from_secs(settings.live_refresh_secs),
         ),
         stuck_after: settings.job_max_attempts.max(1),
-        searches: Searches::new(settings.search_max_concurrent, settings.search_max_concurrent_per_app),
     }
 }
 

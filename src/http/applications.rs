@@ -1,148 +1,22 @@
 //! `/api/applications`: create, list (operator only), read, rename, delete.
 
 use poem_openapi::{
-    auth::ApiKey,
     param::{Header, Path, Query},
     payload::Json,
-    types::MaybeUndefined,
-    Object, OpenApi, SecurityScheme,
+    OpenApi,
 };
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::{
+    answer::{Forbidden, Unauthorized},
     idempotency,
+    input::{BadRequest, Invalid},
     params::{self, MAX_NAME_CHARS},
-    problem::ApiError,
-    text::Text,
+    respond::settle,
+    schema::applications::*,
     ApiTags, State,
 };
-use crate::{live::ChatEvent, model::Application, op_response};
-
-/// The operator key, sent in the `X-Operator-Key` header.
-#[derive(SecurityScheme)]
-#[oai(ty = "api_key", key_name = "X-Operator-Key", key_in = "header")]
-pub struct OperatorKey(ApiKey);
-
-/// Body of `POST /api/applications`.
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct CreateApplication {
-    /// Display name (1–200 characters).
-    #[oai(validator(min_length = 1, max_length = 200, custom = "super::text::Visible"))]
-    pub name: Text,
-}
-
-/// Body of `PUT /api/applications/{token}`.
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct UpdateApplication {
-    /// New display name (1–200 characters).
-    #[oai(validator(min_length = 1, max_length = 200, custom = "super::text::Visible"))]
-    pub name: Text,
-    /// Accepted for compatibility with the previous system; must equal the token in the URL.
-    pub token: MaybeUndefined<Uuid>,
-}
-
-/// A page of applications.
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct ApplicationList {
-    /// The applications, oldest first.
-    pub data: Vec<Application>,
-    /// The page number.
-    pub page: i64,
-    /// The page size.
-    pub limit: i64,
-    /// True when a next page exists.
-    pub has_more: bool,
-}
-
-op_response! {
-    /// Result of creating an application.
-    pub enum CreateApplicationResponse {
-        /// The application, with its token; `Location` is its URL. `Idempotent-Replayed: true`
-        /// marks the answer to a retry.
-        #[oai(status = 201)]
-        Created(
-            Json<Application>,
-            /// The new application's URL.
-            #[oai(header = "Location")]
-            String,
-            /// `true` when this answers a retry with a used `Idempotency-Key`.
-            #[oai(header = "Idempotent-Replayed")]
-            Option<bool>,
-        ),
-    }
-    errors {
-        400 => BadRequest: "`bad_request`: the body is not JSON of the documented shape (`name` missing, not a string, blank, over 200 characters or containing NUL), or the `Idempotency-Key` header is malformed; `invalid_parameter`: the `Idempotency-Key` header is blank.",
-        408 slow_body,
-        409 => Conflict: "`idempotency_key_in_use`: a request with this `Idempotency-Key` is still in progress; retry shortly.",
-        413 too_large,
-        415 not_json,
-        422 => Invalid: "`idempotency_key_reused`: the `Idempotency-Key` was used for a different request; `invalid_field`: the name is not acceptable.",
-    }
-}
-
-op_response! {
-    /// Result of listing applications.
-    pub enum ListApplicationsResponse {
-        /// A page of applications.
-        #[oai(status = 200)]
-        Ok(Json<ApplicationList>),
-    }
-    errors {
-        400 => BadRequest: "`bad_request`: `page` or `limit` is not an integer or out of range.",
-        401 => Unauthorized: "`unauthorized`: the `X-Operator-Key` header is missing or wrong.",
-        403 => Forbidden: "`forbidden`: the server has no operator key configured, so listing is disabled.",
-    }
-}
-
-op_response! {
-    /// Result of reading an application.
-    pub enum GetApplicationResponse {
-        /// The application.
-        #[oai(status = 200)]
-        Ok(Json<Application>),
-    }
-    errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID.",
-        404 => NotFound: "`application_not_found`: no application has this token.",
-        429 rate_limited,
-    }
-}
-
-op_response! {
-    /// Result of renaming an application.
-    pub enum UpdateApplicationResponse {
-        /// The renamed application.
-        #[oai(status = 200)]
-        Ok(Json<Application>),
-    }
-    errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID, or the body is not JSON of the documented shape (`name` missing, not a string, blank, over 200 characters or containing NUL; `token` not a UUID); `invalid_parameter`: the body's `token` is null.",
-        404 => NotFound: "`application_not_found`: no application has this token.",
-        408 slow_body,
-        413 too_large,
-        415 not_json,
-        422 => Invalid: "`invalid_field`: the body's `token` differs from the token in the URL (tokens cannot be changed), or the name is not acceptable.",
-        429 rate_limited,
-    }
-}
-
-op_response! {
-    /// Result of deleting an application.
-    pub enum DeleteApplicationResponse {
-        /// Deleted: the token no longer works and everything under it is gone.
-        #[oai(status = 204)]
-        Deleted,
-    }
-    errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID.",
-        404 => NotFound: "`application_not_found`: no application has this token (or it is already deleted).",
-        429 rate_limited,
-    }
-}
 
 /// Operations on applications.
 pub struct ApplicationsApi(pub State);
@@ -174,35 +48,16 @@ impl ApplicationsApi {
             params::text("name", &body.name, MAX_NAME_CHARS)?;
             let scope = "POST /api/applications".to_owned();
             let key = idempotency::key(idempotency_key.0.clone(), scope, None, &[&body.name])?;
-            if let Some(earlier) = idempotency::begin(&self.0.db, key.as_ref()).await? {
-                let at = earlier.at;
-                let token = earlier.token.unwrap_or_default();
-                let app = Application {
-                    token,
-                    name: body.name.0.clone(),
-                    chats_count: 0,
-                    created_at: at,
-                    updated_at: at,
-                };
-                return Ok::<_, ApiError>((app, true));
-            }
-            // A creation: the write pool, out of the reads' reach.
-            let created = self
-                .0
-                .intake
-                .create_application(body.name.0.clone(), key.clone())
-                .await
-                .map_err(ApiError::from);
-            // A failed creation has freed its key already (see `intake`).
-            Ok((created?, false))
+            let created = self.0.ops.create_application(body.name.0.clone(), key).await?;
+            let location = format!("/api/applications/{}", created.value.token);
+            let replayed = created.replayed.then_some(true);
+            Ok(CreateApplicationResponse::Created(
+                Json(created.value),
+                location,
+                replayed,
+            ))
         };
-        match result.await {
-            Ok((app, replayed)) => {
-                let location = format!("/api/applications/{}", app.token);
-                CreateApplicationResponse::Created(Json(app), location, replayed.then_some(true))
-            }
-            Err(e) => e.into(),
-        }
+        settle(result.await)
     }
 
     /// List all applications (operator only)
@@ -222,27 +77,24 @@ impl ApplicationsApi {
     ) -> ListApplicationsResponse {
         let result = async {
             let Some(expected) = &self.0.operator_key else {
-                return Err(ApiError::Forbidden(
-                    "listing applications is disabled: no operator key is configured",
-                ));
+                let why = "listing applications is disabled: no operator key is configured";
+                return Err(Forbidden(why).into());
             };
             if !bool::from(key.0.key.as_bytes().ct_eq(expected.as_bytes())) {
-                return Err(ApiError::Unauthorized);
+                return Err(Unauthorized.into());
             }
             let page = page.0.unwrap_or(1);
             let limit = limit.0.unwrap_or(params::DEFAULT_LIMIT);
-            let found = self.0.db.applications((page - 1) * limit, limit).await?;
-            Ok(ApplicationList {
+            let found = self.0.ops.applications((page - 1) * limit, limit).await?;
+            let list = ApplicationList {
                 data: found.items,
                 page,
                 limit,
                 has_more: found.has_more,
-            })
+            };
+            Ok(ListApplicationsResponse::Ok(Json(list)))
         };
-        match result.await {
-            Ok(list) => ListApplicationsResponse::Ok(Json(list)),
-            Err(e) => e.into(),
-        }
+        settle(result.await)
     }
 
     /// Get an application
@@ -256,9 +108,9 @@ impl ApplicationsApi {
         #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
     ) -> GetApplicationResponse {
-        match self.0.db.application(token.0).await {
+        match self.0.ops.application(token.0).await {
             Ok(app) => GetApplicationResponse::Ok(Json(app)),
-            Err(e) => ApiError::from(e).into(),
+            Err(e) => e.into(),
         }
     }
 
@@ -277,24 +129,18 @@ impl ApplicationsApi {
     ) -> UpdateApplicationResponse {
         let result = async {
             if body.token.is_null() {
-                return Err(ApiError::BadRequest {
-                    field: "token",
-                    detail: "`token` must be a UUID string".into(),
-                });
+                let detail = "`token` must be a UUID string".into();
+                return Err(BadRequest { field: "token", detail }.into());
             }
             if body.token.value().is_some_and(|t| *t != token.0) {
-                return Err(ApiError::Invalid {
-                    field: "token",
-                    detail: "`token` in the body differs from the token in the URL; tokens cannot be changed".into(),
-                });
+                let detail = "`token` in the body differs from the token in the URL; tokens cannot be changed".into();
+                return Err(Invalid { field: "token", detail }.into());
             }
             params::text("name", &body.name, MAX_NAME_CHARS)?;
-            Ok(self.0.db.rename_application(token.0, &body.name.0).await?)
+            let app = self.0.ops.rename_application(token.0, &body.name.0).await?;
+            Ok(UpdateApplicationResponse::Ok(Json(app)))
         };
-        match result.await {
-            Ok(app) => UpdateApplicationResponse::Ok(Json(app)),
-            Err(e) => e.into(),
-        }
+        settle(result.await)
     }
 
     /// Delete an application
@@ -312,13 +158,9 @@ impl ApplicationsApi {
         #[oai(example = "super::examples::token")]
         token: Path<Uuid>,
     ) -> DeleteApplicationResponse {
-        match self.0.db.delete_application(token.0).await {
-            Ok(app) => {
-                self.0.purge_wake.notify_one();
-                self.0.announcer.publish(ChatEvent::ApplicationGone { app });
-                DeleteApplicationResponse::Deleted
-            }
-            Err(e) => ApiError::from(e).into(),
+        match self.0.ops.delete_application(token.0).await {
+            Ok(()) => DeleteApplicationResponse::Deleted,
+            Err(e) => e.into(),
         }
     }
 }

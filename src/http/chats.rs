@@ -3,116 +3,11 @@
 use poem_openapi::{
     param::{Header, Path, Query},
     payload::Json,
-    Object, OpenApi,
+    OpenApi,
 };
 use uuid::Uuid;
 
-use super::{idempotency, params, problem::ApiError, ApiTags, State};
-use crate::{
-    live::ChatEvent,
-    model::{Chat, Page},
-    op_response,
-};
-
-/// A page of chats.
-#[derive(Debug, Object)]
-#[oai(example)]
-pub struct ChatList {
-    /// The chats, by ascending number.
-    pub data: Vec<Chat>,
-    /// The page size.
-    pub limit: i64,
-    /// True when more chats follow in the direction of travel (after the last one; before the
-    /// first one when paging with `before`).
-    pub has_more: bool,
-    /// Number of the last chat on this page: pass it as `after` for the next page.
-    #[oai(skip_serializing_if_is_none)]
-    pub next_after: Option<i64>,
-    /// Number of the first chat on this page: pass it as `before` for the previous page.
-    #[oai(skip_serializing_if_is_none)]
-    pub next_before: Option<i64>,
-}
-
-impl From<(Page<Chat>, i64)> for ChatList {
-    fn from((page, limit): (Page<Chat>, i64)) -> Self {
-        ChatList {
-            next_after: page.items.last().map(|c| c.number),
-            next_before: page.items.first().map(|c| c.number),
-            data: page.items,
-            limit,
-            has_more: page.has_more,
-        }
-    }
-}
-
-op_response! {
-    /// Result of creating a chat.
-    pub enum CreateChatResponse {
-        /// The chat, with its number; `Location` is its URL. It is readable at once.
-        /// `Idempotent-Replayed: true` marks the answer to a retry.
-        #[oai(status = 201)]
-        Created(
-            Json<Chat>,
-            /// The new chat's URL.
-            #[oai(header = "Location")]
-            String,
-            /// `true` when this answers a retry with a used `Idempotency-Key`.
-            #[oai(header = "Idempotent-Replayed")]
-            Option<bool>,
-        ),
-    }
-    errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID, or the `Idempotency-Key` header is malformed; `invalid_parameter`: the `Idempotency-Key` header is blank.",
-        404 => NotFound: "`application_not_found`: no application has this token.",
-        408 slow_body,
-        409 => Conflict: "`idempotency_key_in_use`: a request with this `Idempotency-Key` is still in progress; retry shortly.",
-        413 too_large,
-        422 => Invalid: "`idempotency_key_reused`: the `Idempotency-Key` was used for a different request.",
-        429 rate_limited,
-    }
-}
-
-op_response! {
-    /// Result of listing chats.
-    pub enum ListChatsResponse {
-        /// A page of chats.
-        #[oai(status = 200)]
-        Ok(Json<ChatList>),
-    }
-    errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID, or `page`, `limit`, `after` or `before` is not an integer or out of range.",
-        404 => NotFound: "`application_not_found`: no application has this token.",
-        429 rate_limited,
-    }
-}
-
-op_response! {
-    /// Result of reading a chat.
-    pub enum GetChatResponse {
-        /// The chat.
-        #[oai(status = 200)]
-        Ok(Json<Chat>),
-    }
-    errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID, or the number is not a positive integer.",
-        404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
-        429 rate_limited,
-    }
-}
-
-op_response! {
-    /// Result of deleting a chat.
-    pub enum DeleteChatResponse {
-        /// Deleted, with all its messages. Its number is not reused.
-        #[oai(status = 204)]
-        Deleted,
-    }
-    errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID, or the number is not a positive integer.",
-        404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number (or it is already deleted).",
-        429 rate_limited,
-    }
-}
+use super::{idempotency, params, respond::settle, schema::chats::*, ApiTags, State};
 
 /// Operations on chats.
 pub struct ChatsApi(pub State);
@@ -141,34 +36,12 @@ impl ChatsApi {
         let result = async {
             let scope = format!("POST /api/applications/{}/chats", token.0);
             let key = idempotency::key(idempotency_key.0.clone(), scope, Some(token.0), &[])?;
-            if let Some(earlier) = idempotency::begin(&self.0.db, key.as_ref()).await? {
-                let (number, at) = (earlier.number.unwrap_or_default(), earlier.at);
-                return Ok::<_, ApiError>((
-                    Chat {
-                        number,
-                        messages_count: 0,
-                        created_at: at,
-                        updated_at: at,
-                    },
-                    true,
-                ));
-            }
-            let created = self
-                .0
-                .intake
-                .create_chat(token.0, key.clone())
-                .await
-                .map_err(ApiError::from);
-            // A failed creation has freed its key already (see `intake`).
-            Ok((created?, false))
+            let created = self.0.ops.create_chat(token.0, key).await?;
+            let location = format!("/api/applications/{}/chats/{}", token.0, created.value.number);
+            let replayed = created.replayed.then_some(true);
+            Ok(CreateChatResponse::Created(Json(created.value), location, replayed))
         };
-        match result.await {
-            Ok((chat, replayed)) => {
-                let location = format!("/api/applications/{}/chats/{}", token.0, chat.number);
-                CreateChatResponse::Created(Json(chat), location, replayed.then_some(true))
-            }
-            Err(e) => e.into(),
-        }
+        settle(result.await)
     }
 
     /// List chats
@@ -195,13 +68,9 @@ impl ChatsApi {
         #[oai(validator(minimum(value = "1")))]
         before: Query<Option<i64>>,
     ) -> ListChatsResponse {
-        let result = async {
-            let (cursor, limit) = params::cursor(page.0, after.0, before.0, limit.0)?;
-            let page = self.0.db.chats(token.0, cursor, limit).await?;
-            Ok::<_, ApiError>(ChatList::from((page, limit)))
-        };
-        match result.await {
-            Ok(list) => ListChatsResponse::Ok(Json(list)),
+        let (cursor, limit) = params::cursor(page.0, after.0, before.0, limit.0);
+        match self.0.ops.chats(token.0, cursor, limit).await {
+            Ok(page) => ListChatsResponse::Ok(Json(ChatList::from((page, limit)))),
             Err(e) => e.into(),
         }
     }
@@ -224,9 +93,9 @@ impl ChatsApi {
         #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
         number: Path<i64>,
     ) -> GetChatResponse {
-        match self.0.db.chat(token.0, number.0).await {
+        match self.0.ops.chat(token.0, number.0).await {
             Ok(chat) => GetChatResponse::Ok(Json(chat)),
-            Err(e) => ApiError::from(e).into(),
+            Err(e) => e.into(),
         }
     }
 
@@ -247,16 +116,9 @@ impl ChatsApi {
         #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
         number: Path<i64>,
     ) -> DeleteChatResponse {
-        match self.0.db.delete_chat(token.0, number.0).await {
-            Ok(()) => {
-                self.0.purge_wake.notify_one();
-                self.0
-                    .announcer
-                    .publish_for(&self.0.db, token.0, |app| ChatEvent::ChatGone { app, chat: number.0 })
-                    .await;
-                DeleteChatResponse::Deleted
-            }
-            Err(e) => ApiError::from(e).into(),
+        match self.0.ops.delete_chat(token.0, number.0).await {
+            Ok(()) => DeleteChatResponse::Deleted,
+            Err(e) => e.into(),
         }
     }
 }

@@ -1,22 +1,12 @@
-//! Example values for the OpenAPI document: every request and response body (through each
-//! type's `Example`, shown by Swagger UI and checked against its schema by the spec linter) and
-//! the path parameters. One consistent story: the application "Support desk" whose chat 1 holds
-//! messages 1 and 2.
+//! Example values for the OpenAPI document: the path parameters, and the story every request and
+//! response example tells (through each type's `Example`, beside the type, shown by Swagger UI
+//! and checked against its schema by the spec linter): the application "Support desk" whose
+//! chat 1 holds messages 1 and 2.
 
 use chrono::{DateTime, Utc};
-use poem::http::StatusCode;
-use poem_openapi::types::{Example, MaybeUndefined};
+use poem_openapi::types::Example;
 use uuid::Uuid;
 
-use super::message::Message;
-use super::{
-    applications::{ApplicationList, CreateApplication, UpdateApplication},
-    chats::ChatList,
-    messages::{MessageBody, MessageList},
-    problem::Problem,
-    stream::{MessageEvent, MessageEventType},
-    text::Text,
-};
 use crate::model::{self, Application, Chat};
 
 /// The example application's token.
@@ -27,6 +17,14 @@ pub fn token() -> Uuid {
 /// The example chat's or message's number.
 pub fn number() -> i64 {
     1
+}
+
+/// The example chat's messages, as stored: 1 and 2.
+pub fn messages() -> [model::Message; 2] {
+    [
+        message(1, "Hello! Is the café open today?"),
+        message(2, "Yes, until 6 pm."),
+    ]
 }
 
 fn at(minute: u32) -> DateTime<Utc> {
@@ -57,34 +55,6 @@ impl Example for Application {
     }
 }
 
-impl Example for CreateApplication {
-    fn example() -> Self {
-        CreateApplication {
-            name: Text("Support desk".into()),
-        }
-    }
-}
-
-impl Example for UpdateApplication {
-    fn example() -> Self {
-        UpdateApplication {
-            name: Text("Help desk".into()),
-            token: MaybeUndefined::Undefined,
-        }
-    }
-}
-
-impl Example for ApplicationList {
-    fn example() -> Self {
-        ApplicationList {
-            data: vec![Application::example()],
-            page: 1,
-            limit: 10,
-            has_more: false,
-        }
-    }
-}
-
 impl Example for Chat {
     fn example() -> Self {
         Chat {
@@ -93,69 +63,5 @@ impl Example for Chat {
             created_at: at(0),
             updated_at: at(0),
         }
-    }
-}
-
-impl Example for ChatList {
-    fn example() -> Self {
-        (
-            crate::model::Page {
-                items: vec![Chat::example()],
-                has_more: false,
-            },
-            10,
-        )
-            .into()
-    }
-}
-
-impl Example for Message {
-    fn example() -> Self {
-        message(1, "Hello! Is the café open today?").into()
-    }
-}
-
-impl Example for MessageBody {
-    fn example() -> Self {
-        MessageBody {
-            body: Text(Message::example().body),
-        }
-    }
-}
-
-impl Example for MessageList {
-    fn example() -> Self {
-        (
-            crate::model::Page {
-                items: vec![
-                    message(1, "Hello! Is the café open today?"),
-                    message(2, "Yes, until 6 pm."),
-                ],
-                has_more: false,
-            },
-            10,
-        )
-            .into()
-    }
-}
-
-impl Example for MessageEvent {
-    fn example() -> Self {
-        MessageEvent {
-            kind: MessageEventType::Created,
-            number: Some(2),
-            message: Some(message(2, "Yes, until 6 pm.").into()),
-            cursor: 2,
-        }
-    }
-}
-
-impl Example for Problem {
-    fn example() -> Self {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "chat_not_found",
-            "the application has no chat with this number",
-        )
     }
 }

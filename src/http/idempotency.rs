@@ -1,8 +1,10 @@
 //! The `Idempotency-Key` header of every POST: a retry with the same key gets the original answer
 //! and creates nothing; the same key for a different request is refused (422); a retry while
-//! the first request still runs gets 409. A creation that fails frees its key (`intake`). Results are recorded by the creation statements
-//! themselves, in the creating transaction and only under the claim this request made, so a key
-//! never points at a creation that did not happen, and a claim taken over can commit nothing.
+//! the first request still runs gets 409. This module reads the header into a key; claiming it
+//! and replaying are `ops`'s, freeing it after a failed creation is `write::intake`'s. Results are
+//! recorded by the creation statements themselves, in the creating transaction and only under
+//! the claim this request made, so a key never points at a creation that did not happen, and a
+//! claim taken over can commit nothing.
 //!
 //! A replay of `POST /api/applications` returns the application's token to whoever sends the key
 //! again, on an endpoint with no other authentication: there the key must be a random (version 4)
@@ -11,11 +13,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::problem::ApiError;
-use crate::store::{
-    idempotency::{Claim, IdemKey, Remembered},
-    Db,
-};
+use super::input::BadRequest;
+use crate::store::idempotency::IdemKey;
 
 /// Longest accepted key.
 pub const MAX_KEY_LEN: usize = 255;
@@ -30,10 +29,10 @@ pub fn key(
     scope: String,
     application: Option<uuid::Uuid>,
     request: &[&str],
-) -> Result<Option<IdemKey>, ApiError> {
+) -> Result<Option<IdemKey>, BadRequest> {
     let Some(key) = header else { return Ok(None) };
     if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::BadRequest {
+        return Err(BadRequest {
             field: HEADER,
             detail: format!("`{HEADER}` must be 1–{MAX_KEY_LEN} visible ASCII characters (a UUID is a good choice)"),
         });
@@ -43,7 +42,7 @@ pub fn key(
         None => {
             let random = uuid::Uuid::try_parse(&key).is_ok_and(|u| u.get_version_num() == 4) && key.len() == 36;
             if !random {
-                return Err(ApiError::BadRequest {
+                return Err(BadRequest {
                     field: HEADER,
                     detail: format!(
                         "on this endpoint `{HEADER}` must be a random (version 4) UUID such as \
@@ -68,19 +67,4 @@ pub fn key(
         claim: uuid::Uuid::new_v4(),
         application,
     }))
-}
-
-/// Claims the key before a creation. `Some`: an earlier request with this key succeeded, and
-/// this is what it created.
-pub async fn begin(db: &Db, key: Option<&IdemKey>) -> Result<Option<Remembered>, ApiError> {
-    let Some(key) = key else { return Ok(None) };
-    // Claims are part of a creation: the write pool, like the creation itself.
-    match db.writer().claim_idempotency(key).await? {
-        Claim::Owned => Ok(None),
-        Claim::Replay(remembered) => Ok(Some(remembered)),
-        Claim::InFlight => Err(ApiError::KeyInUse),
-        Claim::Mismatch => Err(ApiError::KeyReused),
-        // A deleted application answers 404 to everything, replays included.
-        Claim::Gone => Err(ApiError::NotFound(crate::store::Missing::Application)),
-    }
 }

@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 
 use uuid::Uuid;
 
-use super::problem::ApiError;
+use super::{input::BadRequest, problem::Problem};
 use crate::{settings::Settings, store::Db};
 
 /// The limits of one server.
@@ -95,14 +95,14 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, mut req: Request, limits: Limits) ->
         // Empty or non-ASCII keys never reach the typed parameter; refuse them here.
         let text = key.to_str().unwrap_or_default().trim();
         if text.is_empty() {
-            let problem = ApiError::BadRequest {
+            let problem = BadRequest {
                 field: super::idempotency::HEADER,
                 detail: format!(
                     "`{}` must be 1–255 visible ASCII characters",
                     super::idempotency::HEADER
                 ),
             };
-            return Ok(problem.into_problem().into_response());
+            return Ok(problem.problem().into_response());
         }
     }
     let deadline = Instant::now() + limits.request_timeout;
@@ -115,12 +115,7 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, mut req: Request, limits: Limits) ->
                 let policy = format!("\"per-application\";q={};w=60", rate.per_minute);
                 let state = format!("\"per-application\";r={};t={reset}", remaining.max(0));
                 if remaining < 0 {
-                    let mut response = ApiError::RateLimited.into_problem().into_response();
-                    let headers = response.headers_mut();
-                    headers.insert(header::RETRY_AFTER, header::HeaderValue::from(reset.max(1)));
-                    headers.insert("ratelimit-policy", header::HeaderValue::from_str(&policy).unwrap());
-                    headers.insert("ratelimit", header::HeaderValue::from_str(&state).unwrap());
-                    return Ok(response);
+                    return Ok(rate_limited(reset, &policy, &state));
                 }
                 rate_headers = Some((policy, state));
             }
@@ -163,9 +158,25 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, mut req: Request, limits: Limits) ->
     Ok(response)
 }
 
+/// The 429 `rate_limited` problem, with `Retry-After` (`reset` seconds) and the `RateLimit`
+/// headers.
+fn rate_limited(reset: i32, policy: &str, state: &str) -> Response {
+    let mut response = Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "this application's request limit for the current minute is used up; see Retry-After",
+    )
+    .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, header::HeaderValue::from(reset.max(1)));
+    headers.insert("ratelimit-policy", header::HeaderValue::from_str(policy).unwrap());
+    headers.insert("ratelimit", header::HeaderValue::from_str(state).unwrap());
+    response
+}
+
 /// A 503 problem with `Retry-After`.
 fn busy(code: &'static str, detail: &'static str) -> Response {
-    let mut response = ApiError::Overloaded { code, detail }.into_problem().into_response();
+    let mut response = Problem::overloaded(code, detail).into_response();
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));

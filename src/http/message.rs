@@ -1,8 +1,9 @@
 //! A message as the API renders it: the stored message, plus a search hit's snippet.
 
 use chrono::{DateTime, Utc};
-use poem_openapi::Object;
+use poem_openapi::{types::Example, Object};
 
+use super::examples;
 use crate::{model, search::Hit};
 
 /// A message inside a chat.
@@ -41,5 +42,12 @@ impl From<Hit> for Message {
             snippet: Some(hit.snippet),
             ..hit.message.into()
         }
+    }
+}
+
+impl Example for Message {
+    fn example() -> Self {
+        let [first, _] = examples::messages();
+        first.into()
     }
 }

@@ -1,18 +1,30 @@
-//! The HTTP API: the OpenAPI service (one module per resource), Swagger UI at `/docs`, the spec
-//! at `/openapi.json`, health probes, and the middleware that makes every error problem+json and
-//! bounds request bodies.
+//! The HTTP API: the OpenAPI service, Swagger UI at `/docs`, the spec at `/openapi.json`, health
+//! probes, and the middleware that makes every error problem+json and bounds request bodies.
+//!
+//! One handler module per resource (`applications`, `chats`, `messages` with `search`,
+//! `stream`): each takes its parameters, checks them (`params`, `text`, `idempotency`), calls
+//! the chat operations (`crate::ops`) and turns the result into its operation's response. The
+//! bodies and response enums are in `schema`, their example values beside them (`examples` holds
+//! the shared ones). Errors: `problem` (the problem+json body), `respond` (`op_response!` and
+//! the compile-time check that an operation answers only statuses it declares), `answer` and
+//! `input` (which problem answers which error).
 
+pub mod answer;
 pub mod applications;
 pub mod chats;
 pub mod examples;
 pub mod health;
 pub mod idempotency;
+pub mod input;
 pub mod limits;
 pub mod message;
 pub mod messages;
 pub mod observe;
 pub mod params;
 pub mod problem;
+pub mod respond;
+pub mod schema;
+pub mod search;
 pub mod slow;
 pub mod stream;
 pub mod text;
@@ -25,19 +37,20 @@ use tokio::sync::Notify;
 
 use crate::{
     live::{Announcer, Hub},
-    search::Searches,
+    ops::Ops,
     store::Db,
-    write::{Bell, Intake},
+    write::Bell,
 };
 pub use limits::Limits;
 
-/// Shared by every operation.
+/// Shared by every operation: the chat operations, and what HTTP itself and the background
+/// tasks need.
 #[derive(Clone)]
 pub struct State {
-    /// The database.
+    /// The chat operations the handlers call.
+    pub ops: Ops,
+    /// The database (readiness, `/metrics`, the rate limit).
     pub db: Db,
-    /// Group commit for creations.
-    pub intake: Intake,
     /// The operator key, if configured; listing applications needs it.
     pub operator_key: Option<Arc<str>>,
     /// Wakes this process's purger after a delete.
@@ -50,8 +63,6 @@ pub struct State {
     pub hub: Hub,
     /// Failed attempts after which a queued job counts as stuck in `/metrics`.
     pub stuck_after: i32,
-    /// The caps on searches running at once.
-    pub searches: Searches,
 }
 
 /// Groups of operations in the spec.

@@ -1,6 +1,6 @@
 //! Input rules shared by the operations: text fields and pagination.
 
-use super::problem::ApiError;
+use super::input::Invalid;
 pub use crate::model::Cursor;
 
 /// Longest application name, in characters.
@@ -12,8 +12,8 @@ pub const DEFAULT_LIMIT: i64 = 10;
 
 /// Checks a text field: not blank, at most `max_chars` characters, no NUL (which PostgreSQL
 /// cannot store).
-pub fn text(field: &'static str, value: &str, max_chars: usize) -> Result<(), ApiError> {
-    let invalid = |detail: String| Err(ApiError::Invalid { field, detail });
+pub fn text(field: &'static str, value: &str, max_chars: usize) -> Result<(), Invalid> {
+    let invalid = |detail: String| Err(Invalid { field, detail });
     if value.trim().is_empty() {
         return invalid(format!("`{field}` must not be empty or blank"));
     }
@@ -29,12 +29,7 @@ pub fn text(field: &'static str, value: &str, max_chars: usize) -> Result<(), Ap
 /// The page a list request asks for (each parameter already range-checked by its validator):
 /// numbers between `after` and `before`, the `page`-th page of `limit` items, counted from
 /// `before` downwards when only `before` bounds it.
-pub fn cursor(
-    page: Option<i64>,
-    after: Option<i64>,
-    before: Option<i64>,
-    limit: Option<i64>,
-) -> Result<(Cursor, i64), ApiError> {
+pub fn cursor(page: Option<i64>, after: Option<i64>, before: Option<i64>, limit: Option<i64>) -> (Cursor, i64) {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     let cursor = Cursor {
         after: after.unwrap_or(0),
@@ -42,7 +37,7 @@ pub fn cursor(
         offset: (page.unwrap_or(1) - 1) * limit,
         backwards: before.is_some() && after.is_none(),
     };
-    Ok((cursor, limit))
+    (cursor, limit)
 }
 
 #[cfg(test)]
@@ -66,19 +61,10 @@ mod tests {
             offset,
             backwards,
         };
-        assert_eq!(cursor(None, None, None, None).unwrap(), (c(0, i64::MAX, 0, false), 10));
-        assert_eq!(
-            cursor(Some(3), None, None, Some(20)).unwrap(),
-            (c(0, i64::MAX, 40, false), 20)
-        );
-        assert_eq!(
-            cursor(None, Some(5), None, None).unwrap(),
-            (c(5, i64::MAX, 0, false), 10)
-        );
-        assert_eq!(cursor(None, None, Some(5), Some(2)).unwrap(), (c(0, 5, 0, true), 2));
-        assert_eq!(
-            cursor(Some(2), Some(5), Some(50), None).unwrap(),
-            (c(5, 50, 10, false), 10)
-        );
+        assert_eq!(cursor(None, None, None, None), (c(0, i64::MAX, 0, false), 10));
+        assert_eq!(cursor(Some(3), None, None, Some(20)), (c(0, i64::MAX, 40, false), 20));
+        assert_eq!(cursor(None, Some(5), None, None), (c(5, i64::MAX, 0, false), 10));
+        assert_eq!(cursor(None, None, Some(5), Some(2)), (c(0, 5, 0, true), 2));
+        assert_eq!(cursor(Some(2), Some(5), Some(50), None), (c(5, 50, 10, false), 10));
     }
 }

@@ -12,9 +12,8 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::message::Message;
-use super::{problem::ApiError, ApiTags, State};
-use crate::{live::LiveEvent, op_response};
+use super::{answer::TooManyStreams, examples, message::Message, ApiTags, State};
+use crate::{live::LiveEvent, op_response, ops::ReadError};
 
 /// What happened in the chat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -50,6 +49,18 @@ pub struct MessageEvent {
     /// The SSE `id`: the highest message number delivered so far.
     #[oai(skip)]
     pub cursor: i64,
+}
+
+impl Example for MessageEvent {
+    fn example() -> Self {
+        let [_, second] = examples::messages();
+        MessageEvent {
+            kind: MessageEventType::Created,
+            number: Some(second.number),
+            message: Some(second.into()),
+            cursor: 2,
+        }
+    }
 }
 
 impl MessageEvent {
@@ -157,6 +168,7 @@ op_response! {
         404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
         429 rate_limited,
     }
+    answers { ReadError, TooManyStreams }
 }
 
 /// Live delivery of messages.
@@ -207,12 +219,8 @@ impl StreamApi {
                         .to_event(MessageEvent::into_sse),
                 ))
             }
-            Ok(None) => ApiError::Overloaded {
-                code: "too_many_streams",
-                detail: "the server is at its limit of live streams; retry shortly",
-            }
-            .into(),
-            Err(e) => ApiError::from(e).into(),
+            Ok(None) => TooManyStreams.into(),
+            Err(e) => ReadError::from(e).into(),
         }
     }
 }

@@ -1,0 +1,179 @@
+//! The schema of `/api/applications`: the operator key, the bodies, a page of applications and
+//! each operation's response.
+
+use poem_openapi::{
+    auth::ApiKey,
+    payload::Json,
+    types::{Example, MaybeUndefined},
+    Object, SecurityScheme,
+};
+use uuid::Uuid;
+
+use crate::{
+    http::{
+        answer::{Forbidden, Unauthorized},
+        input::{BadRequest, Invalid},
+        text::Text,
+    },
+    model::Application,
+    op_response,
+    ops::{CreateAppError, ReadError, Trouble},
+};
+
+/// The operator key, sent in the `X-Operator-Key` header.
+#[derive(SecurityScheme)]
+#[oai(ty = "api_key", key_name = "X-Operator-Key", key_in = "header")]
+pub struct OperatorKey(pub ApiKey);
+
+/// Body of `POST /api/applications`.
+#[derive(Debug, Object)]
+#[oai(example)]
+pub struct CreateApplication {
+    /// Display name (1–200 characters).
+    #[oai(validator(min_length = 1, max_length = 200, custom = "crate::http::text::Visible"))]
+    pub name: Text,
+}
+
+/// Body of `PUT /api/applications/{token}`.
+#[derive(Debug, Object)]
+#[oai(example)]
+pub struct UpdateApplication {
+    /// New display name (1–200 characters).
+    #[oai(validator(min_length = 1, max_length = 200, custom = "crate::http::text::Visible"))]
+    pub name: Text,
+    /// Accepted for compatibility with the previous system; must equal the token in the URL.
+    pub token: MaybeUndefined<Uuid>,
+}
+
+/// A page of applications.
+#[derive(Debug, Object)]
+#[oai(example)]
+pub struct ApplicationList {
+    /// The applications, oldest first.
+    pub data: Vec<Application>,
+    /// The page number.
+    pub page: i64,
+    /// The page size.
+    pub limit: i64,
+    /// True when a next page exists.
+    pub has_more: bool,
+}
+
+op_response! {
+    /// Result of creating an application.
+    pub enum CreateApplicationResponse {
+        /// The application, with its token; `Location` is its URL. `Idempotent-Replayed: true`
+        /// marks the answer to a retry.
+        #[oai(status = 201)]
+        Created(
+            Json<Application>,
+            /// The new application's URL.
+            #[oai(header = "Location")]
+            String,
+            /// `true` when this answers a retry with a used `Idempotency-Key`.
+            #[oai(header = "Idempotent-Replayed")]
+            Option<bool>,
+        ),
+    }
+    errors {
+        400 => BadRequest: "`bad_request`: the body is not JSON of the documented shape (`name` missing, not a string, blank, over 200 characters or containing NUL), or the `Idempotency-Key` header is malformed; `invalid_parameter`: the `Idempotency-Key` header is blank.",
+        408 slow_body,
+        409 => Conflict: "`idempotency_key_in_use`: a request with this `Idempotency-Key` is still in progress; retry shortly.",
+        413 too_large,
+        415 not_json,
+        422 => Invalid: "`idempotency_key_reused`: the `Idempotency-Key` was used for a different request; `invalid_field`: the name is not acceptable.",
+    }
+    answers { BadRequest, Invalid, CreateAppError }
+}
+
+op_response! {
+    /// Result of listing applications.
+    pub enum ListApplicationsResponse {
+        /// A page of applications.
+        #[oai(status = 200)]
+        Ok(Json<ApplicationList>),
+    }
+    errors {
+        400 => BadRequest: "`bad_request`: `page` or `limit` is not an integer or out of range.",
+        401 => Unauthorized: "`unauthorized`: the `X-Operator-Key` header is missing or wrong.",
+        403 => Forbidden: "`forbidden`: the server has no operator key configured, so listing is disabled.",
+    }
+    answers { Unauthorized, Forbidden, Trouble }
+}
+
+op_response! {
+    /// Result of reading an application.
+    pub enum GetApplicationResponse {
+        /// The application.
+        #[oai(status = 200)]
+        Ok(Json<Application>),
+    }
+    errors {
+        400 => BadRequest: "`bad_request`: the token is not a UUID.",
+        404 => NotFound: "`application_not_found`: no application has this token.",
+        429 rate_limited,
+    }
+    answers { ReadError }
+}
+
+op_response! {
+    /// Result of renaming an application.
+    pub enum UpdateApplicationResponse {
+        /// The renamed application.
+        #[oai(status = 200)]
+        Ok(Json<Application>),
+    }
+    errors {
+        400 => BadRequest: "`bad_request`: the token is not a UUID, or the body is not JSON of the documented shape (`name` missing, not a string, blank, over 200 characters or containing NUL; `token` not a UUID); `invalid_parameter`: the body's `token` is null.",
+        404 => NotFound: "`application_not_found`: no application has this token.",
+        408 slow_body,
+        413 too_large,
+        415 not_json,
+        422 => Invalid: "`invalid_field`: the body's `token` differs from the token in the URL (tokens cannot be changed), or the name is not acceptable.",
+        429 rate_limited,
+    }
+    answers { BadRequest, Invalid, ReadError }
+}
+
+op_response! {
+    /// Result of deleting an application.
+    pub enum DeleteApplicationResponse {
+        /// Deleted: the token no longer works and everything under it is gone.
+        #[oai(status = 204)]
+        Deleted,
+    }
+    errors {
+        400 => BadRequest: "`bad_request`: the token is not a UUID.",
+        404 => NotFound: "`application_not_found`: no application has this token (or it is already deleted).",
+        429 rate_limited,
+    }
+    answers { ReadError }
+}
+
+impl Example for CreateApplication {
+    fn example() -> Self {
+        CreateApplication {
+            name: Text("Support desk".into()),
+        }
+    }
+}
+
+impl Example for UpdateApplication {
+    fn example() -> Self {
+        UpdateApplication {
+            name: Text("Help desk".into()),
+            token: MaybeUndefined::Undefined,
+        }
+    }
+}
+
+impl Example for ApplicationList {
+    fn example() -> Self {
+        ApplicationList {
+            data: vec![Application::example()],
+            page: 1,
+            limit: 10,
+            has_more: false,
+        }
+    }
+}

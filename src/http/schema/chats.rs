@@ -1,0 +1,125 @@
+//! The schema of `/api/applications/{token}/chats`: a page of chats and each operation's
+//! response.
+
+use poem_openapi::{payload::Json, types::Example, Object};
+
+use crate::{
+    http::input::BadRequest,
+    model::{Chat, Page},
+    op_response,
+    ops::{CreateError, ReadError},
+};
+
+/// A page of chats.
+#[derive(Debug, Object)]
+#[oai(example)]
+pub struct ChatList {
+    /// The chats, by ascending number.
+    pub data: Vec<Chat>,
+    /// The page size.
+    pub limit: i64,
+    /// True when more chats follow in the direction of travel (after the last one; before the
+    /// first one when paging with `before`).
+    pub has_more: bool,
+    /// Number of the last chat on this page: pass it as `after` for the next page.
+    #[oai(skip_serializing_if_is_none)]
+    pub next_after: Option<i64>,
+    /// Number of the first chat on this page: pass it as `before` for the previous page.
+    #[oai(skip_serializing_if_is_none)]
+    pub next_before: Option<i64>,
+}
+
+impl From<(Page<Chat>, i64)> for ChatList {
+    fn from((page, limit): (Page<Chat>, i64)) -> Self {
+        ChatList {
+            next_after: page.items.last().map(|c| c.number),
+            next_before: page.items.first().map(|c| c.number),
+            data: page.items,
+            limit,
+            has_more: page.has_more,
+        }
+    }
+}
+
+op_response! {
+    /// Result of creating a chat.
+    pub enum CreateChatResponse {
+        /// The chat, with its number; `Location` is its URL. It is readable at once.
+        /// `Idempotent-Replayed: true` marks the answer to a retry.
+        #[oai(status = 201)]
+        Created(
+            Json<Chat>,
+            /// The new chat's URL.
+            #[oai(header = "Location")]
+            String,
+            /// `true` when this answers a retry with a used `Idempotency-Key`.
+            #[oai(header = "Idempotent-Replayed")]
+            Option<bool>,
+        ),
+    }
+    errors {
+        400 => BadRequest: "`bad_request`: the token is not a UUID, or the `Idempotency-Key` header is malformed; `invalid_parameter`: the `Idempotency-Key` header is blank.",
+        404 => NotFound: "`application_not_found`: no application has this token.",
+        408 slow_body,
+        409 => Conflict: "`idempotency_key_in_use`: a request with this `Idempotency-Key` is still in progress; retry shortly.",
+        413 too_large,
+        422 => Invalid: "`idempotency_key_reused`: the `Idempotency-Key` was used for a different request.",
+        429 rate_limited,
+    }
+    answers { BadRequest, CreateError }
+}
+
+op_response! {
+    /// Result of listing chats.
+    pub enum ListChatsResponse {
+        /// A page of chats.
+        #[oai(status = 200)]
+        Ok(Json<ChatList>),
+    }
+    errors {
+        400 => BadRequest: "`bad_request`: the token is not a UUID, or `page`, `limit`, `after` or `before` is not an integer or out of range.",
+        404 => NotFound: "`application_not_found`: no application has this token.",
+        429 rate_limited,
+    }
+    answers { ReadError }
+}
+
+op_response! {
+    /// Result of reading a chat.
+    pub enum GetChatResponse {
+        /// The chat.
+        #[oai(status = 200)]
+        Ok(Json<Chat>),
+    }
+    errors {
+        400 => BadRequest: "`bad_request`: the token is not a UUID, or the number is not a positive integer.",
+        404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
+        429 rate_limited,
+    }
+    answers { ReadError }
+}
+
+op_response! {
+    /// Result of deleting a chat.
+    pub enum DeleteChatResponse {
+        /// Deleted, with all its messages. Its number is not reused.
+        #[oai(status = 204)]
+        Deleted,
+    }
+    errors {
+        400 => BadRequest: "`bad_request`: the token is not a UUID, or the number is not a positive integer.",
+        404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number (or it is already deleted).",
+        429 rate_limited,
+    }
+    answers { ReadError }
+}
+
+impl Example for ChatList {
+    fn example() -> Self {
+        let page = Page {
+            items: vec![Chat::example()],
+            has_more: false,
+        };
+        (page, 10).into()
+    }
+}
