@@ -14,8 +14,7 @@ use super::rank::{relevance, snippet};
 use crate::store::{Db, DbError};
 
 /// Order of search results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
-#[oai(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchOrder {
     /// Newest first (the default).
     Newest,
