@@ -20,20 +20,39 @@
 --
 -- Left on the coordinator as plain tables: `gin_merges` (index oids of this node's catalog),
 -- `rate_limits` (the previous release's counts, only expired now), refinery's history.
+--
+-- Where it does nothing, and how to catch up: a database whose `citus` extension has no worker
+-- registered yet (`citus_is_coordinator()` is false until the first `citus_add_node`) and a
+-- worker's own database keep their tables as they are. Register the workers before the service's
+-- first start on the coordinator; a database migrated before that is distributed by running this
+-- block by hand (it skips the tables already distributed). On a database with rows,
+-- create_distributed_table copies each table's rows to its shards inside this transaction, and
+-- the coordinator's own copy (which no query reads any more) is then emptied.
 DO $citus$
+DECLARE
+    t text;
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
         RETURN;
     END IF;
     IF NOT citus_is_coordinator() THEN
-        RAISE NOTICE 'citus: this database is not the coordinator: tables left as they are';
+        RAISE NOTICE 'citus: not a coordinator with registered workers: tables left as they are';
         RETURN;
     END IF;
-    PERFORM create_reference_table('applications');
-    PERFORM create_reference_table('idempotency_keys');
-    PERFORM create_reference_table('intake_batches');
-    PERFORM create_distributed_table('chat_counters', 'application_id');
-    PERFORM create_distributed_table(t, 'application_id', colocate_with => 'chat_counters')
-    FROM unnest(ARRAY['chats', 'messages', 'jobs', 'dead_jobs', 'purges', 'app_rate_limits']) AS t;
+    FOREACH t IN ARRAY ARRAY['applications', 'idempotency_keys', 'intake_batches'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = t::regclass) THEN
+            PERFORM create_reference_table(t);
+            PERFORM truncate_local_data_after_distributing_table(t);
+        END IF;
+    END LOOP;
+    -- chat_counters first, in a colocation group of its own; the others join it.
+    FOREACH t IN ARRAY ARRAY['chat_counters', 'chats', 'messages', 'jobs', 'dead_jobs', 'purges',
+                             'app_rate_limits'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = t::regclass) THEN
+            PERFORM create_distributed_table(t, 'application_id',
+                colocate_with => CASE WHEN t = 'chat_counters' THEN 'none' ELSE 'chat_counters' END);
+            PERFORM truncate_local_data_after_distributing_table(t);
+        END IF;
+    END LOOP;
 END
 $citus$;
