@@ -64,14 +64,8 @@ impl Creation for NewChat {
     type Created = Chat;
 
     async fn one(db: &Db, request: &Request<Self>, id: Uuid) -> DbResult<Recorded> {
-        alone(
-            db,
-            include_str!("../sql/chat_create.sql"),
-            &[&request.what.token],
-            request,
-            id,
-        )
-        .await
+        let sql = include_str!("../sql/chat_create.sql");
+        alone(db, sql, &[&request.what.token], request, id).await
     }
 
     async fn many(db: &Db, batch: &[Request<Self>], id: Uuid) -> DbResult<Recorded> {
