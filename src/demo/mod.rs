@@ -1,18 +1,20 @@
 //! `chat-system demo`: fills the database with applications, chats and messages of chat-like
-//! text (loaded straight into the tables in one transaction, with a progress bar), so a new user
-//! can try lists, search and live streams on something real within a minute.
+//! text, so a new user can try lists, search and live streams on something real within a minute.
+//! The data goes in through the write path's bulk loader ([`Loader`]: the intake's numbering and
+//! the workers' statements, in one transaction, without the queue), with a progress bar.
 
 pub mod text;
 
 use std::time::Duration;
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use uuid::Uuid;
 
 pub use text::Rng;
 
-use crate::store::Db;
+use crate::{store::Db, write::Loader};
 
 /// How much to create.
 #[derive(Debug, Clone, Copy)]
@@ -72,50 +74,36 @@ pub async fn fill(db: &Db, size: DemoSize, progress: bool) -> anyhow::Result<Vec
     );
     bar.set_message("loading");
     let mut client = db.client().await?;
-    let tx = client.transaction().await?;
+    let load = Loader::begin(&mut client).await?;
     let now = Utc::now();
     let start = now - chrono::Duration::days(DAYS);
     let mut rng = Rng::new(now.timestamp_nanos_opt().unwrap_or_default() as u64);
     let mut created = Vec::new();
     for a in 0..size.applications {
         let name = text::application_name(a);
-        let row = tx
-            .query_one(
-                "INSERT INTO applications (token, name, last_chat_number, chats_count, created_at, updated_at)
-                 VALUES (gen_random_uuid(), $1, $2, $2, $3, $3) RETURNING id, token",
-                &[&name, &(size.chats as i64), &start],
-            )
-            .await?;
-        let (app_id, token): (i64, Uuid) = (row.get(0), row.get(1));
+        let (app_id, token) = load.application(&name, start).await?;
         let mut chats = Vec::new();
-        for c in 0..size.chats {
-            let number = c as i64 + 1;
+        for (c, number) in load
+            .chats(app_id, size.chats as i64, start)
+            .await?
+            .into_iter()
+            .enumerate()
+        {
             let n = counts[a * size.chats + c];
-            insert_messages(&tx, app_id, number, n, (start, now), &mut rng, &bar).await?;
-            tx.execute(
-                "INSERT INTO chats (application_id, number, messages_count, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $4)",
-                &[&app_id, &number, &(n as i64), &start],
-            )
-            .await?;
-            tx.execute(
-                "INSERT INTO chat_counters (application_id, chat_number, last_message_number) VALUES ($1, $2, $3)",
-                &[&app_id, &number, &(n as i64)],
-            )
-            .await?;
+            load_messages(&load, app_id, number, n, (start, now), &mut rng, &bar)
+                .await
+                .with_context(|| format!("loading the messages of chat {number} of {name}"))?;
             chats.push((number, n as i64));
         }
         created.push(DemoApplication { token, name, chats });
     }
     bar.set_message("committing");
-    tx.commit().await?;
+    load.commit().await?;
     // Merge the search indexes' pending lists and refresh the planner's statistics now, so the
     // first searches are as fast as later ones.
     bar.set_message("indexing");
     bar.enable_steady_tick(Duration::from_millis(120));
-    client
-        .batch_execute("VACUUM ANALYZE messages, chats, chat_counters, applications")
-        .await?;
+    client.batch_execute(include_str!("sql/vacuum.sql")).await?;
     bar.finish_with_message("done");
     Ok(created)
 }
@@ -144,9 +132,10 @@ pub fn summary(created: &[DemoApplication], listen: &str) -> String {
     out
 }
 
-/// Inserts `n` messages numbered 1..=n into one chat, spread in time over `span`.
-async fn insert_messages(
-    tx: &tokio_postgres::Transaction<'_>,
+/// Loads `n` messages into one chat (numbered after its last), spread in time over `span`, in
+/// statements of `CHUNK` messages.
+async fn load_messages(
+    load: &Loader<'_>,
     app_id: i64,
     chat: i64,
     n: usize,
@@ -155,24 +144,16 @@ async fn insert_messages(
     bar: &ProgressBar,
 ) -> anyhow::Result<()> {
     let step = (end - start).num_milliseconds() as f64 / n.max(1) as f64;
-    let statement = tx
-        .prepare(
-            "INSERT INTO messages (application_id, chat_number, number, body, created_at, updated_at)
-             SELECT $1, $2, n, b, t, t FROM unnest($3::bigint[], $4::text[], $5::timestamptz[]) AS r(n, b, t)",
-        )
-        .await?;
     let mut from = 1;
     while from <= n {
         let to = (from + CHUNK - 1).min(n);
-        let numbers: Vec<i64> = (from as i64..=to as i64).collect();
-        let bodies: Vec<String> = numbers.iter().map(|_| text::message(rng)).collect();
-        let times: Vec<DateTime<Utc>> = numbers
-            .iter()
-            .map(|&k| start + chrono::Duration::milliseconds((step * (k as f64 - rng.f64())) as i64))
+        let messages: Vec<(String, DateTime<Utc>)> = (from..=to)
+            .map(|k| {
+                let at = start + chrono::Duration::milliseconds((step * (k as f64 - rng.f64())) as i64);
+                (text::message(rng), at)
+            })
             .collect();
-        tx.execute(&statement, &[&app_id, &chat, &numbers, &bodies, &times])
-            .await
-            .map_err(|e| anyhow::anyhow!("inserting messages of chat {chat}: {e}"))?;
+        load.messages(app_id, chat, messages).await?;
         bar.inc((to - from + 1) as u64);
         from = to + 1;
     }

@@ -81,7 +81,7 @@ async fn queue_stats(state: &State) -> Option<QueueStats> {
     match *cache {
         Some((at, stats)) if at.elapsed() < std::time::Duration::from_secs(1) => stats,
         _ => {
-            let stats = state.db.queue_stats(state.stuck_after).await.ok();
+            let stats = crate::write::queue_stats(&state.db, state.stuck_after).await.ok();
             *cache = Some((Instant::now(), stats));
             stats
         }

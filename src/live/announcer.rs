@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{event::ChatEvent, outbox::Outbox, pack, CHANNEL};
-use crate::store::Db;
+use crate::store::{Db, DbError};
 
 /// Most NOTIFYs (of up to 7,900 bytes each) per announcement.
 const MAX_PAYLOADS: usize = 64;
@@ -87,13 +87,10 @@ pub async fn run(db: Db, announcer: Announcer, cancel: CancellationToken) {
         }
         let sent = match db.client().await {
             Ok(client) => client
-                .execute(
-                    "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
-                    &[&CHANNEL, &payloads],
-                )
+                .execute(include_str!("sql/notify.sql"), &[&CHANNEL, &payloads])
                 .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+                .map_err(DbError::from),
+            Err(e) => Err(e),
         };
         if let Err(e) = sent {
             // Keep the events for the next try (workers poll anyway); past the outbox's cap,

@@ -31,6 +31,8 @@ pub async fn listen(db: Db, workers: Arc<Notify>, hub: Hub, cancel: Cancellation
 async fn listen_once(db: &Db, workers: &Notify, hub: &Hub, cancel: &CancellationToken) -> anyhow::Result<()> {
     let (client, mut connection) = db.pg_config().connect(db.tls()).await?;
     let mut messages = stream::poll_fn(move |cx| connection.poll_message(cx));
+    // The one statement of the live layer built with `format!`: LISTEN takes an identifier, not
+    // a parameter, and `CHANNEL` is a constant of ours.
     let listen_sql = format!("LISTEN {CHANNEL}");
     let listen = client.batch_execute(&listen_sql);
     tokio::pin!(listen);

@@ -3,7 +3,7 @@
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::{missing, Db, DbError, DbResult, Missing};
+use super::{error::missing, Db, DbError, DbResult, Missing};
 use crate::model::{Chat, Cursor, Page};
 
 /// A chat from a row whose first column may be NULL (the "no such chat" row of a LEFT JOIN).

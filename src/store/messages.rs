@@ -4,7 +4,7 @@
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::{missing, Db, DbError, DbResult, Missing};
+use super::{error::missing, Db, DbError, DbResult, Missing};
 use crate::model::{Cursor, Message, Page};
 
 /// A message from columns 1..=4 of a row whose column 1 may be NULL.

@@ -36,13 +36,13 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
         }
     });
     let free: bool = client
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .query_one(include_str!("sql/migration_try_lock.sql"), &[&MIGRATION_LOCK])
         .await?
         .get(0);
     if !free {
         tracing::info!("another instance is applying migrations; waiting for it");
         client
-            .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+            .execute(include_str!("sql/migration_lock.sql"), &[&MIGRATION_LOCK])
             .await?;
     }
     let result = match newer_schema(&client).await {
@@ -55,7 +55,7 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
         Err(e) => Err(e),
     };
     client
-        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .execute(include_str!("sql/migration_unlock.sql"), &[&MIGRATION_LOCK])
         .await?;
     let Some(report) = result? else { return Ok(()) };
     for m in report.applied_migrations() {
@@ -68,10 +68,7 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
 /// migration this binary knows is among them unchanged (then there is nothing for it to apply).
 /// False when refinery should run as usual (nothing newer, or no schema yet).
 async fn newer_schema(client: &tokio_postgres::Client) -> anyhow::Result<bool> {
-    let rows = match client
-        .query("SELECT version, name, checksum FROM refinery_schema_history", &[])
-        .await
-    {
+    let rows = match client.query(include_str!("sql/migration_history.sql"), &[]).await {
         Ok(rows) => rows,
         Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => return Ok(false),
         Err(e) => return Err(e.into()),
@@ -113,9 +110,7 @@ pub async fn migrations_applied(db: &Db) -> DbResult<bool> {
         .map(|m| m.version())
         .max()
         .unwrap_or(0);
-    let row = db
-        .query_opt("SELECT max(version) FROM refinery_schema_history", &[])
-        .await;
+    let row = db.query_opt(include_str!("sql/migration_latest.sql"), &[]).await;
     match row {
         Ok(Some(row)) => Ok(row.get::<_, Option<i32>>(0).unwrap_or(0) >= latest),
         Ok(None) => Ok(false),

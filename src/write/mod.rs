@@ -6,13 +6,19 @@
 //! - [`bell`]: wakes the workers (here at once, elsewhere through the announcer's NOTIFY).
 //! - [`worker`]: one batch of jobs in one transaction.
 //! - [`workers`]: the worker tasks and their pacing.
+//! - [`stats`]: the job queue's figures for `/metrics`.
+//! - [`load`]: the bulk loader (`demo`): the same numbers and counts, without the queue.
 
 pub mod bell;
 pub mod intake;
+pub mod load;
+pub mod stats;
 pub mod worker;
 pub mod workers;
 
 pub use bell::Bell;
 pub use intake::{Intake, IntakeConfig};
+pub use load::Loader;
+pub use stats::queue_stats;
 pub use worker::{BatchOutcome, Worker};
 pub use workers::spawn_workers;

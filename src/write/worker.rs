@@ -17,17 +17,17 @@ use tokio_postgres::Row;
 
 use crate::store::{Db, DbError, DbResult};
 
-/// A queued creation.
+/// A queued creation (or, for the bulk loader, one to write at once).
 #[derive(Debug, Clone)]
-struct Job {
-    id: i64,
-    application_id: i64,
-    chat_number: i64,
+pub(super) struct Job {
+    pub(super) id: i64,
+    pub(super) application_id: i64,
+    pub(super) chat_number: i64,
     /// `None` for a chat creation.
-    message_number: Option<i64>,
-    body: Option<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    pub(super) message_number: Option<i64>,
+    pub(super) body: Option<String>,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) updated_at: DateTime<Utc>,
 }
 
 impl Job {
@@ -81,7 +81,7 @@ impl Worker {
         // jobs' deletion with their effects, and the jobs run again. Pipelined with the claim.
         let limit: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&self.batch_size];
         let (_, rows) = tokio::try_join!(
-            tx.batch_execute("SET LOCAL synchronous_commit = off"),
+            tx.batch_execute(include_str!("sql/jobs_async_commit.sql")),
             tx.query(&claim, &limit)
         )?;
         let mut jobs: Vec<Job> = rows.iter().map(Job::from_row).collect();
@@ -90,7 +90,7 @@ impl Worker {
             tx.commit().await?;
             return Ok(BatchOutcome::default());
         }
-        match write(&tx, &jobs).await {
+        match apply(&tx, &jobs).await {
             Ok(()) => {
                 tx.commit().await?;
                 Ok(BatchOutcome {
@@ -125,7 +125,7 @@ impl Worker {
             return Ok(true); // taken by another worker, or deleted with its chat
         };
         let job = Job::from_row(&row);
-        let error = match write(&tx, std::slice::from_ref(&job)).await {
+        let error = match apply(&tx, std::slice::from_ref(&job)).await {
             Ok(()) => return tx.commit().await.map(|()| true).map_err(Into::into),
             Err(e) if e.is_unavailable() => return Err(e),
             Err(e) => e.to_string(),
@@ -149,8 +149,8 @@ impl Worker {
 }
 
 /// Writes the jobs' chats and messages and bumps the counts (the claim deleted the jobs). The statements
-/// are pipelined: one round trip for the lot.
-async fn write(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
+/// are pipelined: one round trip for the lot. The bulk loader (`load`) writes through this too.
+pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
     let (chats, messages): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.message_number.is_none());
     let mut chats_per_app: BTreeMap<i64, i64> = BTreeMap::new();
     for j in &chats {

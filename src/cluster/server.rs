@@ -1,19 +1,8 @@
-//! A private PostgreSQL cluster owned by this process: used by `cargo run` without
-//! `DATABASE_URL` and by the test suite. initdb on first use, reused afterwards, stopped when the
-//! owner drops it or dies. PostgreSQL refuses to run as root, so as root the server runs as the
-//! `postgres` (or `nobody`) user.
-//!
-//! Access: TCP on 127.0.0.1 only (no Unix socket), and every connection must give the
-//! superuser's password (scram-sha-256). The password is generated on first start and kept in
-//! the data directory (`chat-system.secret`, mode 0600, owned by the cluster's user), so only
-//! that user and root can connect: another local user gets "password authentication failed".
-//! A data directory of an earlier release (made with `initdb -A trust`) is upgraded in place on
-//! start, before the server listens: the password is set in single-user mode and `pg_hba.conf`
-//! rewritten.
+//! The running server: started by a thread of this process that owns it (so the server dies
+//! with the process), paused and resumed on the same port, crashed on purpose for tests.
 
 use std::{
     fs,
-    net::TcpListener,
     os::unix::process::CommandExt,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
@@ -24,25 +13,10 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 
-/// The file in the data directory holding the superuser's password.
-const SECRET_FILE: &str = "chat-system.secret";
-
-/// `pg_hba.conf` of every private cluster, written at each start.
-const HBA: &str = "\
-# Written by chat-system at every start: the superuser's password (scram-sha-256), kept in
-# chat-system.secret (readable by the cluster's owner only), is needed on every connection.
-host all all 127.0.0.1/32 scram-sha-256
-host all all ::1/128 scram-sha-256
-";
-
-/// How durable the private cluster is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Durability {
-    /// PostgreSQL's defaults: what a user running the service expects.
-    Full,
-    /// No fsync: for throwaway test clusters.
-    Throwaway,
-}
+use super::{
+    host::{find_bin_dir, free_port, unprivileged_user},
+    setup::{initdb, secure, Durability},
+};
 
 /// A running PostgreSQL server on 127.0.0.1 that this process started.
 pub struct Cluster {
@@ -246,101 +220,6 @@ fn own_server(mut cmd: Command, child_tx: mpsc::Sender<std::io::Result<u32>>, st
     let _ = child.wait();
 }
 
-fn initdb(bin: &Path, data_dir: &Path, run_as: Option<(u32, u32)>, durability: Durability) -> Result<()> {
-    let mut cmd = Command::new(bin.join("initdb"));
-    cmd.arg("-D")
-        .arg(data_dir)
-        .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"]);
-    if durability == Durability::Throwaway {
-        cmd.arg("--no-sync");
-    }
-    if let Some((uid, gid)) = run_as {
-        cmd.uid(uid).gid(gid);
-    }
-    let out = cmd.output().context("running initdb")?;
-    if !out.status.success() {
-        bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(())
-}
-
-/// Makes the cluster require the superuser's password, and returns it: the one in the secret
-/// file, or (a new cluster, or one made by an earlier release with trust authentication) a new
-/// one, set in single-user mode while no server runs, so there is no moment when the server
-/// listens without it. The secret file is written only once the password is set, so an
-/// interrupted upgrade is simply done again at the next start.
-fn secure(bin: &Path, data_dir: &Path, run_as: Option<(u32, u32)>) -> Result<String> {
-    let secret = data_dir.join(SECRET_FILE);
-    let password = match fs::read_to_string(&secret) {
-        Ok(password) if !password.trim().is_empty() => password.trim().to_owned(),
-        _ => {
-            // 244 random bits from the OS generator, in characters that need no escaping in
-            // a URL or in SQL.
-            let password = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-            set_password(bin, data_dir, run_as, &password)?;
-            let fresh = data_dir.join(format!("{SECRET_FILE}.new"));
-            write_private(&fresh, &password, run_as)?;
-            fs::rename(&fresh, &secret)?;
-            password
-        }
-    };
-    // The server reads it at start; it keeps its owner and mode.
-    fs::write(data_dir.join("pg_hba.conf"), HBA).context("writing pg_hba.conf")?;
-    Ok(password)
-}
-
-/// Sets the superuser's password with the server in single-user mode (no connections at all).
-fn set_password(bin: &Path, data_dir: &Path, run_as: Option<(u32, u32)>, password: &str) -> Result<()> {
-    use std::io::Write;
-    let mut cmd = Command::new(bin.join("postgres"));
-    cmd.arg("--single")
-        .arg("-D")
-        .arg(data_dir)
-        .args(["-c", "password_encryption=scram-sha-256", "postgres"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some((uid, gid)) = run_as {
-        cmd.uid(uid).gid(gid);
-    }
-    let mut child = cmd.spawn().context("starting postgres in single-user mode")?;
-    let mut stdin = child.stdin.take().context("single-user mode's input")?;
-    stdin.write_all(format!("ALTER ROLE postgres PASSWORD '{password}'\n").as_bytes())?;
-    drop(stdin);
-    let out = child.wait_with_output()?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // Single-user mode reports a failed statement on its output, not in its exit status.
-    if !out.status.success() || text.contains("ERROR") || text.contains("FATAL") {
-        bail!(
-            "setting the private cluster's password failed: {}",
-            text.replace(password, "…")
-        );
-    }
-    Ok(())
-}
-
-/// Writes `text` to a new file only its owner (the cluster's user) can read.
-fn write_private(path: &Path, text: &str, run_as: Option<(u32, u32)>) -> Result<()> {
-    use std::{io::Write, os::unix::fs::OpenOptionsExt};
-    let _ = fs::remove_file(path);
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    if let Some((uid, gid)) = run_as {
-        std::os::unix::fs::chown(path, Some(uid), Some(gid))?;
-    }
-    Ok(())
-}
-
 fn wait_ready(bin: &Path, port: u16, data_dir: &Path) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -357,56 +236,4 @@ fn wait_ready(bin: &Path, port: u16, data_dir: &Path) -> Result<()> {
         }
         thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// The directory holding `initdb` and `postgres`: the hint, `pg_config --bindir`, or the newest
-/// `/usr/lib/postgresql/*/bin`.
-pub fn find_bin_dir(hint: Option<&Path>) -> Result<PathBuf> {
-    if let Some(dir) = hint {
-        return Ok(dir.to_path_buf());
-    }
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        if dir.join("initdb").exists() {
-            return Ok(dir);
-        }
-    }
-    let mut candidates: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let version = e.file_name().to_str()?.parse().ok()?;
-            let bin = e.path().join("bin");
-            bin.join("initdb").exists().then_some((version, bin))
-        })
-        .collect();
-    candidates.sort();
-    match candidates.pop() {
-        Some((_, dir)) => Ok(dir),
-        None => bail!("PostgreSQL binaries not found: install PostgreSQL or set PG_BIN_DIR"),
-    }
-}
-
-/// `None` when not root; otherwise the uid/gid of `postgres` (or `nobody`) to run the server as.
-fn unprivileged_user() -> Result<Option<(u32, u32)>> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return Ok(None);
-    }
-    let passwd = fs::read_to_string("/etc/passwd")?;
-    for wanted in ["postgres", "nobody"] {
-        for line in passwd.lines() {
-            let fields: Vec<&str> = line.split(':').collect();
-            if fields.len() > 3 && fields[0] == wanted {
-                return Ok(Some((fields[2].parse()?, fields[3].parse()?)));
-            }
-        }
-    }
-    bail!("running as root and no 'postgres' or 'nobody' user to run PostgreSQL as")
-}
-
-/// A TCP port free on 127.0.0.1 at the time of asking.
-pub fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

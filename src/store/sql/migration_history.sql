@@ -1,0 +1,2 @@
+-- Every applied migration, as refinery recorded it.
+SELECT version, name, checksum FROM refinery_schema_history

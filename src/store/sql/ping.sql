@@ -1,0 +1,2 @@
+-- Does the database answer (the readiness check)?
+SELECT 1

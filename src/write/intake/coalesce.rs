@@ -1,0 +1,181 @@
+//! The batch runner, the same for every kind of creation: collects queued requests into batches,
+//! runs up to `in_flight` of them at once, sends each as one statement (again after a transient
+//! failure, request by request after any other), and answers every request from the outcome.
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use tokio::{
+    sync::{mpsc, Semaphore},
+    time::Instant,
+};
+use uuid::Uuid;
+
+use super::{
+    config::IntakeConfig,
+    fence::{run_fenced, Recorded},
+    pending::Pending,
+};
+use crate::{
+    store::{Db, DbError, DbResult},
+    write::bell::Bell,
+};
+
+/// One kind of creation, as the batch runner needs it.
+pub(super) trait Creation: Sized + Send + Sync + 'static {
+    /// What a request of this kind creates.
+    type Created: Send + 'static;
+    /// Sends one request alone (a batch of one: an idle or lightly loaded server), recorded under
+    /// `id`.
+    fn one<'a>(
+        db: &'a Db,
+        request: &'a Request<Self>,
+        id: Uuid,
+    ) -> impl Future<Output = DbResult<Recorded>> + Send + 'a;
+    /// Sends a batch of several requests as one statement recorded under `id`. By default the
+    /// batch's first request alone: for the kinds never coalesced (applications, which
+    /// `Intake::create_application` runs one at a time).
+    fn many<'a>(
+        db: &'a Db,
+        batch: &'a [Request<Self>],
+        id: Uuid,
+    ) -> impl Future<Output = DbResult<Recorded>> + Send + 'a {
+        Self::one(db, &batch[0], id)
+    }
+    /// What the request created, from what its statement recorded for it (`number`, `at`).
+    fn created(
+        self,
+        db: &Db,
+        number: Option<i64>,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = DbResult<Self::Created>> + Send;
+}
+
+/// A creation waiting for its batch: what to create, and whom to answer.
+pub(super) struct Request<C: Creation> {
+    pub(super) what: C,
+    pub(super) pending: Pending<C::Created>,
+}
+
+impl<C: Creation> Request<C> {
+    /// Answers the request from what its statement recorded for it.
+    async fn answer(self, db: &Db, number: Option<i64>, at: DateTime<Utc>) {
+        let result = self.what.created(db, number, at).await;
+        self.pending.respond(db, result).await;
+    }
+}
+
+/// Queues a request, refusing it at once when the queue is full.
+pub(super) async fn submit<C: Creation>(db: &Db, queue: &mpsc::Sender<Request<C>>, request: Request<C>) {
+    let (request, error) = match queue.try_send(request) {
+        Ok(()) => return,
+        Err(mpsc::error::TrySendError::Full(request)) => (request, DbError::Busy),
+        Err(mpsc::error::TrySendError::Closed(request)) => (request, DbError::ShuttingDown),
+    };
+    request.pending.fail(db, error).await;
+}
+
+/// Collects requests into batches and runs up to `in_flight` batches at once. A permit is taken
+/// before waiting for the first request, so on an idle server that request runs immediately;
+/// under load, requests pile up while the batches in flight commit and go out together next.
+pub(super) async fn coalesce<C: Creation>(
+    kind: &'static str,
+    mut rx: mpsc::Receiver<Request<C>>,
+    db: Db,
+    bell: Bell,
+    config: IntakeConfig,
+) {
+    let slots = Arc::new(Semaphore::new(config.in_flight.max(1)));
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(first) = rx.recv().await else { return };
+        let mut batch = vec![first];
+        while batch.len() < config.max_batch {
+            match rx.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(_) => break,
+            }
+        }
+        crate::metrics::metrics().intake_batch(kind, batch.len());
+        let (db, bell) = (db.clone(), bell.clone());
+        tokio::spawn(async move {
+            run(&db, batch).await;
+            bell.announce();
+            drop(permit);
+        });
+    }
+}
+
+/// Attempts at a batch that fails for a transient reason (each one resolved, so none can have
+/// committed when the next goes out) before its requests are answered with the error.
+const TRANSIENT_ATTEMPTS: u32 = 4;
+
+/// Runs a batch to its answers; if it fails as a whole for a reason that is not transient, runs
+/// its requests one by one, so that one request cannot fail the others.
+pub(super) async fn run<C: Creation>(db: &Db, batch: Vec<Request<C>>) {
+    match send(db, batch).await {
+        // (Not when the outcome is unknown: the batch may have committed.)
+        (batch, Err(e)) if batch.len() > 1 && !e.is_unavailable() && !matches!(e, DbError::OutcomeUnknown) => {
+            tracing::warn!(error = %e, requests = batch.len(), "creation batch failed; running its requests one by one");
+            for request in batch {
+                let (alone, result) = send(db, vec![request]).await;
+                finish(db, alone, result).await;
+            }
+        }
+        (batch, result) => finish(db, batch, result).await,
+    }
+}
+
+/// Sends a batch until it commits or fails for good: again after a transient failure (a few
+/// times), each time without the requests whose deadline passed (they are answered
+/// `Expired`). Returns the requests still to answer and the outcome.
+async fn send<C: Creation>(db: &Db, mut batch: Vec<Request<C>>) -> (Vec<Request<C>>, DbResult<Recorded>) {
+    let mut attempt = 1;
+    loop {
+        let now = Instant::now();
+        let (live, expired): (Vec<_>, Vec<_>) = batch.into_iter().partition(|r| r.pending.deadline() > now);
+        for request in expired {
+            request.pending.fail(db, DbError::Expired).await;
+        }
+        batch = live;
+        if batch.is_empty() {
+            return (batch, Err(DbError::Expired));
+        }
+        match run_fenced(db, |id| statement(db, &batch, id)).await {
+            Err(e) if e.is_unavailable() && attempt < TRANSIENT_ATTEMPTS => {
+                tracing::warn!(error = %e, requests = batch.len(), attempt, "creation batch not committed; sending it again");
+                tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+                attempt += 1;
+            }
+            result => return (batch, result),
+        }
+    }
+}
+
+/// Sends `batch` as one statement recorded under `id`: the one-request statement for a batch of
+/// one (the same effect in a third less database time), the group-commit one otherwise.
+async fn statement<C: Creation>(db: &Db, batch: &[Request<C>], id: Uuid) -> DbResult<Recorded> {
+    match batch {
+        [one] => C::one(db, one, id).await,
+        all => C::many(db, all, id).await,
+    }
+}
+
+/// Answers every request of a batch from its outcome.
+async fn finish<C: Creation>(db: &Db, batch: Vec<Request<C>>, result: DbResult<Recorded>) {
+    match result {
+        Ok(recorded) => {
+            for (request, number) in batch.into_iter().zip(recorded.numbers) {
+                request.answer(db, number, recorded.at).await;
+            }
+        }
+        Err(e) => {
+            let shared = Arc::new(e);
+            for request in batch {
+                request.pending.fail(db, DbError::Shared(shared.clone())).await;
+            }
+        }
+    }
+}
