@@ -4,11 +4,12 @@
 //! The layers, each using only the ones below it (ARCHITECTURE.md has the map):
 //!
 //! 1. [`app`]: start-up (`Application::build`), the background tasks, graceful shutdown.
-//! 2. [`http`]: routes, problem+json, middleware, one module per resource; [`demo`]: demo data.
+//! 2. [`http`]: routes, problem+json, middleware, one module per resource.
 //! 3. [`ops`]: the chat operations handlers call (idempotency, event publication);
-//!    [`upkeep`]: purges, count reconciliation, GIN merges, vacuum.
-//! 4. [`write`]: group commit and the queue workers; [`search`]: parse, plan, run, rank.
-//! 5. [`live`]: live events: outbox, announcer, LISTEN, the hub of streams.
+//!    [`upkeep`]: purges, count reconciliation, GIN merges, vacuum; [`demo`]: demo data.
+//! 4. [`write`]: group commit and the queue workers.
+//! 5. [`search`]: parse, plan, run, rank; [`live`]: live events: outbox, announcer, LISTEN, the
+//!    hub of streams.
 //! 6. [`store`]: the pools, errors, migrations, TLS, reads and edits.
 //! 7. [`model`], [`settings`], [`metrics`], [`cluster`]: the resources, every setting, the
 //!    counters for `/metrics`, a private PostgreSQL cluster. They use nothing of ours.
