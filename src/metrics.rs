@@ -101,12 +101,29 @@ impl Family {
     }
 }
 
+/// A family of counters told apart by their label set.
+#[derive(Default)]
+struct Counters(Mutex<BTreeMap<String, u64>>);
+
+impl Counters {
+    fn add(&self, labels: String) {
+        *self.0.lock().unwrap().entry(labels).or_default() += 1;
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for (labels, n) in self.0.lock().unwrap().iter() {
+            let _ = writeln!(out, "{name}{{{labels}}} {n}");
+        }
+    }
+}
+
 /// Everything the process counts.
 pub struct Metrics {
-    requests: Mutex<BTreeMap<String, u64>>,
+    requests: Counters,
     request_seconds: Family,
     search_seconds: Family,
-    search_routes: Mutex<BTreeMap<&'static str, u64>>,
+    search_routes: Counters,
     worker_batch_jobs: Family,
     worker_batch_seconds: Family,
     intake_batch_requests: Family,
@@ -129,10 +146,10 @@ pub struct Gauges {
 pub fn metrics() -> &'static Metrics {
     static METRICS: OnceLock<Metrics> = OnceLock::new();
     METRICS.get_or_init(|| Metrics {
-        requests: Mutex::default(),
+        requests: Counters::default(),
         request_seconds: Family::new(&LATENCY_BUCKETS),
         search_seconds: Family::new(&LATENCY_BUCKETS),
-        search_routes: Mutex::default(),
+        search_routes: Counters::default(),
         worker_batch_jobs: Family::new(&SIZE_BUCKETS),
         worker_batch_seconds: Family::new(&LATENCY_BUCKETS),
         intake_batch_requests: Family::new(&SIZE_BUCKETS),
@@ -144,7 +161,7 @@ impl Metrics {
     /// One answered request: `operation` is the OpenAPI operationId (`none` outside them).
     pub fn request(&self, operation: &str, method: &str, status: u16, took: Duration) {
         let labels = format!("operation=\"{operation}\",method=\"{method}\",status=\"{status}\"");
-        *self.requests.lock().unwrap().entry(labels).or_default() += 1;
+        self.requests.add(labels);
         self.request_seconds
             .observe(format!("operation=\"{operation}\""), took.as_secs_f64());
     }
@@ -157,7 +174,7 @@ impl Metrics {
 
     /// One search answered by `route`: `walk` (the first walk), `second_walk`, or `index`.
     pub fn search_route(&self, route: &'static str) {
-        *self.search_routes.lock().unwrap().entry(route).or_default() += 1;
+        self.search_routes.add(format!("route=\"{route}\""));
     }
 
     /// One worker batch that claimed `jobs` jobs.
@@ -182,14 +199,11 @@ impl Metrics {
     /// The text exposition of everything, with the scrape-time gauges.
     pub fn render(&self, gauges: &Gauges) -> String {
         let mut out = String::with_capacity(16 * 1024);
-        let _ = writeln!(
-            out,
-            "# HELP chat_http_requests_total HTTP requests answered, by operation, method and status.\n\
-             # TYPE chat_http_requests_total counter"
+        self.requests.render(
+            &mut out,
+            "chat_http_requests_total",
+            "HTTP requests answered, by operation, method and status.",
         );
-        for (labels, n) in self.requests.lock().unwrap().iter() {
-            let _ = writeln!(out, "chat_http_requests_total{{{labels}}} {n}");
-        }
         self.request_seconds.render(
             &mut out,
             "chat_http_request_duration_seconds",
@@ -200,14 +214,11 @@ impl Metrics {
             "chat_search_duration_seconds",
             "Time to run a message search, by order.",
         );
-        let _ = writeln!(
-            out,
-            "# HELP chat_search_route_total Searches by the last step they needed: walk, second_walk, index.\n\
-             # TYPE chat_search_route_total counter"
+        self.search_routes.render(
+            &mut out,
+            "chat_search_route_total",
+            "Searches by the last step they needed: walk, second_walk, index.",
         );
-        for (route, n) in self.search_routes.lock().unwrap().iter() {
-            let _ = writeln!(out, "chat_search_route_total{{route=\"{route}\"}} {n}");
-        }
         self.worker_batch_jobs.render(
             &mut out,
             "chat_worker_batch_jobs",
@@ -275,22 +286,4 @@ fn render_gauges(out: &mut String, gauges: &Gauges) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn histograms_are_cumulative() {
-        let h = Histogram::new(&SIZE_BUCKETS);
-        for v in [1.0, 3.0, 3.0, 5000.0] {
-            h.observe(v);
-        }
-        let mut out = String::new();
-        h.render(&mut out, "x", "k=\"v\"");
-        assert!(out.contains("x_bucket{k=\"v\",le=\"1\"} 1\n"), "{out}");
-        assert!(out.contains("x_bucket{k=\"v\",le=\"5\"} 3\n"), "{out}");
-        assert!(out.contains("x_bucket{k=\"v\",le=\"1000\"} 3\n"), "{out}");
-        assert!(out.contains("x_bucket{k=\"v\",le=\"+Inf\"} 4\n"), "{out}");
-        assert!(out.contains("x_sum{k=\"v\"} 5007\n"), "{out}");
-        assert!(out.contains("x_count{k=\"v\"} 4\n"), "{out}");
-    }
-}
+mod tests;

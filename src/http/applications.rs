@@ -6,13 +6,12 @@ use poem_openapi::{
     OpenApi,
 };
 use subtle::ConstantTimeEq;
-use uuid::Uuid;
 
 use super::{
     answer::{Forbidden, Unauthorized},
     idempotency,
     input::{BadRequest, Invalid},
-    params::{self, MAX_NAME_CHARS},
+    params::{self, Token, MAX_NAME_CHARS},
     respond::settle,
     schema::applications::*,
     ApiTags, State,
@@ -105,13 +104,10 @@ impl ApplicationsApi {
     async fn get(
         &self,
         /// The application's token.
-        #[oai(example = "super::examples::token")]
-        token: Path<Uuid>,
+        token: Path<Token>,
     ) -> GetApplicationResponse {
-        match self.0.ops.application(token.0).await {
-            Ok(app) => GetApplicationResponse::Ok(Json(app)),
-            Err(e) => e.into(),
-        }
+        let app = self.0.ops.application(token.get()).await;
+        app.map_or_else(Into::into, |app| GetApplicationResponse::Ok(Json(app)))
     }
 
     /// Rename an application
@@ -123,8 +119,7 @@ impl ApplicationsApi {
     async fn update(
         &self,
         /// The application's token.
-        #[oai(example = "super::examples::token")]
-        token: Path<Uuid>,
+        token: Path<Token>,
         body: Json<UpdateApplication>,
     ) -> UpdateApplicationResponse {
         let result = async {
@@ -132,12 +127,12 @@ impl ApplicationsApi {
                 let detail = "`token` must be a UUID string".into();
                 return Err(BadRequest { field: "token", detail }.into());
             }
-            if body.token.value().is_some_and(|t| *t != token.0) {
+            if body.token.value().is_some_and(|t| *t != token.get()) {
                 let detail = "`token` in the body differs from the token in the URL; tokens cannot be changed".into();
                 return Err(Invalid { field: "token", detail }.into());
             }
             params::text("name", &body.name, MAX_NAME_CHARS)?;
-            let app = self.0.ops.rename_application(token.0, &body.name.0).await?;
+            let app = self.0.ops.rename_application(token.get(), &body.name.0).await?;
             Ok(UpdateApplicationResponse::Ok(Json(app)))
         };
         settle(result.await)
@@ -155,12 +150,9 @@ impl ApplicationsApi {
     async fn delete(
         &self,
         /// The application's token.
-        #[oai(example = "super::examples::token")]
-        token: Path<Uuid>,
+        token: Path<Token>,
     ) -> DeleteApplicationResponse {
-        match self.0.ops.delete_application(token.0).await {
-            Ok(()) => DeleteApplicationResponse::Deleted,
-            Err(e) => e.into(),
-        }
+        let deleted = self.0.ops.delete_application(token.get()).await;
+        deleted.map_or_else(Into::into, |()| DeleteApplicationResponse::Deleted)
     }
 }

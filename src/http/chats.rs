@@ -5,9 +5,14 @@ use poem_openapi::{
     payload::Json,
     OpenApi,
 };
-use uuid::Uuid;
 
-use super::{idempotency, params, respond::settle, schema::chats::*, ApiTags, State};
+use super::{
+    idempotency,
+    params::{self, Number, Token},
+    respond::settle,
+    schema::chats::*,
+    ApiTags, State,
+};
 
 /// Operations on chats.
 pub struct ChatsApi(pub State);
@@ -23,8 +28,7 @@ impl ChatsApi {
     async fn create(
         &self,
         /// The application's token.
-        #[oai(example = "super::examples::token")]
-        token: Path<Uuid>,
+        token: Path<Token>,
         /// Makes retries safe: a retry with the same key returns the original chat and creates
         /// nothing.
         #[oai(
@@ -34,10 +38,10 @@ impl ChatsApi {
         idempotency_key: Header<Option<String>>,
     ) -> CreateChatResponse {
         let result = async {
-            let scope = format!("POST /api/applications/{}/chats", token.0);
-            let key = idempotency::key(idempotency_key.0.clone(), scope, Some(token.0), &[])?;
-            let created = self.0.ops.create_chat(token.0, key).await?;
-            let location = format!("/api/applications/{}/chats/{}", token.0, created.value.number);
+            let scope = format!("POST /api/applications/{}/chats", token.get());
+            let key = idempotency::key(idempotency_key.0.clone(), scope, Some(token.get()), &[])?;
+            let created = self.0.ops.create_chat(token.get(), key).await?;
+            let location = format!("/api/applications/{}/chats/{}", token.get(), created.value.number);
             let replayed = created.replayed.then_some(true);
             Ok(CreateChatResponse::Created(Json(created.value), location, replayed))
         };
@@ -53,8 +57,7 @@ impl ChatsApi {
     async fn list(
         &self,
         /// The application's token.
-        #[oai(example = "super::examples::token")]
-        token: Path<Uuid>,
+        token: Path<Token>,
         /// Page number, from 1.
         #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
         page: Query<Option<i64>>,
@@ -69,10 +72,10 @@ impl ChatsApi {
         before: Query<Option<i64>>,
     ) -> ListChatsResponse {
         let (cursor, limit) = params::cursor(page.0, after.0, before.0, limit.0);
-        match self.0.ops.chats(token.0, cursor, limit).await {
-            Ok(page) => ListChatsResponse::Ok(Json(ChatList::from((page, limit)))),
-            Err(e) => e.into(),
-        }
+        let page = self.0.ops.chats(token.get(), cursor, limit).await;
+        page.map_or_else(Into::into, |page| {
+            ListChatsResponse::Ok(Json(ChatList::from((page, limit))))
+        })
     }
 
     /// Get a chat
@@ -87,16 +90,12 @@ impl ChatsApi {
     async fn get(
         &self,
         /// The application's token.
-        #[oai(example = "super::examples::token")]
-        token: Path<Uuid>,
+        token: Path<Token>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
-        number: Path<i64>,
+        number: Path<Number>,
     ) -> GetChatResponse {
-        match self.0.ops.chat(token.0, number.0).await {
-            Ok(chat) => GetChatResponse::Ok(Json(chat)),
-            Err(e) => e.into(),
-        }
+        let chat = self.0.ops.chat(token.get(), number.get()).await;
+        chat.map_or_else(Into::into, |chat| GetChatResponse::Ok(Json(chat)))
     }
 
     /// Delete a chat
@@ -110,15 +109,11 @@ impl ChatsApi {
     async fn delete(
         &self,
         /// The application's token.
-        #[oai(example = "super::examples::token")]
-        token: Path<Uuid>,
+        token: Path<Token>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
-        number: Path<i64>,
+        number: Path<Number>,
     ) -> DeleteChatResponse {
-        match self.0.ops.delete_chat(token.0, number.0).await {
-            Ok(()) => DeleteChatResponse::Deleted,
-            Err(e) => e.into(),
-        }
+        let deleted = self.0.ops.delete_chat(token.get(), number.get()).await;
+        deleted.map_or_else(Into::into, |()| DeleteChatResponse::Deleted)
     }
 }

@@ -6,11 +6,10 @@ use poem_openapi::{
     payload::Json,
     OpenApi,
 };
-use uuid::Uuid;
 
 use super::{
     idempotency,
-    params::{self, MAX_BODY_CHARS},
+    params::{self, Number, Token, MAX_BODY_CHARS},
     respond::settle,
     schema::messages::*,
     search::search,
@@ -34,11 +33,9 @@ impl MessagesApi {
     async fn create(
         &self,
         /// The application's token.
-        #[oai(example = "super::examples::token")]
-        token: Path<Uuid>,
+        token: Path<Token>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
-        chat: Path<i64>,
+        chat: Path<Number>,
         body: Json<MessageBody>,
         /// Makes retries safe: a retry with the same key returns the original message and
         /// creates nothing.
@@ -50,15 +47,19 @@ impl MessagesApi {
     ) -> CreateMessageResponse {
         let result = async {
             params::text("body", &body.body, MAX_BODY_CHARS)?;
-            let scope = format!("POST /api/applications/{}/chats/{}/messages", token.0, chat.0);
-            let key = idempotency::key(idempotency_key.0.clone(), scope, Some(token.0), &[&body.body])?;
+            let scope = format!("POST /api/applications/{}/chats/{}/messages", token.get(), chat.get());
+            let key = idempotency::key(idempotency_key.0.clone(), scope, Some(token.get()), &[&body.body])?;
             let created = self
                 .0
                 .ops
-                .create_message(token.0, chat.0, body.body.0.clone(), key)
+                .create_message(token.get(), chat.get(), body.body.0.clone(), key)
                 .await?;
             let (number, replayed) = (created.value.number, created.replayed.then_some(true));
-            let location = format!("/api/applications/{}/chats/{}/messages/{number}", token.0, chat.0);
+            let location = format!(
+                "/api/applications/{}/chats/{}/messages/{number}",
+                token.get(),
+                chat.get()
+            );
             Ok(CreateMessageResponse::Created(
                 Json(created.value.into()),
                 location,
@@ -94,11 +95,9 @@ impl MessagesApi {
     async fn list(
         &self,
         /// The application's token.
-        #[oai(example = "super::examples::token")]
-        token: Path<Uuid>,
+        token: Path<Token>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
-        chat: Path<i64>,
+        chat: Path<Number>,
         /// Search text: words (all must match) and `"quoted phrases"`. Blank: no search.
         #[oai(validator(max_length = 500))]
         query: Query<Option<String>>,
@@ -121,16 +120,14 @@ impl MessagesApi {
     ) -> ListMessagesResponse {
         let (cursor, limit) = params::cursor(page.0, after.0, before.0, limit.0);
         let Some(query) = query.0.as_ref().filter(|q| !q.trim().is_empty()) else {
-            return match self.0.ops.messages(token.0, chat.0, cursor, limit).await {
-                Ok(page) => ListMessagesResponse::Ok(Json(MessageList::from((page, limit)))),
-                Err(e) => e.into(),
-            };
+            let page = self.0.ops.messages(token.get(), chat.get(), cursor, limit).await;
+            return page.map_or_else(Into::into, |page| {
+                ListMessagesResponse::Ok(Json(MessageList::from((page, limit))))
+            });
         };
         let order = order.0.unwrap_or(SearchOrder::Newest);
-        match search(&self.0, (token.0, chat.0), query, order, (cursor, limit)).await {
-            Ok(list) => ListMessagesResponse::Ok(Json(list)),
-            Err(e) => e.into(),
-        }
+        let found = search(&self.0, (token.get(), chat.get()), query, order, (cursor, limit)).await;
+        found.map_or_else(Into::into, |list| ListMessagesResponse::Ok(Json(list)))
     }
 
     /// Get a message
@@ -144,19 +141,14 @@ impl MessagesApi {
     async fn get(
         &self,
         /// The application's token.
-        #[oai(example = "super::examples::token")]
-        token: Path<Uuid>,
+        token: Path<Token>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
-        chat: Path<i64>,
+        chat: Path<Number>,
         /// The message's number.
-        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
-        number: Path<i64>,
+        number: Path<Number>,
     ) -> GetMessageResponse {
-        match self.0.ops.message(token.0, chat.0, number.0).await {
-            Ok(message) => GetMessageResponse::Ok(Json(message.into())),
-            Err(e) => e.into(),
-        }
+        let message = self.0.ops.message(token.get(), chat.get(), number.get()).await;
+        message.map_or_else(Into::into, |message| GetMessageResponse::Ok(Json(message.into())))
     }
 
     /// Edit a message
@@ -170,19 +162,20 @@ impl MessagesApi {
     async fn update(
         &self,
         /// The application's token.
-        #[oai(example = "super::examples::token")]
-        token: Path<Uuid>,
+        token: Path<Token>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
-        chat: Path<i64>,
+        chat: Path<Number>,
         /// The message's number.
-        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
-        number: Path<i64>,
+        number: Path<Number>,
         body: Json<MessageBody>,
     ) -> UpdateMessageResponse {
         let result = async {
             params::text("body", &body.body, MAX_BODY_CHARS)?;
-            let message = self.0.ops.edit_message(token.0, chat.0, number.0, &body.body).await?;
+            let message = self
+                .0
+                .ops
+                .edit_message(token.get(), chat.get(), number.get(), &body.body)
+                .await?;
             Ok(UpdateMessageResponse::Ok(Json(message.into())))
         };
         settle(result.await)
@@ -200,18 +193,13 @@ impl MessagesApi {
     async fn delete(
         &self,
         /// The application's token.
-        #[oai(example = "super::examples::token")]
-        token: Path<Uuid>,
+        token: Path<Token>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
-        chat: Path<i64>,
+        chat: Path<Number>,
         /// The message's number.
-        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
-        number: Path<i64>,
+        number: Path<Number>,
     ) -> DeleteMessageResponse {
-        match self.0.ops.delete_message(token.0, chat.0, number.0).await {
-            Ok(()) => DeleteMessageResponse::Deleted,
-            Err(e) => e.into(),
-        }
+        let deleted = self.0.ops.delete_message(token.get(), chat.get(), number.get()).await;
+        deleted.map_or_else(Into::into, |()| DeleteMessageResponse::Deleted)
     }
 }

@@ -101,28 +101,25 @@ macro_rules! op_response {
     // Each `@item` arm moves the first item of the error list into variants (and, for statuses
     // the handler returns, into `(status variant)` pairs for `Declares`); the last one writes the
     // enum, and `@declares` what it declares.
-    (@item [$($vars:tt)*] $arms:tt [408 slow_body, $($rest:tt)*] $head:tt) => {
-        $crate::op_response!(@item [$($vars)*
-            /// `request_timeout`: the request body did not arrive within the request deadline.
-            #[oai(status = 408, content_type = "application/problem+json")]
-            RequestTimeout(::poem_openapi::payload::Json<$crate::http::problem::Problem>),
-        ] $arms [$($rest)*] $head);
+    (@item $vars:tt $arms:tt [408 slow_body, $($rest:tt)*] $head:tt) => {
+        $crate::op_response!(@before $vars $arms [$($rest)*] $head 408 RequestTimeout
+            "`request_timeout`: the request body did not arrive within the request deadline.");
     };
-    (@item [$($vars:tt)*] $arms:tt [413 too_large, $($rest:tt)*] $head:tt) => {
-        $crate::op_response!(@item [$($vars)*
-            /// `payload_too_large`: the request body is over the server's limit (256 KiB unless
-            /// configured otherwise).
-            #[oai(status = 413, content_type = "application/problem+json")]
-            PayloadTooLarge(::poem_openapi::payload::Json<$crate::http::problem::Problem>),
-        ] $arms [$($rest)*] $head);
+    (@item $vars:tt $arms:tt [413 too_large, $($rest:tt)*] $head:tt) => {
+        $crate::op_response!(@before $vars $arms [$($rest)*] $head 413 PayloadTooLarge
+            "`payload_too_large`: the request body is over the server's limit (256 KiB unless\nconfigured otherwise).");
     };
-    (@item [$($vars:tt)*] $arms:tt [415 not_json, $($rest:tt)*] $head:tt) => {
+    (@item $vars:tt $arms:tt [415 not_json, $($rest:tt)*] $head:tt) => {
+        $crate::op_response!(@before $vars $arms [$($rest)*] $head 415 UnsupportedMediaType
+            "`unsupported_media_type`: the request has no `Content-Type` header, or it is not\n`application/json`.");
+    };
+    // A status answered before the handler runs: a variant, and nothing the handler can build.
+    (@before [$($vars:tt)*] $arms:tt $rest:tt $head:tt $status:literal $variant:ident $doc:literal) => {
         $crate::op_response!(@item [$($vars)*
-            /// `unsupported_media_type`: the request has no `Content-Type` header, or it is not
-            /// `application/json`.
-            #[oai(status = 415, content_type = "application/problem+json")]
-            UnsupportedMediaType(::poem_openapi::payload::Json<$crate::http::problem::Problem>),
-        ] $arms [$($rest)*] $head);
+            #[doc = $doc]
+            #[oai(status = $status, content_type = "application/problem+json")]
+            $variant(::poem_openapi::payload::Json<$crate::http::problem::Problem>),
+        ] $arms $rest $head);
     };
     (@item [$($vars:tt)*] $arms:tt [429 rate_limited, $($rest:tt)*] $head:tt) => {
         $crate::op_response!(@item [$($vars)*

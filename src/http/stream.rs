@@ -10,9 +10,14 @@ use poem_openapi::{
     types::{Example, ToJSON, Type},
     Enum, Object, OpenApi,
 };
-use uuid::Uuid;
 
-use super::{answer::TooManyStreams, examples, message::Message, ApiTags, State};
+use super::{
+    answer::TooManyStreams,
+    examples,
+    message::Message,
+    params::{Number, Token},
+    ApiTags, State,
+};
 use crate::{live::LiveEvent, op_response, ops::ReadError};
 
 /// What happened in the chat.
@@ -197,11 +202,9 @@ impl StreamApi {
     async fn stream(
         &self,
         /// The application's token.
-        #[oai(example = "super::examples::token")]
-        token: Path<Uuid>,
+        token: Path<Token>,
         /// The chat's number.
-        #[oai(validator(minimum(value = "1")), example = "super::examples::number")]
-        chat: Path<i64>,
+        chat: Path<Number>,
         /// Send the messages numbered above this first (ignored when `Last-Event-ID` is set).
         #[oai(validator(minimum(value = "0")))]
         after: Query<Option<i64>>,
@@ -210,7 +213,7 @@ impl StreamApi {
         last_event_id: Header<Option<i64>>,
     ) -> StreamResponse {
         let from = last_event_id.0.or(after.0);
-        match self.0.hub.subscribe(token.0, chat.0, from).await {
+        match self.0.hub.subscribe(token.get(), chat.get(), from).await {
             Ok(Some(subscription)) => {
                 let events = subscription.into_stream().map(MessageEvent::new).boxed();
                 StreamResponse::Ok(MessageEvents(

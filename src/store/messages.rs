@@ -7,24 +7,24 @@ use uuid::Uuid;
 use super::{error::missing, Db, DbError, DbResult, Missing};
 use crate::model::{Cursor, Message, Page};
 
-/// A message from columns 1..=4 of a row whose column 1 may be NULL.
+/// A message from columns `first..first + 4` of a row.
+fn read(row: &Row, first: usize) -> Message {
+    Message {
+        number: row.get(first),
+        body: row.get(first + 1),
+        created_at: row.get(first + 2),
+        updated_at: row.get(first + 3),
+    }
+}
+
+/// A message from columns 1..=4 of a row whose column 1 may be NULL (no such message).
 fn message(row: &Row) -> Option<Message> {
-    Some(Message {
-        number: row.get::<_, Option<i64>>(1)?,
-        body: row.get(2),
-        created_at: row.get(3),
-        updated_at: row.get(4),
-    })
+    row.get::<_, Option<i64>>(1).map(|_| read(row, 1))
 }
 
 /// A message from columns 0..=3 of a row (RETURNING rows, search rows).
 pub fn returned(row: &Row) -> Message {
-    Message {
-        number: row.get(0),
-        body: row.get(1),
-        created_at: row.get(2),
-        updated_at: row.get(3),
-    }
+    read(row, 0)
 }
 
 impl Db {

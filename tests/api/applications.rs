@@ -63,9 +63,13 @@ async fn unknown_and_malformed_tokens_are_404_and_400() {
     app.get("/api/applications/not-a-token")
         .await
         .assert_problem(400, "bad_request");
-    app.get("/api/applications/not-a-token/chats/1/messages")
-        .await
-        .assert_problem(400, "bad_request");
+    let malformed = app.get("/api/applications/not-a-token/chats/1/messages").await;
+    malformed.assert_problem(400, "bad_request");
+    let detail = malformed.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("must be an application token: a UUID such as"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]

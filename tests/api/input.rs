@@ -117,6 +117,13 @@ async fn bad_numbers_are_400_never_5xx() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}: {}", r.body);
         assert_eq!(r.content_type, "application/problem+json");
     }
+    // The problem says what the parameter accepts.
+    let r = app.get(&format!("{app_path}/chats/0/messages")).await;
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("a whole number from 1 to 9223372036854775807"),
+        "{detail}"
+    );
     // The largest 64-bit number is well-formed, and simply not there.
     app.get(&format!("{app_path}/chats/9223372036854775807"))
         .await
