@@ -21,6 +21,7 @@ pub mod message;
 pub mod messages;
 pub mod observe;
 pub mod params;
+mod paths;
 pub mod problem;
 pub mod respond;
 pub mod schema;
@@ -34,6 +35,8 @@ use std::sync::Arc;
 use poem::{middleware::CatchPanic, Endpoint, EndpointExt, IntoEndpoint, Response, Route};
 use poem_openapi::{LicenseObject, OpenApiService, Tags};
 use tokio::sync::Notify;
+
+use paths::Paths;
 
 use crate::{
     live::{Announcer, Hub},
@@ -101,7 +104,7 @@ pub fn spec_json(state: State) -> String {
 /// The whole HTTP application.
 pub fn routes(state: State, limits: Limits) -> impl Endpoint<Output = Response> {
     let api = service(state.clone());
-    let allowed = Arc::new(allowed_methods(&api.spec()));
+    let paths = Arc::new(Paths::from_spec(&api.spec()));
     let docs = api.swagger_ui();
     let spec = api.spec_endpoint();
     let metrics = poem::endpoint::make(move |_| {
@@ -117,59 +120,18 @@ pub fn routes(state: State, limits: Limits) -> impl Endpoint<Output = Response> 
         .with(CatchPanic::new().with_handler(problem::from_panic))
         .catch_all_error(|err| async move { problem::from_poem_error(err) })
         .around(move |ep, req| {
-            let allowed = allowed.clone();
+            let paths = paths.clone();
             async move {
                 let path = req.uri().path().to_owned();
                 let mut response = ep.call(req).await?;
                 if response.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED {
-                    if let Some(methods) = allow_header(&allowed, &path) {
+                    if let Some(methods) = paths.allow(&path) {
                         response.headers_mut().insert(poem::http::header::ALLOW, methods);
                     }
                 }
-                Ok(response)
+                Ok(paths.name_parameters(&path, response).await)
             }
         })
         .around(|ep, req| async move { observe::observe(&ep, req).await })
         .into_endpoint()
-}
-
-/// Each path template of the spec (split into segments; `None` for a parameter) with the
-/// methods it serves.
-type AllowedMethods = Vec<(Vec<Option<String>>, String)>;
-
-fn allowed_methods(spec: &str) -> AllowedMethods {
-    let spec: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
-    let paths = spec["paths"].as_object().cloned().unwrap_or_default();
-    paths
-        .into_iter()
-        .map(|(template, ops)| {
-            let segments = template
-                .trim_matches('/')
-                .split('/')
-                .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
-                .collect();
-            let methods: Vec<String> = ops
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(m, _)| m.to_uppercase())
-                .collect();
-            (segments, methods.join(", "))
-        })
-        .collect()
-}
-
-/// The `Allow` header for a 405 on `path` (RFC 9110 requires one).
-fn allow_header(allowed: &AllowedMethods, path: &str) -> Option<poem::http::HeaderValue> {
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    allowed.iter().find_map(|(template, methods)| {
-        let matches = template.len() == segments.len()
-            && template
-                .iter()
-                .zip(&segments)
-                .all(|(t, s)| t.as_deref().is_none_or(|t| t == *s));
-        matches
-            .then(|| poem::http::HeaderValue::from_str(methods).ok())
-            .flatten()
-    })
 }

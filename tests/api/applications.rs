@@ -70,6 +70,9 @@ async fn unknown_and_malformed_tokens_are_404_and_400() {
         detail.contains("must be an application token: a UUID such as"),
         "{detail}"
     );
+    // Named as the API names it, in `field` and in `detail`.
+    assert_eq!(malformed.body["field"], "token");
+    assert!(detail.contains("`token`") && !detail.contains("param"), "{detail}");
 }
 
 #[tokio::test]

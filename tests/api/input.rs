@@ -93,14 +93,17 @@ async fn bad_numbers_are_400_never_5xx() {
         "abc",
         "%00",
     ] {
-        for path in [
-            format!("{app_path}/chats/{number}"),
-            format!("{app_path}/chats/{number}/messages"),
-            format!("{app_path}/chats/1/messages/{number}"),
+        for (path, field) in [
+            (format!("{app_path}/chats/{number}"), "number"),
+            (format!("{app_path}/chats/{number}/messages"), "chat"),
+            (format!("{app_path}/chats/1/messages/{number}"), "number"),
         ] {
             let r = app.get(&path).await;
             assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.body);
             assert_eq!(r.content_type, "application/problem+json");
+            // The parameter as the API calls it, never the framework's positional name.
+            assert_eq!(r.body["field"], field, "{path}: {}", r.body);
+            assert!(!r.body["detail"].as_str().unwrap().contains("param"), "{path}: {}", r.body);
         }
     }
     for query in [
