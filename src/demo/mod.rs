@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use uuid::Uuid;
 
 pub use text::Rng;
@@ -68,8 +68,12 @@ pub async fn fill(db: &Db, size: DemoSize, progress: bool) -> anyhow::Result<Vec
     };
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} {msg:10} [{elapsed_precise}] {wide_bar} {pos}/{len} messages ({per_sec}, ETA {eta})",
+            "{spinner} {msg:10} [{elapsed_precise}] {wide_bar} {pos}/{len} messages ({rate}, ETA {eta})",
         )?
+        // Whole messages per second (indicatif's own `per_sec` shows four decimals).
+        .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}/s", state.per_sec());
+        })
         .progress_chars("=> "),
     );
     bar.set_message("loading");
@@ -105,6 +109,10 @@ pub async fn fill(db: &Db, size: DemoSize, progress: bool) -> anyhow::Result<Vec
     bar.enable_steady_tick(Duration::from_millis(120));
     client.batch_execute(include_str!("sql/vacuum.sql")).await?;
     bar.finish_with_message("done");
+    if !bar.is_hidden() {
+        // The bar's last line ends here, so that what is printed next starts a line of its own.
+        eprintln!();
+    }
     Ok(created)
 }
 
