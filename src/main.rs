@@ -38,6 +38,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", demo::summary(&created, &cli.settings.listen.to_string()));
             Ok(())
         }
+        Command::Healthcheck => app::healthcheck(&cli.settings),
         Command::Openapi { path } => {
             let database = store::Db::connect("postgres://localhost/unused", &cli.settings)?;
             let spec = http::spec_json(app::state(database, &cli.settings));

@@ -43,6 +43,9 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Ask the service running on `--listen` whether it is ready (exit status 0) or not (1): for
+    /// container health checks.
+    Healthcheck,
     /// Write the OpenAPI document to a file (default `openapi/openapi.json`) and exit.
     Openapi {
         /// Where to write the document.

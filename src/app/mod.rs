@@ -6,6 +6,7 @@
 
 mod background;
 mod database;
+mod healthcheck;
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -17,6 +18,7 @@ use tokio::sync::Notify;
 
 pub use background::Background;
 pub use database::{database, migrate, Database};
+pub use healthcheck::healthcheck;
 
 use crate::{
     cluster::Cluster,

@@ -103,7 +103,11 @@ async fn bad_numbers_are_400_never_5xx() {
             assert_eq!(r.content_type, "application/problem+json");
             // The parameter as the API calls it, never the framework's positional name.
             assert_eq!(r.body["field"], field, "{path}: {}", r.body);
-            assert!(!r.body["detail"].as_str().unwrap().contains("param"), "{path}: {}", r.body);
+            assert!(
+                !r.body["detail"].as_str().unwrap().contains("param"),
+                "{path}: {}",
+                r.body
+            );
         }
     }
     for query in [
