@@ -110,8 +110,7 @@ pub struct Settings {
     /// Searches running at once in this process; more are answered 503 (`search_busy`) at
     /// once. Kept below `DB_POOL_SIZE`, so searches alone cannot take every read connection.
     /// Defaults to this machine's cores; set it to about the database server's: each running
-    /// search keeps a backend busy (the isolation benchmark: other applications' creations kept
-    /// their p99 within 2× of idle only with at most that many searches at once).
+    /// search keeps a backend busy (BENCHMARKS.md, "Isolation").
     #[arg(global = true, long, env = "SEARCH_MAX_CONCURRENT", default_value_t = cores())]
     pub search_max_concurrent: usize,
 
@@ -156,9 +155,9 @@ pub struct Settings {
 
     /// How long a worker lets new jobs gather before it takes a small lot, in milliseconds (0:
     /// never). A worker that found fewer than 16 jobs waits this long before its next look, so
-    /// it writes tens of messages per statement instead of one or two: a one-row insert costs
-    /// the database ~3× a row of a 14-row one. Delays a new message's arrival in the table (and in
-    /// search) by at most this much; a queued message is readable all along.
+    /// it writes tens of messages per statement instead of one or two (far cheaper per row).
+    /// Delays a new message's arrival in the table (and in search) by at most this much; a
+    /// queued message is readable all along.
     #[arg(global = true, long, env = "WORKER_LINGER_MS", default_value_t = 10)]
     pub worker_linger_ms: u64,
 
@@ -186,10 +185,8 @@ pub struct Settings {
     pub maintenance_interval_ms: u64,
 
     /// Rows written to a messages partition before its search indexes' pending lists are merged
-    /// (and at least once a minute).
-    /// Merging is far cheaper per row in bigger lots (3 indexes, 32 partitions: 0.30 ms a row at
-    /// 50 rows a partition, 0.06 ms at 940); a search reads the pending list of its partition
-    /// (~0.3 ms more at 500 rows).
+    /// (and at least once a minute). Merging is far cheaper per row in bigger lots; a search
+    /// reads the pending list of its partition, so lots much bigger slow searches down.
     #[arg(global = true, long, env = "GIN_MERGE_ROWS", default_value_t = 1_000)]
     pub gin_merge_rows: i64,
 
@@ -212,7 +209,9 @@ pub struct Settings {
     #[arg(global = true, long, env = "LIVE_OUTBOX_LINES", default_value_t = 10_000)]
     pub live_outbox_lines: usize,
 
-    /// Longest a request may take (reading its body included), in milliseconds; then 503.
+    /// Longest a request may take, in milliseconds: a body still arriving then is answered 408,
+    /// an answer not ready then 503 `request_timeout` (a creation not yet sent to the database
+    /// by then is never sent).
     #[arg(global = true, long, env = "REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
 

@@ -82,7 +82,7 @@ impl Application {
     /// accepting and finishes the requests in flight (8 s at most), the background tasks stop
     /// (workers finish their batch), and the private cluster, if any, stops.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        tracing::info!(addr = %self.addr, "listening; Swagger UI at /docs");
+        tracing::info!("listening on http://{0}; Swagger UI at http://{0}/docs", self.addr);
         let hub = self.state.hub.clone();
         let routes = http::routes(self.state.clone(), Limits::new(&self.settings, &self.state.db));
         Server::new_with_acceptor(self.acceptor)
@@ -164,7 +164,9 @@ async fn shutdown_signal() {
 pub fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
-        .add_directive("tokio_postgres::query=info".parse().expect("a valid directive"));
+        .add_directive("tokio_postgres::query=info".parse().expect("a valid directive"))
+        // poem's own start-up lines name the address as `socket://…`: the service says it as a URL.
+        .add_directive("poem::server=warn".parse().expect("a valid directive"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = if json {
         builder.json().try_init()
