@@ -115,7 +115,7 @@ impl Cluster {
         let pid = child_rx.recv()?.context("starting postgres")?;
         self.stop = Some(stop_tx);
         self.owner = Some(owner);
-        wait_ready(&self.bin, self.port, &self.data_dir).with_context(|| format!("postgres (pid {pid})"))
+        wait_ready(&self.data_dir).with_context(|| format!("postgres (pid {pid})"))
     }
 
     /// Stops the server (fast shutdown) but keeps its data, for `resume`.
@@ -220,14 +220,15 @@ fn own_server(mut cmd: Command, child_tx: mpsc::Sender<std::io::Result<u32>>, st
     let _ = child.wait();
 }
 
-fn wait_ready(bin: &Path, port: u16, data_dir: &Path) -> Result<()> {
+/// Waits until the server accepts connections, as the server itself says in the status line of
+/// `postmaster.pid` ("ready"), so that start-up makes no connection attempt of its own: a probe
+/// while the server starts is logged as a FATAL in `server.log` at every start.
+fn wait_ready(data_dir: &Path) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let status = Command::new(bin.join("pg_isready"))
-            .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
-            .status()
-            .context("running pg_isready")?;
-        if status.success() {
+        let pid_file = fs::read_to_string(data_dir.join("postmaster.pid")).unwrap_or_default();
+        // Line 8: the postmaster's status (PostgreSQL 10 and later).
+        if pid_file.lines().nth(7).is_some_and(|status| status.trim() == "ready") {
             return Ok(());
         }
         if Instant::now() > deadline {
