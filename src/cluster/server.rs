@@ -52,6 +52,15 @@ impl Cluster {
         let run_as = unprivileged_user()?;
         fs::create_dir_all(data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
         let data_dir = data_dir.canonicalize()?;
+        if let Some((pid, port)) = serving(&data_dir) {
+            bail!(
+                "the private PostgreSQL cluster in {dir} is already running (postgres pid {pid}, port \
+                 {port}), most likely under a `chat-system` that is serving: stop it first, or point this \
+                 command at that cluster with --database-url \
+                 postgres://postgres:$(cat {dir}/chat-system.secret)@127.0.0.1:{port}/chat_system",
+                dir = data_dir.display()
+            );
+        }
         if let Some((uid, gid)) = run_as {
             std::os::unix::fs::chown(&data_dir, Some(uid), Some(gid))?;
         }
@@ -115,7 +124,7 @@ impl Cluster {
         let pid = child_rx.recv()?.context("starting postgres")?;
         self.stop = Some(stop_tx);
         self.owner = Some(owner);
-        wait_ready(&self.data_dir).with_context(|| format!("postgres (pid {pid})"))
+        wait_ready(&self.data_dir, pid).with_context(|| format!("postgres (pid {pid})"))
     }
 
     /// Stops the server (fast shutdown) but keeps its data, for `resume`.
@@ -220,16 +229,28 @@ fn own_server(mut cmd: Command, child_tx: mpsc::Sender<std::io::Result<u32>>, st
     let _ = child.wait();
 }
 
-/// Waits until the server accepts connections, as the server itself says in the status line of
-/// `postmaster.pid` ("ready"), so that start-up makes no connection attempt of its own: a probe
-/// while the server starts is logged as a FATAL in `server.log` at every start.
-fn wait_ready(data_dir: &Path) -> Result<()> {
+/// Waits until the server `pid` accepts connections, as the server itself says in the status
+/// line of `postmaster.pid` ("ready"), so that start-up makes no connection attempt of its own (a
+/// probe while the server starts is logged as a FATAL in `server.log`). Fails at once, with the
+/// server's last words, when it exits instead.
+fn wait_ready(data_dir: &Path, pid: u32) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let pid_file = fs::read_to_string(data_dir.join("postmaster.pid")).unwrap_or_default();
+        let mut lines = pid_file.lines();
+        let ours = lines.next().is_some_and(|p| p.trim() == pid.to_string());
         // Line 8: the postmaster's status (PostgreSQL 10 and later).
-        if pid_file.lines().nth(7).is_some_and(|status| status.trim() == "ready") {
+        if ours && lines.nth(6).is_some_and(|status| status.trim() == "ready") {
             return Ok(());
+        }
+        if !running(pid) {
+            let log = fs::read_to_string(data_dir.join("server.log")).unwrap_or_default();
+            let last: Vec<&str> = log.lines().rev().take(5).collect();
+            let last: Vec<&str> = last.into_iter().rev().collect();
+            bail!(
+                "PostgreSQL exited while starting; the end of its log:\n{}",
+                last.join("\n")
+            );
         }
         if Instant::now() > deadline {
             let log = fs::read_to_string(data_dir.join("server.log")).unwrap_or_default();
@@ -237,4 +258,26 @@ fn wait_ready(data_dir: &Path) -> Result<()> {
         }
         thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// True while process `pid` runs (not gone, not a zombie waiting to be reaped).
+fn running(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.get(stat.rfind(')')? + 1..)
+                .map(|rest| rest.trim_start().to_owned())
+        })
+        .is_some_and(|rest| !rest.starts_with('Z'))
+}
+
+/// The postgres (pid, port) already serving `data_dir`, if one runs: `postmaster.pid` names a
+/// live process. (A stale file of a server that died is PostgreSQL's own business: it checks and
+/// replaces it.)
+fn serving(data_dir: &Path) -> Option<(u32, u16)> {
+    let pid_file = fs::read_to_string(data_dir.join("postmaster.pid")).ok()?;
+    let mut lines = pid_file.lines();
+    let pid: u32 = lines.next()?.trim().parse().ok()?;
+    let port: u16 = lines.nth(2)?.trim().parse().ok()?;
+    running(pid).then_some((pid, port))
 }
