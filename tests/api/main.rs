@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod demo;
 mod faults;
+mod first_hour;
 mod helpers;
 mod idempotency;
 mod input;
