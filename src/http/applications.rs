@@ -9,7 +9,7 @@ use subtle::ConstantTimeEq;
 
 use super::{
     answer::{Forbidden, Unauthorized},
-    idempotency,
+    front, idempotency,
     input::{BadRequest, Invalid},
     params::{self, Token, MAX_NAME_CHARS},
     respond::settle,
@@ -61,8 +61,10 @@ impl ApplicationsApi {
 
     /// List all applications (operator only)
     ///
-    /// Lists every application with its token, oldest first. Needs the operator key in the
-    /// `X-Operator-Key` header; refused when the service has no operator key configured.
+    /// Lists every application with its token, oldest first. Needs the server's operator key
+    /// (`OPERATOR_KEY`) in the `X-Operator-Key` header: 401 with `WWW-Authenticate` when it is
+    /// missing or wrong. A server without an operator key refuses listing with 403, whatever
+    /// key is sent.
     #[oai(path = "/applications", method = "get", operation_id = "list_applications")]
     async fn list(
         &self,
@@ -76,8 +78,7 @@ impl ApplicationsApi {
     ) -> ListApplicationsResponse {
         let result = async {
             let Some(expected) = &self.0.operator_key else {
-                let why = "listing applications is disabled: no operator key is configured";
-                return Err(Forbidden(why).into());
+                return Err(Forbidden(front::LISTING_DISABLED).into());
             };
             if !bool::from(key.0.key.as_bytes().ct_eq(expected.as_bytes())) {
                 return Err(Unauthorized.into());

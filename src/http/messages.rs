@@ -98,7 +98,8 @@ impl MessagesApi {
         token: Path<Token>,
         /// The chat's number.
         chat: Path<Number>,
-        /// Search text: words (all must match) and `"quoted phrases"`. Blank: no search.
+        /// Search text: words (all must match) and `"quoted phrases"`. Blank: no search, the
+        /// messages are listed. Must be UTF-8 once percent-decoded (else 400 `bad_request`).
         #[oai(validator(max_length = 500))]
         query: Query<Option<String>>,
         /// Order of search results (only with `query`; ignored otherwise).

@@ -13,6 +13,7 @@ pub mod answer;
 pub mod applications;
 pub mod chats;
 pub mod examples;
+pub mod front;
 pub mod health;
 pub mod idempotency;
 pub mod input;
@@ -105,7 +106,8 @@ pub fn spec_json(state: State) -> String {
 pub fn routes(state: State, limits: Limits) -> impl Endpoint<Output = Response> {
     let api = service(state.clone());
     let paths = Arc::new(Paths::from_spec(&api.spec()));
-    let docs = api.swagger_ui();
+    let docs = front::docs(&api.swagger_ui_html());
+    let key_configured = state.operator_key.is_some();
     let spec = api.spec_endpoint();
     let metrics = poem::endpoint::make(move |_| {
         let state = state.clone();
@@ -119,6 +121,7 @@ pub fn routes(state: State, limits: Limits) -> impl Endpoint<Output = Response> 
         .around(move |ep, req| limits::guard(ep, req, limits.clone()))
         .with(CatchPanic::new().with_handler(problem::from_panic))
         .catch_all_error(|err| async move { problem::from_poem_error(err) })
+        .around(move |ep, req| front::guard(ep, req, key_configured))
         .around(move |ep, req| {
             let paths = paths.clone();
             async move {

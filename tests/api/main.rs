@@ -9,6 +9,7 @@ mod concurrency;
 mod crash;
 mod demo;
 mod faults;
+mod first_hour;
 mod healthcheck;
 mod helpers;
 mod idempotency;

@@ -95,8 +95,8 @@ op_response! {
     }
     errors {
         400 => BadRequest: "`bad_request`: `page` or `limit` is not an integer or out of range.",
-        401 => Unauthorized: "`unauthorized`: the `X-Operator-Key` header is missing or wrong.",
-        403 => Forbidden: "`forbidden`: the server has no operator key configured, so listing is disabled.",
+        401 => Unauthorized: "`unauthorized`: the `X-Operator-Key` header is missing or wrong; the answer carries `WWW-Authenticate: X-Operator-Key realm=\"operator\"`. Send the server's `OPERATOR_KEY` in the `X-Operator-Key` header.",
+        403 => Forbidden: "`forbidden`: the server has no operator key configured (`OPERATOR_KEY`), so listing is disabled, whatever key the request sends.",
     }
     answers { Unauthorized, Forbidden, Trouble }
 }

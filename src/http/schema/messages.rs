@@ -113,7 +113,7 @@ op_response! {
         Ok(Json<MessageList>),
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token or chat number is malformed, `order` is unknown, `query` is over 500 characters, or `page`, `limit`, `after` or `before` is not an integer or out of range; `invalid_parameter`: the query cannot be searched, or, with `query`, `page` starts past the first 1,000 hits (use `before` for deeper pages).",
+        400 => BadRequest: "`bad_request`: the token or chat number is malformed, `order` is unknown, `query` is over 500 characters or not UTF-8, or `page`, `limit`, `after` or `before` is not an integer or out of range; `invalid_parameter`: the query cannot be searched, or, with `query`, `page` starts past the first 1,000 hits (use `before` for deeper pages).",
         404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
         429 rate_limited,
         503 => "Searches only: `search_busy`: the server, or this application, is running as many searches at once as allowed; retry after `Retry-After` seconds. `search_timeout`: the search took longer than the server allows (`SEARCH_STATEMENT_TIMEOUT_MS`) and was stopped; narrow it or retry later.",
