@@ -191,7 +191,10 @@ impl StreamApi {
     /// `Last-Event-ID` (browsers' `EventSource` does this on its own) or in `after`. The
     /// messages numbered above it are sent first, in order, then live ones. Without either, the
     /// stream starts with the next new message. Edits and deletes that happened while
-    /// disconnected are not replayed (the messages are sent as they are now). A comment line is
+    /// disconnected are not replayed (the messages are sent as they are now). An edit is sent
+    /// with the body the message has when the stream reads it, so edits in quick succession may
+    /// arrive as several `message.updated` events with the latest body; an edit of a message
+    /// deleted before the stream read it is not sent, its `message.deleted` is. A comment line is
     /// sent every 15 seconds (by default) to keep the connection open. At the process's limit of open streams
     /// (`MAX_STREAMS`) the answer is `503` `too_many_streams`, with `Retry-After`.
     #[oai(
