@@ -53,8 +53,8 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, req: Request, key_configured: bool) 
 fn not_utf8(query: &str) -> Option<String> {
     query.split('&').find_map(|pair| {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = value.replace('+', " ");
-        let bad = percent_decode_str(&value).decode_utf8().is_err();
+        // (`+` for a space is ASCII either way: it cannot change whether the value is UTF-8.)
+        let bad = percent_decode_str(value).decode_utf8().is_err();
         bad.then(|| percent_decode_str(name).decode_utf8_lossy().into_owned())
     })
 }

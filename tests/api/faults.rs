@@ -40,6 +40,21 @@ pub fn free_port() -> u16 {
     chat_system::cluster::free_port().unwrap()
 }
 
+/// Waits until the service at `base` answers `/readyz` with 200; fails the test after `within`.
+pub async fn wait_ready(base: &str, within: Duration) {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + within;
+    while !http
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(Instant::now() < deadline, "{base} did not become ready in {within:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Starts a PostgreSQL cluster of the test's own under a new temporary directory, with
 /// `settings`, and creates `database` on it. Returns the cluster, its directory (to remove when
 /// done) and the database's URL.
@@ -98,20 +113,7 @@ impl Instance {
             .spawn()
             .expect("start the service binary");
         let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !http
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            assert!(
-                Instant::now() < deadline,
-                "instance on port {port} did not become ready"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_ready(&base, Duration::from_secs(30)).await;
         Instance {
             child,
             base,

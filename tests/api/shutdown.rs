@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::faults::free_port;
+use crate::faults::{free_port, wait_ready};
 
 /// The binary serving on a private cluster in a fresh directory: (child, its base URL, the
 /// directory, the log file).
@@ -29,18 +29,8 @@ async fn serve_on_a_private_cluster() -> (std::process::Child, String, std::path
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while !http
-        .get(format!("{base}/readyz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(Instant::now() < deadline, "not ready in 90 s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_ready(&base, Duration::from_secs(90)).await;
     (child, base, dir, log)
 }
 
