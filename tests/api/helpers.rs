@@ -31,6 +31,13 @@ fn cluster() -> &'static TestCluster {
     CLUSTER.get_or_init(|| {
         if std::env::var_os("TEST_LOG").is_some() {
             chat_system::app::init_tracing(false);
+        } else {
+            // Warnings and errors of the servers a test runs go to the test's captured output,
+            // printed when it fails: a 500 in CI comes with the error it logged.
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+                .with_test_writer()
+                .try_init();
         }
         // Set up on a thread of its own: the tests' runtimes cannot block.
         std::thread::spawn(|| {

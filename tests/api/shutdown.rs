@@ -24,6 +24,8 @@ async fn serve_on_a_private_cluster() -> (std::process::Child, String, std::path
         .arg(dir.join("pg"))
         .env_remove("DATABASE_URL")
         .env("NO_COLOR", "1")
+        // The test reads the info lines: whatever level the tests run with is not the child's.
+        .env("RUST_LOG", "info")
         // The log goes to standard output.
         .stdout(std::fs::File::create(&log).unwrap())
         .stderr(Stdio::null())
