@@ -15,7 +15,7 @@ use super::{
     answer::TooManyStreams,
     examples,
     message::Message,
-    params::{Number, Token},
+    params::{After, Number, Token},
     ApiTags, State,
 };
 use crate::{live::LiveEvent, op_response, ops::ReadError};
@@ -209,13 +209,12 @@ impl StreamApi {
         /// The chat's number.
         chat: Path<Number>,
         /// Send the messages numbered above this first (ignored when `Last-Event-ID` is set).
-        #[oai(validator(minimum(value = "0")))]
-        after: Query<Option<i64>>,
+        after: Query<Option<After>>,
         /// The `id` of the last event received: resume after it.
-        #[oai(name = "Last-Event-ID", validator(minimum(value = "0")))]
-        last_event_id: Header<Option<i64>>,
+        #[oai(name = "Last-Event-ID")]
+        last_event_id: Header<Option<After>>,
     ) -> StreamResponse {
-        let from = last_event_id.0.or(after.0);
+        let from = last_event_id.0.or(after.0).map(|n| n.0);
         match self.0.hub.subscribe(token.get(), chat.get(), from).await {
             Ok(Some(subscription)) => {
                 let events = subscription.into_stream().map(MessageEvent::new).boxed();

@@ -1,19 +1,14 @@
 //! The schema of `/api/applications`: the operator key, the bodies, a page of applications and
 //! each operation's response.
 
-use poem_openapi::{
-    auth::ApiKey,
-    payload::Json,
-    types::{Example, MaybeUndefined},
-    Object, SecurityScheme,
-};
-use uuid::Uuid;
+use poem_openapi::{auth::ApiKey, payload::Json, types::Example, Object, SecurityScheme};
 
 use crate::{
     http::{
         answer::{Forbidden, Unauthorized},
         input::{BadRequest, Invalid},
-        text::Text,
+        params::MAX_NAME_CHARS,
+        text::{BodyToken, Text},
     },
     model::Application,
     op_response,
@@ -29,20 +24,18 @@ pub struct OperatorKey(pub ApiKey);
 #[derive(Debug, Object)]
 #[oai(example)]
 pub struct CreateApplication {
-    /// Display name (1–200 characters).
-    #[oai(validator(min_length = 1, max_length = 200, custom = "crate::http::text::Visible"))]
-    pub name: Text,
+    /// Display name: 1–200 characters, not only white space, no NUL.
+    pub name: Text<MAX_NAME_CHARS>,
 }
 
 /// Body of `PUT /api/applications/{token}`.
 #[derive(Debug, Object)]
 #[oai(example)]
 pub struct UpdateApplication {
-    /// New display name (1–200 characters).
-    #[oai(validator(min_length = 1, max_length = 200, custom = "crate::http::text::Visible"))]
-    pub name: Text,
+    /// New display name: 1–200 characters, not only white space, no NUL.
+    pub name: Text<MAX_NAME_CHARS>,
     /// Accepted for compatibility with the previous system; must equal the token in the URL.
-    pub token: MaybeUndefined<Uuid>,
+    pub token: BodyToken,
 }
 
 /// A page of applications.
@@ -153,7 +146,7 @@ op_response! {
 impl Example for CreateApplication {
     fn example() -> Self {
         CreateApplication {
-            name: Text("Support desk".into()),
+            name: Text::new("Support desk"),
         }
     }
 }
@@ -161,8 +154,8 @@ impl Example for CreateApplication {
 impl Example for UpdateApplication {
     fn example() -> Self {
         UpdateApplication {
-            name: Text("Help desk".into()),
-            token: MaybeUndefined::Undefined,
+            name: Text::new("Help desk"),
+            token: BodyToken::default(),
         }
     }
 }

@@ -1,13 +1,21 @@
 //! The schema of `/api/applications/{token}/chats/{number}/messages`: a message's body, a page
 //! of messages or of search hits, the order of search results, and each operation's response.
 
-use poem_openapi::{payload::Json, types::Example, Enum, Object};
+use std::borrow::Cow;
+
+use poem_openapi::{
+    payload::Json,
+    registry::{MetaSchemaRef, Registry},
+    types::{Example, ParseError, ParseFromParameter, ParseResult, ToJSON, Type},
+    Enum, Object,
+};
 
 use crate::{
     http::{
         examples,
         input::{BadRequest, Invalid},
         message::Message,
+        params::MAX_BODY_CHARS,
         text::Text,
     },
     model::{self, Page},
@@ -26,6 +34,55 @@ pub enum SearchOrder {
     Relevance,
 }
 
+impl SearchOrder {
+    /// Every order, as `order` names them.
+    const ALL: [SearchOrder; 2] = [SearchOrder::Newest, SearchOrder::Relevance];
+}
+
+/// The `order` parameter: a [`SearchOrder`] (its schema), refused by listing the orders there
+/// are (poem-openapi's own refusal names its type instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Order(pub SearchOrder);
+
+impl Type for Order {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        SearchOrder::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        SearchOrder::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        SearchOrder::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ParseFromParameter for Order {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        SearchOrder::parse_from_parameter(value).map(Order).map_err(|_| {
+            let names: Vec<String> = SearchOrder::ALL
+                .iter()
+                .filter_map(|o| o.to_json())
+                .map(|name| format!("`{}`", name.as_str().unwrap_or_default()))
+                .collect();
+            ParseError::custom(format!("must be one of {}", names.join(", ")))
+        })
+    }
+}
+
 impl From<SearchOrder> for search::SearchOrder {
     fn from(order: SearchOrder) -> Self {
         match order {
@@ -39,9 +96,8 @@ impl From<SearchOrder> for search::SearchOrder {
 #[derive(Debug, Object)]
 #[oai(example)]
 pub struct MessageBody {
-    /// The text (1–10,000 characters; any Unicode except NUL).
-    #[oai(validator(min_length = 1, max_length = 10000, custom = "crate::http::text::Visible"))]
-    pub body: Text,
+    /// The text: 1–10,000 characters of any Unicode except NUL, not only white space.
+    pub body: Text<MAX_BODY_CHARS>,
 }
 
 /// A page of messages.
@@ -173,7 +229,7 @@ op_response! {
 impl Example for MessageBody {
     fn example() -> Self {
         MessageBody {
-            body: Text(Message::example().body),
+            body: Text::new(Message::example().body),
         }
     }
 }
