@@ -93,9 +93,15 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, mut req: Request, limits: Limits) ->
     };
     if let Some(key) = req.headers().get(idempotency::HEADER) {
         // A key that is not ASCII never reaches the typed parameter (poem skips it as absent,
-        // which would drop the protection the client asked for); refuse it here.
-        if key.to_str().is_err() {
-            let detail = format!("`{}` {}", idempotency::HEADER, idempotency::ACCEPTS);
+        // which would drop the protection the client asked for); refuse it here, and a blank
+        // one on any request.
+        if key.to_str().map_or(true, |key| key.trim().is_empty()) {
+            let creates_application = req.method() == Method::POST && req.uri().path() == "/api/applications";
+            let accepts = match creates_application {
+                true => idempotency::ACCEPTS_RANDOM,
+                false => idempotency::ACCEPTS,
+            };
+            let detail = format!("`{}` {accepts}", idempotency::HEADER);
             let problem = BadRequest {
                 field: idempotency::HEADER,
                 detail,

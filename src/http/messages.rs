@@ -96,7 +96,7 @@ impl MessagesApi {
         /// The chat's number.
         chat: Path<Number>,
         /// Search text: words (all must match) and `"quoted phrases"`. Blank: no search, the
-        /// messages are listed. Must be UTF-8 once percent-decoded (else 400 `bad_request`).
+        /// messages are listed. Must be UTF-8 once percent-decoded (else 400 `invalid_parameter`).
         query: Query<Option<ShortText<MAX_QUERY_CHARS>>>,
         /// Order of search results (only with `query`; ignored otherwise).
         order: Query<Option<Order>>,

@@ -201,11 +201,11 @@ mod tests {
         assert_eq!(Whole::<1, 100>::parse_from_parameter("100").unwrap(), Whole(100));
         for bad in ["0", "101", "-1", "x", "", "99999999999999999999"] {
             let message = Whole::<1, 100>::parse_from_parameter(bad).unwrap_err().into_message();
-            assert_eq!(message, "must be a whole number from 1 to 100");
+            assert!(message.ends_with(": must be a whole number from 1 to 100"), "{message}");
         }
         assert!(ShortText::<3>::parse_from_parameter("été").is_ok());
         let message = ShortText::<3>::parse_from_parameter("abcd").unwrap_err().into_message();
-        assert_eq!(message, "must be at most 3 characters");
+        assert!(message.ends_with(": must be at most 3 characters"), "{message}");
     }
 
     #[test]

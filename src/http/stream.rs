@@ -169,7 +169,7 @@ op_response! {
         Ok(MessageEvents),
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID, the number is not a positive integer, or `after` or `Last-Event-ID` is not a non-negative integer.",
+        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, the chat number is not a whole number from 1 to 9223372036854775807, or `after` or `Last-Event-ID` is not a whole number, 0 or more.",
         404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
         429 rate_limited,
     }
