@@ -18,8 +18,11 @@ use uuid::Uuid;
 
 use super::input::Invalid;
 
-/// The schema's statement of the rule `Text::get` checks: not blank, no NUL.
-pub const VISIBLE: &str = r"^[^\x00]*[^\x00\s][^\x00]*$";
+/// The schema's statement of the rule `Text::get` checks: not blank, no NUL. White space is
+/// listed (Unicode's White_Space, which `char::is_whitespace` checks) rather than written `\s`,
+/// whose meaning differs between regex dialects (Python's includes U+001C–U+001F,
+/// ECMAScript's U+FEFF): a client validating with any of them agrees with the server.
+pub const VISIBLE: &str = r"^[^\x00]*[^\x00\t-\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$";
 
 /// A text field of 1 to `MAX` characters, at least one of them visible (not white space) and
 /// none NUL (which PostgreSQL cannot store), as the request sent it.
@@ -169,6 +172,10 @@ mod tests {
             "a\0b",
             "\0",
             "\u{200B}",
+            "\u{1C}",
+            "\u{FEFF}",
+            "\u{2028}\u{205F}",
+            "\u{180E}",
         ] {
             assert_eq!(text::<10>(s.into()).is_ok(), pattern.is_match(s), "{s:?}");
         }
