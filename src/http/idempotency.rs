@@ -1,10 +1,11 @@
 //! The `Idempotency-Key` header of every POST: a retry with the same key gets the original answer
 //! and creates nothing; the same key for a different request is refused (422); a retry while
-//! the first request still runs gets 409. This module reads the header into a key; claiming it
-//! and replaying are `ops`'s, freeing it after a failed creation is `write::intake`'s. Results are
-//! recorded by the creation statements themselves, in the creating transaction and only under
-//! the claim this request made, so a key never points at a creation that did not happen, and a
-//! claim taken over can commit nothing.
+//! the first request still runs gets 409. This module checks the header (`KeyHeader`, whose
+//! schema states the rule and whose refusal, 400 `invalid_parameter`, says it in plain words)
+//! and makes it a key; claiming it and replaying are `ops`'s, freeing it after a failed creation
+//! is `write::intake`'s. Results are recorded by the creation statements themselves, in the
+//! creating transaction and only under the claim this request made, so a key never points at a
+//! creation that did not happen, and a claim taken over can commit nothing.
 //!
 //! A replay of `POST /api/applications` returns the application's token to whoever sends the key
 //! again, on an endpoint with no other authentication: there the key must be a random (version 4)
@@ -61,7 +62,9 @@ impl<const RANDOM: bool> ParseFromParameter for KeyHeader<RANDOM> {
         if !visible {
             return Err(ParseError::custom(if RANDOM { ACCEPTS_RANDOM } else { ACCEPTS }));
         }
-        let random = uuid::Uuid::try_parse(key).is_ok_and(|u| u.get_version_num() == 4) && key.len() == 36;
+        let random = uuid::Uuid::try_parse(key)
+            .is_ok_and(|u| u.get_version_num() == 4 && u.get_variant() == uuid::Variant::RFC4122)
+            && key.len() == 36;
         if RANDOM && !random {
             return Err(ParseError::custom(ACCEPTS_RANDOM));
         }

@@ -229,7 +229,13 @@ fn table(token: &str) -> Vec<Case> {
         cases.push(key(&chats, value, None, visible));
         cases.push(key(&messages, value, Some(r#"{"body": "x"}"#), visible));
     }
-    for value in [&b"not-a-uuid"[..], b"3f0e8c52-7a0b-1c1e-9d4f-2b6a1e5c7d90", b"", b"a b"] {
+    for value in [
+        &b"not-a-uuid"[..],
+        b"3f0e8c52-7a0b-1c1e-9d4f-2b6a1e5c7d90",
+        b"",
+        b"a b",
+        b"3f0e8c52-7a0b-4c1e-0d4f-2b6a1e5c7d90",
+    ] {
         cases.push(key(apps, value, Some(name), random));
     }
     cases
