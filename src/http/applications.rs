@@ -9,9 +9,10 @@ use subtle::ConstantTimeEq;
 
 use super::{
     answer::{Forbidden, Unauthorized},
-    front, idempotency,
-    input::{BadRequest, Invalid},
-    params::{self, Token, MAX_NAME_CHARS},
+    front,
+    idempotency::{self, KeyHeader},
+    input::Invalid,
+    params::{self, Token, Whole},
     respond::settle,
     schema::applications::*,
     ApiTags, State,
@@ -34,20 +35,14 @@ impl ApplicationsApi {
         /// token included, and creates nothing. Because the answer carries the token, the key
         /// must be a random (version 4) UUID, as hard to guess as the token; it is stored only
         /// as a digest.
-        #[oai(
-            name = "Idempotency-Key",
-            validator(
-                max_length = 255,
-                pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}[ \t]*$"
-            )
-        )]
-        idempotency_key: Header<Option<String>>,
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<KeyHeader<true>>>,
     ) -> CreateApplicationResponse {
         let result = async {
-            params::text("name", &body.name, MAX_NAME_CHARS)?;
+            let name = body.name.get("name")?;
             let scope = "POST /api/applications".to_owned();
-            let key = idempotency::key(idempotency_key.0.clone(), scope, None, &[&body.name])?;
-            let created = self.0.ops.create_application(body.name.0.clone(), key).await?;
+            let key = idempotency::key(idempotency_key.0.as_ref(), scope, None, &[name]);
+            let created = self.0.ops.create_application(name.to_owned(), key).await?;
             let location = format!("/api/applications/{}", created.value.token);
             let replayed = created.replayed.then_some(true);
             Ok(CreateApplicationResponse::Created(
@@ -70,11 +65,9 @@ impl ApplicationsApi {
         &self,
         key: OperatorKey,
         /// Page number, from 1.
-        #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
-        page: Query<Option<i64>>,
+        page: Query<Option<Whole<1, 1_000_000>>>,
         /// Page size, 1–100 (default 10).
-        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
-        limit: Query<Option<i64>>,
+        limit: Query<Option<Whole<1, 100>>>,
     ) -> ListApplicationsResponse {
         let result = async {
             let Some(expected) = &self.0.operator_key else {
@@ -83,8 +76,8 @@ impl ApplicationsApi {
             if !bool::from(key.0.key.as_bytes().ct_eq(expected.as_bytes())) {
                 return Err(Unauthorized.into());
             }
-            let page = page.0.unwrap_or(1);
-            let limit = limit.0.unwrap_or(params::DEFAULT_LIMIT);
+            let page = page.0.map_or(1, |p| p.0);
+            let limit = limit.0.map_or(params::DEFAULT_LIMIT, |l| l.0);
             let found = self.0.ops.applications((page - 1) * limit, limit).await?;
             let list = ApplicationList {
                 data: found.items,
@@ -124,16 +117,12 @@ impl ApplicationsApi {
         body: Json<UpdateApplication>,
     ) -> UpdateApplicationResponse {
         let result = async {
-            if body.token.is_null() {
-                let detail = "`token` must be a UUID string".into();
-                return Err(BadRequest { field: "token", detail }.into());
-            }
-            if body.token.value().is_some_and(|t| *t != token.get()) {
+            if body.token.get()?.is_some_and(|t| t != token.get()) {
                 let detail = "`token` in the body differs from the token in the URL; tokens cannot be changed".into();
                 return Err(Invalid { field: "token", detail }.into());
             }
-            params::text("name", &body.name, MAX_NAME_CHARS)?;
-            let app = self.0.ops.rename_application(token.get(), &body.name.0).await?;
+            let name = body.name.get("name")?;
+            let app = self.0.ops.rename_application(token.get(), name).await?;
             Ok(UpdateApplicationResponse::Ok(Json(app)))
         };
         settle(result.await)

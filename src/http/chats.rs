@@ -7,8 +7,8 @@ use poem_openapi::{
 };
 
 use super::{
-    idempotency,
-    params::{self, Number, Token},
+    idempotency::{self, KeyHeader},
+    params::{self, After, Before, Limit, Number, Page, Token},
     respond::settle,
     schema::chats::*,
     ApiTags, State,
@@ -31,15 +31,12 @@ impl ChatsApi {
         token: Path<Token>,
         /// Makes retries safe: a retry with the same key returns the original chat and creates
         /// nothing.
-        #[oai(
-            name = "Idempotency-Key",
-            validator(min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E]+[ \t]*$")
-        )]
-        idempotency_key: Header<Option<String>>,
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<KeyHeader<false>>>,
     ) -> CreateChatResponse {
         let result = async {
             let scope = format!("POST /api/applications/{}/chats", token.get());
-            let key = idempotency::key(idempotency_key.0.clone(), scope, Some(token.get()), &[])?;
+            let key = idempotency::key(idempotency_key.0.as_ref(), scope, Some(token.get()), &[]);
             let created = self.0.ops.create_chat(token.get(), key).await?;
             let location = format!("/api/applications/{}/chats/{}", token.get(), created.value.number);
             let replayed = created.replayed.then_some(true);
@@ -59,17 +56,13 @@ impl ChatsApi {
         /// The application's token.
         token: Path<Token>,
         /// Page number, from 1.
-        #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
-        page: Query<Option<i64>>,
+        page: Query<Option<Page>>,
         /// Page size, 1–100 (default 10).
-        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
-        limit: Query<Option<i64>>,
+        limit: Query<Option<Limit>>,
         /// Only chats numbered above this.
-        #[oai(validator(minimum(value = "0")))]
-        after: Query<Option<i64>>,
+        after: Query<Option<After>>,
         /// Only chats numbered below this (the page just before it).
-        #[oai(validator(minimum(value = "1")))]
-        before: Query<Option<i64>>,
+        before: Query<Option<Before>>,
     ) -> ListChatsResponse {
         let (cursor, limit) = params::cursor(page.0, after.0, before.0, limit.0);
         let page = self.0.ops.chats(token.get(), cursor, limit).await;

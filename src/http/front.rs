@@ -41,7 +41,7 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, req: Request, key_configured: bool) 
     if req.uri().path().starts_with("/api/") {
         if let Some(name) = req.uri().query().and_then(not_utf8) {
             let detail = format!("`{name}` must be UTF-8 text once percent-decoded");
-            let problem = Problem::new(StatusCode::BAD_REQUEST, "bad_request", detail).about(&name);
+            let problem = Problem::new(StatusCode::BAD_REQUEST, "invalid_parameter", detail).about(&name);
             return Ok(problem.into_response());
         }
     }

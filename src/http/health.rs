@@ -15,8 +15,8 @@ pub enum AliveResponse {
     /// The process runs.
     #[oai(status = 200)]
     Alive(PlainText<&'static str>),
-    /// `invalid_parameter`: the request has a blank `Idempotency-Key` header (checked on every
-    /// request).
+    /// `invalid_parameter`: the request has a blank or non-ASCII `Idempotency-Key` header
+    /// (checked on every request).
     #[oai(status = 400, content_type = "application/problem+json")]
     BadRequest(Json<Problem>),
     /// `server_busy`: the server is at its limit of requests in flight; retry shortly.
@@ -30,8 +30,8 @@ pub enum ReadyResponse {
     /// The database is reachable and every migration is applied.
     #[oai(status = 200)]
     Ready(PlainText<&'static str>),
-    /// `invalid_parameter`: the request has a blank `Idempotency-Key` header (checked on every
-    /// request).
+    /// `invalid_parameter`: the request has a blank or non-ASCII `Idempotency-Key` header
+    /// (checked on every request).
     #[oai(status = 400, content_type = "application/problem+json")]
     BadRequest(Json<Problem>),
     /// Not ready, with `Retry-After`: `service_unavailable` (the database is unreachable),

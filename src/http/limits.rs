@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 
 use uuid::Uuid;
 
-use super::{input::BadRequest, problem::Problem};
+use super::{idempotency, input::BadRequest, problem::Problem};
 use crate::{settings::Settings, store::Db};
 
 /// The limits of one server.
@@ -91,16 +91,20 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, mut req: Request, limits: Limits) ->
             "the server is at its limit of requests in flight; retry shortly",
         ));
     };
-    if let Some(key) = req.headers().get(super::idempotency::HEADER) {
-        // Empty or non-ASCII keys never reach the typed parameter; refuse them here.
-        let text = key.to_str().unwrap_or_default().trim();
-        if text.is_empty() {
+    if let Some(key) = req.headers().get(idempotency::HEADER) {
+        // A key that is not ASCII never reaches the typed parameter (poem skips it as absent,
+        // which would drop the protection the client asked for); refuse it here, and a blank
+        // one on any request.
+        if key.to_str().map_or(true, |key| key.trim().is_empty()) {
+            let creates_application = req.method() == Method::POST && req.uri().path() == "/api/applications";
+            let accepts = match creates_application {
+                true => idempotency::ACCEPTS_RANDOM,
+                false => idempotency::ACCEPTS,
+            };
+            let detail = format!("`{}` {accepts}", idempotency::HEADER);
             let problem = BadRequest {
-                field: super::idempotency::HEADER,
-                detail: format!(
-                    "`{}` must be 1–255 visible ASCII characters",
-                    super::idempotency::HEADER
-                ),
+                field: idempotency::HEADER,
+                detail,
             };
             return Ok(problem.problem().into_response());
         }
@@ -130,14 +134,12 @@ pub async fn guard<E: Endpoint>(ep: Arc<E>, mut req: Request, limits: Limits) ->
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
-            return Err(poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE));
+            return Ok(too_large(limits.max_body_bytes));
         }
         let read = req.take_body().into_bytes_limit(limits.max_body_bytes);
         let body = match tokio::time::timeout_at(deadline.into(), read).await {
-            Err(_) => return Err(poem::Error::from_status(StatusCode::REQUEST_TIMEOUT)),
-            Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)) => {
-                return Err(poem::Error::from_status(StatusCode::PAYLOAD_TOO_LARGE))
-            }
+            Err(_) => return Ok(too_slow(limits.request_timeout)),
+            Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)) => return Ok(too_large(limits.max_body_bytes)),
             Ok(Err(e)) => return Err(e.into()),
             Ok(Ok(body)) => body,
         };
@@ -172,6 +174,24 @@ fn rate_limited(reset: i32, policy: &str, state: &str) -> Response {
     headers.insert("ratelimit-policy", header::HeaderValue::from_str(policy).unwrap());
     headers.insert("ratelimit", header::HeaderValue::from_str(state).unwrap());
     response
+}
+
+/// The 413 for a body over `max` bytes, which it states.
+fn too_large(max: usize) -> Response {
+    let detail = format!(
+        "the request body is over this server's limit of {max} bytes ({} KiB)",
+        max / 1024
+    );
+    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", detail).into_response()
+}
+
+/// The 408 for a body that did not arrive within the request deadline, which it states.
+fn too_slow(deadline: Duration) -> Response {
+    let detail = format!(
+        "the request body did not arrive within the request deadline ({} ms)",
+        deadline.as_millis()
+    );
+    Problem::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", detail).into_response()
 }
 
 /// A 503 problem with `Retry-After`.

@@ -8,8 +8,8 @@ use poem_openapi::{
 };
 
 use super::{
-    idempotency,
-    params::{self, Number, Token, MAX_BODY_CHARS},
+    idempotency::{self, KeyHeader},
+    params::{self, After, Before, Limit, Number, Page, ShortText, Token, MAX_QUERY_CHARS},
     respond::settle,
     schema::messages::*,
     search::search,
@@ -39,20 +39,17 @@ impl MessagesApi {
         body: Json<MessageBody>,
         /// Makes retries safe: a retry with the same key returns the original message and
         /// creates nothing.
-        #[oai(
-            name = "Idempotency-Key",
-            validator(min_length = 1, max_length = 255, pattern = r"^[\x21-\x7E]+[ \t]*$")
-        )]
-        idempotency_key: Header<Option<String>>,
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<KeyHeader<false>>>,
     ) -> CreateMessageResponse {
         let result = async {
-            params::text("body", &body.body, MAX_BODY_CHARS)?;
+            let text = body.body.get("body")?;
             let scope = format!("POST /api/applications/{}/chats/{}/messages", token.get(), chat.get());
-            let key = idempotency::key(idempotency_key.0.clone(), scope, Some(token.get()), &[&body.body])?;
+            let key = idempotency::key(idempotency_key.0.as_ref(), scope, Some(token.get()), &[text]);
             let created = self
                 .0
                 .ops
-                .create_message(token.get(), chat.get(), body.body.0.clone(), key)
+                .create_message(token.get(), chat.get(), text.to_owned(), key)
                 .await?;
             let (number, replayed) = (created.value.number, created.replayed.then_some(true));
             let location = format!(
@@ -99,34 +96,30 @@ impl MessagesApi {
         /// The chat's number.
         chat: Path<Number>,
         /// Search text: words (all must match) and `"quoted phrases"`. Blank: no search, the
-        /// messages are listed. Must be UTF-8 once percent-decoded (else 400 `bad_request`).
-        #[oai(validator(max_length = 500))]
-        query: Query<Option<String>>,
+        /// messages are listed. Must be UTF-8 once percent-decoded (else 400 `invalid_parameter`).
+        query: Query<Option<ShortText<MAX_QUERY_CHARS>>>,
         /// Order of search results (only with `query`; ignored otherwise).
-        order: Query<Option<SearchOrder>>,
+        order: Query<Option<Order>>,
         /// Page number, from 1. With `query`, a page must start within the first 1,000 hits
         /// (`(page - 1) × limit` below 1,000; else 400 `invalid_parameter`): deeper pages of a
         /// newest-first search are reached with `before`.
-        #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
-        page: Query<Option<i64>>,
+        page: Query<Option<Page>>,
         /// Page size, 1–100 (default 10).
-        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
-        limit: Query<Option<i64>>,
+        limit: Query<Option<Limit>>,
         /// Only messages numbered above this.
-        #[oai(validator(minimum(value = "0")))]
-        after: Query<Option<i64>>,
+        after: Query<Option<After>>,
         /// Only messages numbered below this (the page just before it).
-        #[oai(validator(minimum(value = "1")))]
-        before: Query<Option<i64>>,
+        before: Query<Option<Before>>,
     ) -> ListMessagesResponse {
         let (cursor, limit) = params::cursor(page.0, after.0, before.0, limit.0);
-        let Some(query) = query.0.as_ref().filter(|q| !q.trim().is_empty()) else {
+        let query = query.0.as_ref().map(|q| q.0.as_str());
+        let Some(query) = query.filter(|q| !q.trim().is_empty()) else {
             let page = self.0.ops.messages(token.get(), chat.get(), cursor, limit).await;
             return page.map_or_else(Into::into, |page| {
                 ListMessagesResponse::Ok(Json(MessageList::from((page, limit))))
             });
         };
-        let order = order.0.unwrap_or(SearchOrder::Newest);
+        let order = order.0.map_or(SearchOrder::Newest, |o| o.0);
         let found = search(&self.0, (token.get(), chat.get()), query, order, (cursor, limit)).await;
         found.map_or_else(Into::into, |list| ListMessagesResponse::Ok(Json(list)))
     }
@@ -171,11 +164,11 @@ impl MessagesApi {
         body: Json<MessageBody>,
     ) -> UpdateMessageResponse {
         let result = async {
-            params::text("body", &body.body, MAX_BODY_CHARS)?;
+            let text = body.body.get("body")?;
             let message = self
                 .0
                 .ops
-                .edit_message(token.get(), chat.get(), number.get(), &body.body)
+                .edit_message(token.get(), chat.get(), number.get(), text)
                 .await?;
             Ok(UpdateMessageResponse::Ok(Json(message.into())))
         };

@@ -1,5 +1,7 @@
-//! Input rules shared by the operations: the path parameters ([`Token`], [`Number`]), text
-//! fields and pagination.
+//! Input rules shared by the operations: the parameter types ([`Token`], [`Number`] in paths,
+//! [`Whole`] and [`ShortText`] in query strings and headers), whose schemas state what they
+//! accept and whose parse errors say it in plain words (poem-openapi's validators would answer
+//! with their own names, e.g. `maximum(100)`), and pagination.
 
 use std::borrow::Cow;
 
@@ -9,13 +11,15 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::{examples, input::Invalid};
+use super::examples;
 pub use crate::model::Cursor;
 
 /// Longest application name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
 /// Longest message body, in characters.
 pub const MAX_BODY_CHARS: usize = 10_000;
+/// Longest search query, in characters.
+pub const MAX_QUERY_CHARS: usize = 500;
 /// Page size when `limit` is omitted.
 pub const DEFAULT_LIMIT: i64 = 10;
 
@@ -41,12 +45,30 @@ impl Number {
     }
 }
 
-/// Makes `$ty` a path parameter type for poem-openapi, named `$name`, whose schema is `$schema`
-/// (the example the spec shows included, since the rule and the example live here, not at each
-/// parameter).
+/// A whole number from `MIN` to `MAX` in a query string or header (`page`, `limit`, `after`,
+/// `before`, `Last-Event-ID`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Whole<const MIN: i64, const MAX: i64>(pub i64);
+
+/// `page`: a page number.
+pub type Page = Whole<1, 1_000_000>;
+/// `limit`: a page size.
+pub type Limit = Whole<1, 100>;
+/// `after` (and `Last-Event-ID`): a number to start above.
+pub type After = Whole<0, { i64::MAX }>;
+/// `before`: a number to stop below.
+pub type Before = Whole<1, { i64::MAX }>;
+
+/// A query string's text of at most `MAX` characters (`query`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShortText<const MAX: usize>(pub String);
+
+/// Makes `$ty` (generic over `$gen`) a parameter type for poem-openapi, named `$name`, whose
+/// schema is `$schema` (the example the spec shows included, since the rule and the example live
+/// here, not at each parameter).
 macro_rules! parameter_type {
-    ($ty:ty, $name:literal, $schema:expr) => {
-        impl Type for $ty {
+    ([$($gen:tt)*] $ty:ty, $name:literal, $schema:expr) => {
+        impl<$($gen)*> Type for $ty {
             const IS_REQUIRED: bool = true;
             type RawValueType = Self;
             type RawElementValueType = Self;
@@ -70,7 +92,10 @@ macro_rules! parameter_type {
     };
 }
 
+pub(super) use parameter_type;
+
 parameter_type!(
+    []
     Token,
     "token",
     MetaSchema {
@@ -80,6 +105,7 @@ parameter_type!(
 );
 
 parameter_type!(
+    []
     Number,
     "number",
     MetaSchema {
@@ -98,39 +124,65 @@ impl ParseFromParameter for Token {
     }
 }
 
+parameter_type!(
+    [const MIN: i64, const MAX: i64]
+    Whole<MIN, MAX>,
+    "integer",
+    MetaSchema {
+        minimum: Some(MIN as f64),
+        // (i64::MAX is the type's own bound, and not exact as a float.)
+        maximum: (MAX < i64::MAX).then_some(MAX as f64),
+        ..MetaSchema::new_with_format("integer", "int64")
+    }
+);
+
+parameter_type!(
+    [const MAX: usize]
+    ShortText<MAX>,
+    "string",
+    MetaSchema {
+        max_length: Some(MAX),
+        ..MetaSchema::new("string")
+    }
+);
+
+/// `value` as a whole number from `min` to `max`, or an error saying so.
+fn whole<T: Type>(value: &str, min: i64, max: i64) -> Result<i64, ParseError<T>> {
+    match value.parse() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ParseError::custom(format!(
+            "must be a whole number from {min} to {max}"
+        ))),
+    }
+}
+
 impl ParseFromParameter for Number {
     fn parse_from_parameter(value: &str) -> ParseResult<Self> {
-        match value.parse() {
-            Ok(n) if n >= 1 => Ok(Number(n)),
-            _ => Err(ParseError::custom(format!(
-                "must be a whole number from 1 to {}",
-                i64::MAX
-            ))),
+        whole(value, 1, i64::MAX).map(Number)
+    }
+}
+
+impl<const MIN: i64, const MAX: i64> ParseFromParameter for Whole<MIN, MAX> {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        whole(value, MIN, MAX).map(Whole)
+    }
+}
+
+impl<const MAX: usize> ParseFromParameter for ShortText<MAX> {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        if value.chars().count() > MAX {
+            return Err(ParseError::custom(format!("must be at most {MAX} characters")));
         }
+        Ok(ShortText(value.to_owned()))
     }
 }
 
-/// Checks a text field: not blank, at most `max_chars` characters, no NUL (which PostgreSQL
-/// cannot store).
-pub fn text(field: &'static str, value: &str, max_chars: usize) -> Result<(), Invalid> {
-    let invalid = |detail: String| Err(Invalid { field, detail });
-    if value.trim().is_empty() {
-        return invalid(format!("`{field}` must not be empty or blank"));
-    }
-    if value.chars().count() > max_chars {
-        return invalid(format!("`{field}` must be at most {max_chars} characters"));
-    }
-    if value.contains('\0') {
-        return invalid(format!("`{field}` must not contain NUL characters"));
-    }
-    Ok(())
-}
-
-/// The page a list request asks for (each parameter already range-checked by its validator):
+/// The page a list request asks for (each parameter already range-checked by its type):
 /// numbers between `after` and `before`, the `page`-th page of `limit` items, counted from
 /// `before` downwards when only `before` bounds it.
-pub fn cursor(page: Option<i64>, after: Option<i64>, before: Option<i64>, limit: Option<i64>) -> (Cursor, i64) {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+pub fn cursor(page: Option<Page>, after: Option<After>, before: Option<Before>, limit: Option<Limit>) -> (Cursor, i64) {
+    let (page, after, before) = (page.map(|n| n.0), after.map(|n| n.0), before.map(|n| n.0));
+    let limit = limit.map_or(DEFAULT_LIMIT, |n| n.0);
     let cursor = Cursor {
         after: after.unwrap_or(0),
         before: before.unwrap_or(i64::MAX),
@@ -145,12 +197,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_rules() {
-        assert!(text("body", "hi 👋 你好", 10).is_ok());
-        assert!(text("body", "   ", 10).is_err());
-        assert!(text("body", "a\0b", 10).is_err());
-        assert!(text("body", &"é".repeat(11), 10).is_err());
-        assert!(text("body", &"é".repeat(10), 10).is_ok());
+    fn query_parameters_say_what_they_accept() {
+        assert_eq!(Whole::<1, 100>::parse_from_parameter("100").unwrap(), Whole(100));
+        for bad in ["0", "101", "-1", "x", "", "99999999999999999999"] {
+            let message = Whole::<1, 100>::parse_from_parameter(bad).unwrap_err().into_message();
+            assert!(message.ends_with(": must be a whole number from 1 to 100"), "{message}");
+        }
+        assert!(ShortText::<3>::parse_from_parameter("été").is_ok());
+        let message = ShortText::<3>::parse_from_parameter("abcd").unwrap_err().into_message();
+        assert!(message.ends_with(": must be at most 3 characters"), "{message}");
     }
 
     #[test]
@@ -182,10 +237,13 @@ mod tests {
             offset,
             backwards,
         };
+        fn w<const MIN: i64, const MAX: i64>(n: i64) -> Option<Whole<MIN, MAX>> {
+            Some(Whole(n))
+        }
         assert_eq!(cursor(None, None, None, None), (c(0, i64::MAX, 0, false), 10));
-        assert_eq!(cursor(Some(3), None, None, Some(20)), (c(0, i64::MAX, 40, false), 20));
-        assert_eq!(cursor(None, Some(5), None, None), (c(5, i64::MAX, 0, false), 10));
-        assert_eq!(cursor(None, None, Some(5), Some(2)), (c(0, 5, 0, true), 2));
-        assert_eq!(cursor(Some(2), Some(5), Some(50), None), (c(5, 50, 10, false), 10));
+        assert_eq!(cursor(w(3), None, None, w(20)), (c(0, i64::MAX, 40, false), 20));
+        assert_eq!(cursor(None, w(5), None, None), (c(5, i64::MAX, 0, false), 10));
+        assert_eq!(cursor(None, None, w(5), w(2)), (c(0, 5, 0, true), 2));
+        assert_eq!(cursor(w(2), w(5), w(50), None), (c(5, 50, 10, false), 10));
     }
 }

@@ -7,6 +7,7 @@ use std::{error::Error, fmt};
 
 use poem::{http::StatusCode, IntoResponse, Response};
 use poem_openapi::{
+    error::{ParseParamError, ParsePathError, ParseRequestPayloadError},
     types::{Example, ToJSON},
     Object,
 };
@@ -138,6 +139,9 @@ pub fn from_poem_error(err: poem::Error) -> Response {
 }
 
 fn problem_of(err: poem::Error) -> Response {
+    if let Some(problem) = in_our_words(&err) {
+        return problem.into_response();
+    }
     let status = err.status();
     let code = match status {
         StatusCode::BAD_REQUEST => "bad_request",
@@ -155,22 +159,52 @@ fn problem_of(err: poem::Error) -> Response {
     let detail = match status {
         StatusCode::NOT_FOUND => "no such route".to_owned(),
         StatusCode::UNAUTHORIZED => "a valid operator key is required in the X-Operator-Key header".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "this path does not serve this method; the `Allow` header lists the methods it serves".to_owned()
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "the request body must be JSON, sent with `Content-Type: application/json`".to_owned()
+        }
         _ => err.to_string(),
     };
-    let field = field_of(&detail);
-    Problem {
-        field,
-        ..Problem::new(status, code, detail)
-    }
-    .into_response()
+    Problem::new(status, code, detail).into_response()
 }
 
-/// The parameter or field a poem-openapi parse error names, e.g. "failed to parse parameter
-/// `limit`: ..." or "... field `name` ...".
-fn field_of(detail: &str) -> Option<String> {
-    let start = detail.find('`')? + 1;
-    let len = detail[start..].find('`')?;
-    Some(detail[start..start + len].to_owned())
+/// poem-openapi's refusals of a parameter or a body, in the API's words: `invalid_parameter`
+/// naming the parameter (a path parameter by position, `param0`, which `paths` renames) with
+/// what its type says it accepts; `bad_request` for a body that is not a JSON object (its
+/// fields are checked by the handlers: 422 `invalid_field`).
+fn in_our_words(err: &poem::Error) -> Option<Problem> {
+    let parameter = |name: &str, reason: &str| {
+        let detail = format!("`{name}` {}", reason_of(reason));
+        Problem::new(StatusCode::BAD_REQUEST, "invalid_parameter", detail).about(name)
+    };
+    if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        return Some(parameter(e.name, &e.reason));
+    }
+    if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        return Some(parameter(e.name, &e.reason));
+    }
+    let e = err.downcast_ref::<ParseRequestPayloadError>()?;
+    // Every field parses from any JSON value (`text`): the body itself is what failed, either
+    // as JSON (serde's reason, in plain words) or as an object.
+    let detail = if e.reason.starts_with("Expected input type") {
+        "the request body must be a JSON object holding the operation's fields".to_owned()
+    } else {
+        format!("the request body is not valid JSON: {}", e.reason)
+    };
+    Some(Problem::new(StatusCode::BAD_REQUEST, "bad_request", detail))
+}
+
+/// The reason a parameter type gave (which says what it accepts), without the framing
+/// poem-openapi adds around it: `failed to parse "number": …` and `… (occurred while parsing
+/// "optional_integer")` name its types.
+fn reason_of(reason: &str) -> &str {
+    let reason = reason.split(" (occurred while parsing \"").next().unwrap_or(reason);
+    match reason.strip_prefix("failed to parse \"") {
+        Some(rest) => rest.split_once("\": ").map_or(reason, |(_, said)| said),
+        None => reason,
+    }
 }
 
 /// The response for a panic caught in a handler.
@@ -186,7 +220,14 @@ impl IntoResponse for Problem {
 
 #[cfg(test)]
 mod tests {
-    use super::{Chain, Problem};
+    use super::{reason_of, Chain, Problem};
+
+    #[test]
+    fn a_parameters_reason_loses_the_frameworks_type_names() {
+        let framed = r#"failed to parse "integer": must be a whole number from 1 to 100 (occurred while parsing "optional_integer")"#;
+        assert_eq!(reason_of(framed), "must be a whole number from 1 to 100");
+        assert_eq!(reason_of("must be one of `newest`"), "must be one of `newest`");
+    }
 
     #[derive(Debug, thiserror::Error)]
     #[error("outer")]

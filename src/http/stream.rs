@@ -15,7 +15,7 @@ use super::{
     answer::TooManyStreams,
     examples,
     message::Message,
-    params::{Number, Token},
+    params::{After, Number, Token},
     ApiTags, State,
 };
 use crate::{live::LiveEvent, op_response, ops::ReadError};
@@ -169,7 +169,7 @@ op_response! {
         Ok(MessageEvents),
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID, the number is not a positive integer, or `after` or `Last-Event-ID` is not a non-negative integer.",
+        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, the chat number is not a whole number from 1 to 9223372036854775807, or `after` or `Last-Event-ID` is not a whole number, 0 or more.",
         404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
         429 rate_limited,
     }
@@ -209,13 +209,12 @@ impl StreamApi {
         /// The chat's number.
         chat: Path<Number>,
         /// Send the messages numbered above this first (ignored when `Last-Event-ID` is set).
-        #[oai(validator(minimum(value = "0")))]
-        after: Query<Option<i64>>,
+        after: Query<Option<After>>,
         /// The `id` of the last event received: resume after it.
-        #[oai(name = "Last-Event-ID", validator(minimum(value = "0")))]
-        last_event_id: Header<Option<i64>>,
+        #[oai(name = "Last-Event-ID")]
+        last_event_id: Header<Option<After>>,
     ) -> StreamResponse {
-        let from = last_event_id.0.or(after.0);
+        let from = last_event_id.0.or(after.0).map(|n| n.0);
         match self.0.hub.subscribe(token.get(), chat.get(), from).await {
             Ok(Some(subscription)) => {
                 let events = subscription.into_stream().map(MessageEvent::new).boxed();

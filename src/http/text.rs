@@ -1,95 +1,160 @@
-//! `Text`: a JSON string field that accepts only JSON strings with something visible in them.
-//! poem-openapi's `String` also accepts numbers and booleans (turning `5` into `"5"`); a client
-//! sending the wrong type should hear about it instead. The "something visible, no NUL" rule is
-//! in the schema as a pattern, but checked here in plain Rust: poem-openapi's `pattern`
-//! validator compiles its regular expression on every check, which profiling showed as a large
-//! share of the service's CPU per message.
+//! The fields of request bodies, taken as sent and checked by the handler: [`Text`] (a name, a
+//! message's body) and [`BodyToken`] (the token the previous system's rename body carried).
+//! Their schemas state the rules (length, a visible character, no NUL, a UUID), but parsing the
+//! body accepts any JSON value, or none, in them: poem-openapi would refuse a missing, null,
+//! wrong-typed, blank or too long value with a 400 in its own words (a regex, its type names),
+//! where the API answers 422 `invalid_field` naming the field and saying what it accepts. The
+//! checks are plain Rust: a regex compiled on every check (poem-openapi's `pattern` validator)
+//! showed as a large share of the service's CPU per message.
 
 use std::borrow::Cow;
 
 use poem_openapi::{
     registry::{MetaSchema, MetaSchemaRef},
-    types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
+    types::{ParseFromJSON, ParseResult, ToJSON, Type},
 };
 use serde_json::Value;
+use uuid::Uuid;
 
-/// The schema's statement of the rule `parse_from_json` checks: not blank, no NUL.
-pub const VISIBLE: &str = r"^[^\x00]*[^\x00\s][^\x00]*$";
+use super::input::Invalid;
 
-/// The check of `VISIBLE` without a regex, as a field validator
-/// (`#[oai(validator(custom = "Visible"))]`): regex `\s` and `char::is_whitespace` are both
-/// Unicode's White_Space.
-pub struct Visible;
+/// The schema's statement of the rule `Text::get` checks: not blank, no NUL. White space is
+/// listed (Unicode's White_Space, which `char::is_whitespace` checks) rather than written `\s`,
+/// whose meaning differs between regex dialects (Python's includes U+001C–U+001F,
+/// ECMAScript's U+FEFF): a client validating with any of them agrees with the server.
+pub const VISIBLE: &str = r"^[^\x00]*[^\x00\t-\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$";
 
-impl std::fmt::Display for Visible {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "pattern(\"{VISIBLE}\")")
-    }
-}
-
-impl<T: AsRef<str>> poem_openapi::validation::Validator<T> for Visible {
-    fn check(&self, value: &T) -> bool {
-        let s = value.as_ref();
-        !s.contains('\0') && !s.trim().is_empty()
-    }
-}
-
-/// A string that was a JSON string in the request (its schema states the `Visible` rule, which
-/// fields check with that validator).
+/// A text field of 1 to `MAX` characters, at least one of them visible (not white space) and
+/// none NUL (which PostgreSQL cannot store), as the request sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Text(pub String);
+pub struct Text<const MAX: usize>(Option<Value>);
 
-impl std::ops::Deref for Text {
-    type Target = str;
+impl<const MAX: usize> Text<MAX> {
+    /// A text field holding `text` (the examples' values).
+    pub fn new(text: impl Into<String>) -> Self {
+        Text(Some(Value::String(text.into())))
+    }
 
-    fn deref(&self) -> &str {
-        &self.0
+    /// What the field accepts, in plain words.
+    pub fn accepts() -> String {
+        format!("a string of 1–{MAX} characters, not only white space, without NUL characters")
+    }
+
+    /// The text, or 422 `invalid_field` naming `field` and saying what it accepts.
+    pub fn get(&self, field: &'static str) -> Result<&str, Invalid> {
+        let invalid = |fault: String| {
+            let detail = format!("`{field}` {fault}: it must be {}", Self::accepts());
+            Err(Invalid { field, detail })
+        };
+        let text = match &self.0 {
+            Some(Value::String(text)) => text,
+            None | Some(Value::Null) => return invalid("is missing".into()),
+            Some(other) => return invalid(format!("is {}", kind(other))),
+        };
+        if text.trim().is_empty() {
+            return invalid(if text.is_empty() { "is empty" } else { "is blank" }.into());
+        }
+        let chars = text.chars().count();
+        if chars > MAX {
+            return invalid(format!("has {chars} characters"));
+        }
+        if text.contains('\0') {
+            return invalid("contains a NUL character".into());
+        }
+        Ok(text)
     }
 }
 
-impl Type for Text {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = String;
-    type RawElementValueType = String;
+/// The `token` of the previous system's rename body: absent, or the application's token.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BodyToken(Option<Value>);
 
-    fn name() -> Cow<'static, str> {
-        String::name()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
-            pattern: Some(VISIBLE.to_owned()),
-            ..MetaSchema::new("string")
-        }))
-    }
-
-    fn as_raw_value(&self) -> Option<&String> {
-        Some(&self.0)
-    }
-
-    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a String> + 'a> {
-        Box::new(std::iter::once(&self.0))
-    }
-}
-
-impl ParseFromJSON for Text {
-    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
-        match value {
-            Some(Value::String(s)) => Ok(Text(s)),
-            other => Err(ParseError::expected_type(other.unwrap_or_default())),
+impl BodyToken {
+    /// The token the body names, if it names one; 422 `invalid_field` when it is not a UUID.
+    pub fn get(&self) -> Result<Option<Uuid>, Invalid> {
+        let invalid = |fault: String| {
+            let detail = format!("`token` {fault}: when sent, it must be the application's token (a UUID string)");
+            Err(Invalid { field: "token", detail })
+        };
+        match &self.0 {
+            None => Ok(None),
+            Some(Value::String(s)) => s.parse().map(Some).or_else(|_| invalid("is not a UUID".into())),
+            Some(other) => invalid(format!("is {}", kind(other))),
         }
     }
 }
 
-impl ToJSON for Text {
-    fn to_json(&self) -> Option<Value> {
-        Some(Value::String(self.0.clone()))
+/// What a JSON value is, for a client that sent the wrong kind.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
+
+/// Makes `$ty` a body field type whose schema is `$schema` and which takes any JSON value.
+macro_rules! field_type {
+    ([$($gen:tt)*] $ty:ty, $required:literal, $schema:expr) => {
+        impl<$($gen)*> Type for $ty {
+            const IS_REQUIRED: bool = $required;
+            type RawValueType = Self;
+            type RawElementValueType = Self;
+
+            fn name() -> Cow<'static, str> {
+                "string".into()
+            }
+
+            fn schema_ref() -> MetaSchemaRef {
+                MetaSchemaRef::Inline(Box::new($schema))
+            }
+
+            fn as_raw_value(&self) -> Option<&Self> {
+                Some(self)
+            }
+
+            fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+                Box::new(std::iter::once(self))
+            }
+        }
+
+        impl<$($gen)*> ParseFromJSON for $ty {
+            fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+                Ok(Self(value))
+            }
+        }
+
+        impl<$($gen)*> ToJSON for $ty {
+            fn to_json(&self) -> Option<Value> {
+                self.0.clone()
+            }
+        }
+    };
+}
+
+field_type!(
+    [const MAX: usize] Text<MAX>,
+    true,
+    MetaSchema {
+        min_length: Some(1),
+        max_length: Some(MAX),
+        pattern: Some(VISIBLE.to_owned()),
+        ..MetaSchema::new("string")
+    }
+);
+
+field_type!([] BodyToken, false, MetaSchema::new_with_format("string", "uuid"));
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text<const MAX: usize>(value: Value) -> Result<String, Invalid> {
+        Text::<MAX>(Some(value)).get("body").map(str::to_owned)
+    }
 
     #[test]
     fn the_rule_matches_its_pattern() {
@@ -107,10 +172,45 @@ mod tests {
             "a\0b",
             "\0",
             "\u{200B}",
+            "\u{1C}",
+            "\u{FEFF}",
+            "\u{2028}\u{205F}",
+            "\u{180E}",
         ] {
-            let checked = poem_openapi::validation::Validator::check(&Visible, &s);
-            assert_eq!(checked, pattern.is_match(s), "{s:?}");
+            assert_eq!(text::<10>(s.into()).is_ok(), pattern.is_match(s), "{s:?}");
         }
-        assert!(Text::parse_from_json(Some(Value::from(5))).is_err());
+    }
+
+    #[test]
+    fn each_fault_names_the_field_and_what_it_accepts() {
+        assert_eq!(text::<10>("hi 👋 你好".into()).unwrap(), "hi 👋 你好");
+        assert!(text::<10>("é".repeat(10).into()).is_ok());
+        for (value, fault) in [
+            (Value::from("é".repeat(11)), "has 11 characters"),
+            (Value::from("   "), "is blank"),
+            (Value::from(""), "is empty"),
+            (Value::from("a\0b"), "contains a NUL character"),
+            (Value::from(5), "is a number"),
+            (Value::Null, "is missing"),
+        ] {
+            let invalid = text::<10>(value).unwrap_err();
+            assert_eq!(invalid.field, "body");
+            let expected = "it must be a string of 1–10 characters, not only white space, without NUL characters";
+            assert!(
+                invalid.detail.starts_with(&format!("`body` {fault}: {expected}")),
+                "{invalid:?}"
+            );
+        }
+        assert!(Text::<10>(None).get("body").is_err());
+    }
+
+    #[test]
+    fn a_body_token_is_absent_or_a_uuid() {
+        let token = Uuid::new_v4();
+        assert_eq!(BodyToken(None).get().unwrap(), None);
+        assert_eq!(BodyToken(Some(token.to_string().into())).get().unwrap(), Some(token));
+        for bad in [Value::Null, Value::from("x"), Value::from(1)] {
+            assert_eq!(BodyToken(Some(bad)).get().unwrap_err().field, "token");
+        }
     }
 }

@@ -41,7 +41,7 @@ async fn rename_accepts_the_seed_body_and_refuses_another_token() {
     assert_eq!(renamed.body["name"], "New");
     other.assert_problem(422, "invalid_field");
     assert_eq!(other.body["field"], "token");
-    blank.assert_problem(400, "bad_request");
+    blank.assert_problem(422, "invalid_field");
     assert_eq!(blank.body["field"], "name");
     assert_eq!(app.get(&path).await.body["name"], "New");
 }
@@ -62,9 +62,9 @@ async fn unknown_and_malformed_tokens_are_404_and_400() {
         .assert_problem(404, "application_not_found");
     app.get("/api/applications/not-a-token")
         .await
-        .assert_problem(400, "bad_request");
+        .assert_problem(400, "invalid_parameter");
     let malformed = app.get("/api/applications/not-a-token/chats/1/messages").await;
-    malformed.assert_problem(400, "bad_request");
+    malformed.assert_problem(400, "invalid_parameter");
     let detail = malformed.body["detail"].as_str().unwrap();
     assert!(
         detail.contains("must be an application token: a UUID such as"),

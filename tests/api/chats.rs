@@ -81,7 +81,7 @@ async fn lists_page_by_number_and_by_cursor() {
     assert_eq!(range.numbers(), vec![4, 5, 6, 7]);
     assert_eq!(page_after.numbers(), vec![9, 10, 11, 12, 13]);
     assert_eq!(page_before.numbers(), vec![10, 11, 12, 13, 14]);
-    too_big.assert_problem(400, "bad_request");
+    too_big.assert_problem(400, "invalid_parameter");
     assert_eq!(too_big.body["field"], "limit");
 }
 

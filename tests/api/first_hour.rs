@@ -98,7 +98,7 @@ async fn a_search_text_that_is_not_utf8_is_refused_and_a_blank_one_lists() {
     let bad = app.get(&format!("{messages}?query=%ff")).await;
     let blank = app.get(&format!("{messages}?query=")).await;
 
-    bad.assert_problem(400, "bad_request");
+    bad.assert_problem(400, "invalid_parameter");
     assert_eq!(bad.body["field"], "query");
     assert!(bad.body["detail"].as_str().unwrap().contains("UTF-8"), "{}", bad.body);
     assert_eq!(blank.status, StatusCode::OK, "{}", blank.body);

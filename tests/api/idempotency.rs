@@ -58,7 +58,7 @@ async fn the_same_key_for_another_request_is_refused() {
     let bad = post_with_key(&app, &messages, "bad key with spaces", Some(json!({"body": "x"}))).await;
 
     other.assert_problem(422, "idempotency_key_reused");
-    bad.assert_problem(400, "bad_request");
+    bad.assert_problem(400, "invalid_parameter");
     assert_eq!(bad.body["field"], "Idempotency-Key");
     assert_eq!(app.get(&messages).await.numbers(), vec![1]);
 }
@@ -127,7 +127,7 @@ async fn a_guessable_key_never_hands_out_an_application_token() {
     .await;
 
     for refused in [&guessable, &not_random] {
-        refused.assert_problem(400, "bad_request");
+        refused.assert_problem(400, "invalid_parameter");
         assert_eq!(refused.body["field"], "Idempotency-Key");
     }
     assert_eq!(first.status, StatusCode::CREATED);

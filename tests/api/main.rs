@@ -2,6 +2,7 @@
 //! client observes over HTTP.
 
 mod applications;
+mod bad_input;
 mod bounds;
 mod broken_connections;
 mod chats;

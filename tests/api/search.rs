@@ -264,12 +264,12 @@ async fn bad_search_parameters_are_400_and_blank_queries_list() {
     let app = TestApp::spawn().await;
     let chat = Chat::with(&app, &["x"]).await;
 
-    chat.search("x", "&order=sideways")
-        .await
-        .assert_problem(400, "bad_request");
-    chat.search(&"y".repeat(501), "")
-        .await
-        .assert_problem(400, "bad_request");
+    let order = chat.search("x", "&order=sideways").await;
+    order.assert_problem(400, "invalid_parameter");
+    assert_eq!(order.body["field"], "order");
+    let long = chat.search(&"y".repeat(501), "").await;
+    long.assert_problem(400, "invalid_parameter");
+    assert_eq!(long.body["field"], "query");
     // A blank query is no search: the plain list.
     let blank = chat.search("   ", "").await;
     assert_eq!(blank.numbers(), vec![1]);

@@ -1,19 +1,14 @@
 //! The schema of `/api/applications`: the operator key, the bodies, a page of applications and
 //! each operation's response.
 
-use poem_openapi::{
-    auth::ApiKey,
-    payload::Json,
-    types::{Example, MaybeUndefined},
-    Object, SecurityScheme,
-};
-use uuid::Uuid;
+use poem_openapi::{auth::ApiKey, payload::Json, types::Example, Object, SecurityScheme};
 
 use crate::{
     http::{
         answer::{Forbidden, Unauthorized},
         input::{BadRequest, Invalid},
-        text::Text,
+        params::MAX_NAME_CHARS,
+        text::{BodyToken, Text},
     },
     model::Application,
     op_response,
@@ -29,20 +24,18 @@ pub struct OperatorKey(pub ApiKey);
 #[derive(Debug, Object)]
 #[oai(example)]
 pub struct CreateApplication {
-    /// Display name (1–200 characters).
-    #[oai(validator(min_length = 1, max_length = 200, custom = "crate::http::text::Visible"))]
-    pub name: Text,
+    /// Display name: 1–200 characters, not only white space, no NUL.
+    pub name: Text<MAX_NAME_CHARS>,
 }
 
 /// Body of `PUT /api/applications/{token}`.
 #[derive(Debug, Object)]
 #[oai(example)]
 pub struct UpdateApplication {
-    /// New display name (1–200 characters).
-    #[oai(validator(min_length = 1, max_length = 200, custom = "crate::http::text::Visible"))]
-    pub name: Text,
+    /// New display name: 1–200 characters, not only white space, no NUL.
+    pub name: Text<MAX_NAME_CHARS>,
     /// Accepted for compatibility with the previous system; must equal the token in the URL.
-    pub token: MaybeUndefined<Uuid>,
+    pub token: BodyToken,
 }
 
 /// A page of applications.
@@ -76,12 +69,12 @@ op_response! {
         ),
     }
     errors {
-        400 => BadRequest: "`bad_request`: the body is not JSON of the documented shape (`name` missing, not a string, blank, over 200 characters or containing NUL), or the `Idempotency-Key` header is malformed; `invalid_parameter`: the `Idempotency-Key` header is blank.",
+        400 => BadRequest: "`invalid_parameter` (`field`: `Idempotency-Key`): the `Idempotency-Key` header is not a random (version 4) UUID; `bad_request`: the body is not valid JSON, or not a JSON object.",
         408 slow_body,
         409 => Conflict: "`idempotency_key_in_use`: a request with this `Idempotency-Key` is still in progress; retry shortly.",
         413 too_large,
         415 not_json,
-        422 => Invalid: "`idempotency_key_reused`: the `Idempotency-Key` was used for a different request; `invalid_field`: the name is not acceptable.",
+        422 => Invalid: "`invalid_field` (`field`: `name`): `name` is missing, null, not a string, blank, over 200 characters or contains NUL; `idempotency_key_reused`: the `Idempotency-Key` was used for a different request.",
     }
     answers { BadRequest, Invalid, CreateAppError }
 }
@@ -94,7 +87,7 @@ op_response! {
         Ok(Json<ApplicationList>),
     }
     errors {
-        400 => BadRequest: "`bad_request`: `page` or `limit` is not an integer or out of range.",
+        400 => BadRequest: "`invalid_parameter` (`field` names it): `page` is not a whole number from 1 to 1000000, or `limit` from 1 to 100.",
         401 => Unauthorized: "`unauthorized`: the `X-Operator-Key` header is missing or wrong; the answer carries `WWW-Authenticate: X-Operator-Key realm=\"operator\"`. Send the server's `OPERATOR_KEY` in the `X-Operator-Key` header.",
         403 => Forbidden: "`forbidden`: the server has no operator key configured (`OPERATOR_KEY`), so listing is disabled, whatever key the request sends.",
     }
@@ -109,7 +102,7 @@ op_response! {
         Ok(Json<Application>),
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID.",
+        400 => BadRequest: "`invalid_parameter` (`field`: `token`): the token is not a UUID.",
         404 => NotFound: "`application_not_found`: no application has this token.",
         429 rate_limited,
     }
@@ -124,12 +117,12 @@ op_response! {
         Ok(Json<Application>),
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID, or the body is not JSON of the documented shape (`name` missing, not a string, blank, over 200 characters or containing NUL; `token` not a UUID); `invalid_parameter`: the body's `token` is null.",
+        400 => BadRequest: "`invalid_parameter` (`field`: `token`): the token is not a UUID; `bad_request`: the body is not valid JSON, or not a JSON object.",
         404 => NotFound: "`application_not_found`: no application has this token.",
         408 slow_body,
         413 too_large,
         415 not_json,
-        422 => Invalid: "`invalid_field`: the body's `token` differs from the token in the URL (tokens cannot be changed), or the name is not acceptable.",
+        422 => Invalid: "`invalid_field` (`field` names it): `name` is missing, null, not a string, blank, over 200 characters or contains NUL, or the body's `token` is not a UUID string or differs from the token in the URL (tokens cannot be changed).",
         429 rate_limited,
     }
     answers { BadRequest, Invalid, ReadError }
@@ -143,7 +136,7 @@ op_response! {
         Deleted,
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID.",
+        400 => BadRequest: "`invalid_parameter` (`field`: `token`): the token is not a UUID.",
         404 => NotFound: "`application_not_found`: no application has this token (or it is already deleted).",
         429 rate_limited,
     }
@@ -153,7 +146,7 @@ op_response! {
 impl Example for CreateApplication {
     fn example() -> Self {
         CreateApplication {
-            name: Text("Support desk".into()),
+            name: Text::new("Support desk"),
         }
     }
 }
@@ -161,8 +154,8 @@ impl Example for CreateApplication {
 impl Example for UpdateApplication {
     fn example() -> Self {
         UpdateApplication {
-            name: Text("Help desk".into()),
-            token: MaybeUndefined::Undefined,
+            name: Text::new("Help desk"),
+            token: BodyToken::default(),
         }
     }
 }

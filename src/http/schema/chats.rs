@@ -58,7 +58,7 @@ op_response! {
         ),
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID, or the `Idempotency-Key` header is malformed; `invalid_parameter`: the `Idempotency-Key` header is blank.",
+        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, or the `Idempotency-Key` header is not 1–255 visible ASCII characters.",
         404 => NotFound: "`application_not_found`: no application has this token.",
         408 slow_body,
         409 => Conflict: "`idempotency_key_in_use`: a request with this `Idempotency-Key` is still in progress; retry shortly.",
@@ -77,7 +77,7 @@ op_response! {
         Ok(Json<ChatList>),
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID, or `page`, `limit`, `after` or `before` is not an integer or out of range.",
+        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, or `page` (1 to 1000000), `limit` (1 to 100), `after` (0 or more) or `before` (1 or more) is not a whole number in its range.",
         404 => NotFound: "`application_not_found`: no application has this token.",
         429 rate_limited,
     }
@@ -92,7 +92,7 @@ op_response! {
         Ok(Json<Chat>),
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID, or the number is not a positive integer.",
+        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, or the number is not a whole number from 1 to 9223372036854775807.",
         404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
         429 rate_limited,
     }
@@ -107,7 +107,7 @@ op_response! {
         Deleted,
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token is not a UUID, or the number is not a positive integer.",
+        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, or the number is not a whole number from 1 to 9223372036854775807.",
         404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number (or it is already deleted).",
         429 rate_limited,
     }

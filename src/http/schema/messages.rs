@@ -1,13 +1,21 @@
 //! The schema of `/api/applications/{token}/chats/{number}/messages`: a message's body, a page
 //! of messages or of search hits, the order of search results, and each operation's response.
 
-use poem_openapi::{payload::Json, types::Example, Enum, Object};
+use std::borrow::Cow;
+
+use poem_openapi::{
+    payload::Json,
+    registry::{MetaSchemaRef, Registry},
+    types::{Example, ParseError, ParseFromParameter, ParseResult, ToJSON, Type},
+    Enum, Object,
+};
 
 use crate::{
     http::{
         examples,
         input::{BadRequest, Invalid},
         message::Message,
+        params::MAX_BODY_CHARS,
         text::Text,
     },
     model::{self, Page},
@@ -26,6 +34,55 @@ pub enum SearchOrder {
     Relevance,
 }
 
+impl SearchOrder {
+    /// Every order, as `order` names them.
+    const ALL: [SearchOrder; 2] = [SearchOrder::Newest, SearchOrder::Relevance];
+}
+
+/// The `order` parameter: a [`SearchOrder`] (its schema), refused by listing the orders there
+/// are (poem-openapi's own refusal names its type instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Order(pub SearchOrder);
+
+impl Type for Order {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        SearchOrder::name()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        SearchOrder::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        SearchOrder::register(registry);
+    }
+
+    fn as_raw_value(&self) -> Option<&Self> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a Self> + 'a> {
+        Box::new(std::iter::once(self))
+    }
+}
+
+impl ParseFromParameter for Order {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        SearchOrder::parse_from_parameter(value).map(Order).map_err(|_| {
+            let names: Vec<String> = SearchOrder::ALL
+                .iter()
+                .filter_map(|o| o.to_json())
+                .map(|name| format!("`{}`", name.as_str().unwrap_or_default()))
+                .collect();
+            ParseError::custom(format!("must be one of {}", names.join(", ")))
+        })
+    }
+}
+
 impl From<SearchOrder> for search::SearchOrder {
     fn from(order: SearchOrder) -> Self {
         match order {
@@ -39,9 +96,8 @@ impl From<SearchOrder> for search::SearchOrder {
 #[derive(Debug, Object)]
 #[oai(example)]
 pub struct MessageBody {
-    /// The text (1–10,000 characters; any Unicode except NUL).
-    #[oai(validator(min_length = 1, max_length = 10000, custom = "crate::http::text::Visible"))]
-    pub body: Text,
+    /// The text: 1–10,000 characters of any Unicode except NUL, not only white space.
+    pub body: Text<MAX_BODY_CHARS>,
 }
 
 /// A page of messages.
@@ -93,13 +149,13 @@ op_response! {
         ),
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token or chat number is malformed, the body is not JSON of the documented shape (`body` missing, not a string, blank, over 10,000 characters or containing NUL), or the `Idempotency-Key` header is malformed; `invalid_parameter`: the `Idempotency-Key` header is blank.",
+        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, the chat number is not a whole number from 1 to 9223372036854775807, or the `Idempotency-Key` header is not 1–255 visible ASCII characters; `bad_request`: the body is not valid JSON, or not a JSON object.",
         404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
         408 slow_body,
         409 => Conflict: "`idempotency_key_in_use`: a request with this `Idempotency-Key` is still in progress; retry shortly.",
         413 too_large,
         415 not_json,
-        422 => Invalid: "`idempotency_key_reused`: the `Idempotency-Key` was used for a different request; `invalid_field`: the body is not acceptable.",
+        422 => Invalid: "`invalid_field` (`field`: `body`): `body` is missing, null, not a string, blank, over 10,000 characters or contains NUL; `idempotency_key_reused`: the `Idempotency-Key` was used for a different request.",
         429 rate_limited,
     }
     answers { BadRequest, Invalid, CreateError }
@@ -113,7 +169,7 @@ op_response! {
         Ok(Json<MessageList>),
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token or chat number is malformed, `order` is unknown, `query` is over 500 characters or not UTF-8, or `page`, `limit`, `after` or `before` is not an integer or out of range; `invalid_parameter`: the query cannot be searched, or, with `query`, `page` starts past the first 1,000 hits (use `before` for deeper pages).",
+        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, the chat number is not a whole number from 1 to 9223372036854775807, `order` is not `newest` or `relevance`, `query` is over 500 characters or not UTF-8, `page` (1 to 1000000), `limit` (1 to 100), `after` (0 or more) or `before` (1 or more) is not a whole number in its range, the query cannot be searched, or, with `query`, `page` starts past the first 1,000 hits (use `before` for deeper pages).",
         404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
         429 rate_limited,
         503 => "Searches only: `search_busy`: the server, or this application, is running as many searches at once as allowed; retry after `Retry-After` seconds. `search_timeout`: the search took longer than the server allows (`SEARCH_STATEMENT_TIMEOUT_MS`) and was stopped; narrow it or retry later.",
@@ -129,7 +185,7 @@ op_response! {
         Ok(Json<Message>),
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token, chat number or message number is malformed.",
+        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, or the chat or message number is not a whole number from 1 to 9223372036854775807.",
         404 => NotFound: "`application_not_found`, `chat_not_found` or `message_not_found`: no such application, chat or message.",
         429 rate_limited,
     }
@@ -144,12 +200,12 @@ op_response! {
         Ok(Json<Message>),
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token, chat number or message number is malformed, or the body is not JSON of the documented shape (`body` missing, not a string, blank, over 10,000 characters or containing NUL).",
+        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, or the chat or message number is not a whole number from 1 to 9223372036854775807; `bad_request`: the body is not valid JSON, or not a JSON object.",
         404 => NotFound: "`application_not_found`, `chat_not_found` or `message_not_found`: no such application, chat or message.",
         408 slow_body,
         413 too_large,
         415 not_json,
-        422 => Invalid: "`invalid_field`: the body is not acceptable.",
+        422 => Invalid: "`invalid_field` (`field`: `body`): `body` is missing, null, not a string, blank, over 10,000 characters or contains NUL.",
         429 rate_limited,
     }
     answers { Invalid, ReadError }
@@ -163,7 +219,7 @@ op_response! {
         Deleted,
     }
     errors {
-        400 => BadRequest: "`bad_request`: the token, chat number or message number is malformed.",
+        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, or the chat or message number is not a whole number from 1 to 9223372036854775807.",
         404 => NotFound: "`application_not_found`, `chat_not_found` or `message_not_found`: no such application, chat or message (or it is already deleted).",
         429 rate_limited,
     }
@@ -173,7 +229,7 @@ op_response! {
 impl Example for MessageBody {
     fn example() -> Self {
         MessageBody {
-            body: Text(Message::example().body),
+            body: Text::new(Message::example().body),
         }
     }
 }
