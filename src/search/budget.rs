@@ -41,8 +41,10 @@ impl Budget {
         settings: &str,
         statement: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
+        // `biased`: polled in order, so the first failure is the error returned (after a failed
+        // statement, the later ones of the transaction fail with 25P02, which names no cause).
         let set = format!("{settings} {}", self.timeout());
-        let (_, out) = tokio::try_join!(async { tx.batch_execute(&set).await.map_err(E::from) }, statement)?;
+        let (_, out) = tokio::try_join!(biased; async { tx.batch_execute(&set).await.map_err(E::from) }, statement)?;
         Ok(out)
     }
 }

@@ -61,7 +61,10 @@ pub(super) async fn find(s: &Search<'_, '_>, last: i64, need: i64) -> DbResult<F
     let queued_params = params.with(&[&app, &chat, &s.before, &s.after, &need]);
     let walk_params = params.with(&[&app, &chat, &lower, &upper, &need]);
     // Pipelined: one round trip for both.
+    // `biased`: polled in order, so the first failure is the error returned (after a failed
+    // statement, the later ones of the transaction fail with 25P02, which names no cause).
     let (queued, walked) = tokio::try_join!(
+        biased;
         s.tx.query_typed(&queued_sql, &queued_params),
         s.tx.query_typed(&walk_sql, &walk_params)
     )?;

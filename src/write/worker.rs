@@ -80,7 +80,10 @@ impl Worker {
         // The batch's commit need not wait for the disk: if a crash loses it, it loses the
         // jobs' deletion with their effects, and the jobs run again. Pipelined with the claim.
         let limit: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&self.batch_size];
+        // `biased`: polled in order, so the first failure is the error returned (after a failed
+        // statement, the later ones of the transaction fail with 25P02, which names no cause).
         let (_, rows) = tokio::try_join!(
+            biased;
             tx.batch_execute(include_str!("sql/jobs_async_commit.sql")),
             tx.query(&claim, &limit)
         )?;
@@ -166,7 +169,7 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbEr
     let count_messages = tx.prepare_cached(include_str!("sql/jobs_count_messages.sql"));
     let count_chats = tx.prepare_cached(include_str!("sql/jobs_count_chats.sql"));
     let (insert_chats, insert_messages, count_messages, count_chats) =
-        tokio::try_join!(insert_chats, insert_messages, count_messages, count_chats)?;
+        tokio::try_join!(biased; insert_chats, insert_messages, count_messages, count_chats)?;
 
     let chat_apps: Vec<i64> = chats.iter().map(|j| j.application_id).collect();
     let chat_numbers: Vec<i64> = chats.iter().map(|j| j.chat_number).collect();
@@ -183,7 +186,10 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbEr
     let (count_app_ids, count_app_n): (Vec<i64>, Vec<i64>) = chats_per_app.into_iter().unzip();
 
     // Order matters for locks: chats rows before applications rows, as in a chat delete.
+    // `biased`: polled in order, so the first failure is the error returned (after a failed
+    // statement, the later ones of the transaction fail with 25P02, which names no cause).
     tokio::try_join!(
+        biased;
         async {
             if chats.is_empty() {
                 return Ok(0);
