@@ -74,8 +74,9 @@ impl MessagesApi {
     ///
     /// With `query`: the messages matching every whitespace-separated term, in any order, case-
     /// and accent-insensitively ("cafe" finds "Café"). A term of 3 or more characters matches
-    /// anywhere in the body ("ello" finds "Hello"); a shorter one matches the start of a word;
-    /// `"double quoted words"` match as a phrase. Nothing else in the query is syntax. Newest
+    /// anywhere in the body ("ello" finds "Hello"); a shorter one matches where a word starts, at
+    /// the start of the body or after any character that is not a letter or digit (inside URLs
+    /// and addresses too: "ex" finds "www.example.org"), as typed; `"double quoted words"` match as a phrase. Nothing else in the query is syntax. Newest
     /// first, paged with `page` or `before` (`next_before` of the previous page); or
     /// `order=relevance`: whole-word matches before word starts before matches inside words,
     /// ranked among the 1,000 most recent matches, paged with `page`. `after` and `before` bound

@@ -8,7 +8,8 @@ pub const MAX_TERMS: usize = 256;
 pub enum Term {
     /// 3+ characters: anywhere in the body (trigram index).
     Infix(String),
-    /// 1–2 characters: the start of a word (full-text index, prefix match).
+    /// 1–2 characters with a letter or digit: where a word starts (at the start of the text or
+    /// after any character that is not a letter or digit), as typed, punctuation included.
     Prefix(String),
     /// A quoted phrase of several words: these words in order, separated by whitespace.
     Phrase(String),
@@ -66,7 +67,7 @@ pub fn parse(query: &str) -> Result<Vec<Term>, QueryError> {
 }
 
 fn word(w: &str) -> Term {
-    // Short terms match word starts through the full-text index; a short term with no letter or
+    // Short terms match where a word starts; a short term with no letter or
     // digit has no word to start, so it is matched as a substring instead.
     if w.chars().count() >= 3 || !w.chars().any(char::is_alphanumeric) {
         Term::Infix(w.to_owned())

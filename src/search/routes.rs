@@ -94,7 +94,7 @@ pub(super) async fn find(s: &Search<'_, '_>, last: i64, need: i64) -> DbResult<F
             .budget
             .run(
                 s.tx,
-                "SET LOCAL enable_sort = on;",
+                &format!("SET LOCAL enable_sort = on; {}", plan::WORD_START_SIMILARITY),
                 s.tx.query_typed(&indexed_sql, &params),
             )
             .await?;

@@ -128,6 +128,42 @@ async fn short_terms_match_word_starts() {
 }
 
 #[tokio::test]
+async fn short_terms_match_every_word_start_a_reader_sees() {
+    let app = TestApp::spawn().await;
+    let url = "see http://www.example.org/path/to_file.txt";
+    let mail = "mail bob.smith@example.com";
+    let issue = "issue #12 fixed";
+    let plan = "plan b. works";
+    let dashes = "a--b";
+    let long = format!("Zebra{}", "z".repeat(3000));
+    let chat = Chat::with(&app, &[url, mail, issue, plan, dashes, &long]).await;
+
+    // Inside URLs, host names, paths, file names and e-mail addresses: every word start.
+    assert_eq!(chat.find("h", "").await, vec![url]);
+    assert_eq!(chat.find("ht", "").await, vec![url]);
+    assert_eq!(chat.find("ww", "").await, vec![url]);
+    assert_eq!(chat.find("ex", "").await, vec![mail, url]);
+    assert_eq!(chat.find("pa", "").await, vec![url]);
+    assert_eq!(chat.find("tx", "").await, vec![url]);
+    assert_eq!(chat.find("fi", "").await, vec![issue, url]);
+    assert_eq!(chat.find("sm", "").await, vec![mail]);
+    assert_eq!(chat.find("co", "").await, vec![mail]);
+    // Not inside a word.
+    assert_eq!(chat.find("tp", "").await, Vec::<String>::new());
+    // A word of any length (PostgreSQL's full-text vectors leave out words over 2,047 bytes).
+    assert_eq!(chat.find("ze", "").await, vec![long.clone()]);
+    // Punctuation in a short term is matched as typed, where a word starts.
+    assert_eq!(chat.find("#1", "").await, vec![issue]);
+    assert_eq!(chat.find("12", "").await, vec![issue]);
+    assert_eq!(chat.find("b.", "").await, vec![plan]);
+    // Without a letter or digit, a short term is a substring anywhere.
+    assert_eq!(chat.find("--", "").await, vec![dashes]);
+    // Highlighted where they match.
+    let r = chat.search("ex", "").await;
+    assert_eq!(r.body["data"][0]["snippet"], "mail bob.smith@<mark>ex</mark>ample.com");
+}
+
+#[tokio::test]
 async fn query_syntax_characters_are_plain_text() {
     let app = TestApp::spawn().await;
     let chat = Chat::with(
@@ -290,7 +326,7 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
     let total = 30_000i64;
     // Message n: "gamma" when n is odd, "alpha" when even, "beta" when a multiple of 3, "delta"
     // of 5 (never next to each other); the phrase "alpha beta" when n ends in 007, "gamma delta"
-    // every 3,000; "rareword" six times in all; "omega" every 700.
+    // every 3,000; "rareword" six times in all, with a URL at the end; "omega" every 700.
     let body = |n: i64| {
         let mut words = Vec::new();
         if n % 2 == 1 {
@@ -317,6 +353,9 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
         }
         if n % 700 == 3 {
             words.push("omega".to_owned());
+        }
+        if n % 5000 == 11 {
+            words.push("(see http://qz.example.org)".to_owned());
         }
         words.join(" ")
     };
@@ -349,7 +388,7 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
     // The route each query must take, where only this test's searches can take it (`/metrics`
     // is shared by the tests running beside this one, and they all walk).
     type Matches<'f> = &'f dyn Fn(i64) -> bool;
-    let cases: [(&str, Option<&str>, Matches); 8] = [
+    let cases: [(&str, Option<&str>, Matches); 10] = [
         // Dense: the first walk.
         ("alpha beta", None, &|n| n % 6 == 0 || n % 1000 == 7),
         // Hits every 700 messages: a longer walk.
@@ -364,6 +403,9 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
         ("\"ta rarew\"", Some("index"), &|n| n % 5000 == 11 && n % 3 == 0),
         // The word-pairs index, with the phrase starting and ending inside words.
         ("\"eta rarewo\"", Some("index"), &|n| n % 5000 == 11 && n % 3 == 0),
+        // Rare word starts, inside a URL: the trigram index by word similarity.
+        ("qz", Some("index"), &|n| n % 5000 == 11),
+        ("ht ex", Some("index"), &|n| n % 5000 == 11),
     ];
     for (query, route, matches) in cases {
         let routes_before = match route {
