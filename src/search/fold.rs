@@ -1,8 +1,27 @@
-//! Case and accent folding in the service, mirroring the database's `chat_search_text` closely
-//! enough to place highlights: NFD, drop combining marks, lower-case, every run of whitespace one
-//! space; with a map back to the original text.
+//! Case and accent folding in the service, the same as the database's `chat_search_text`, so
+//! that what the database finds the service can highlight and rank: PostgreSQL's `unaccent`
+//! rules character by character, then lower case, every run of whitespace one space; with a map
+//! back to the original text.
+//!
+//! The rules are the database's own: `unaccent.json` holds what `unaccent()` makes of every
+//! character it changes (1,650 of them in PostgreSQL 15: "é" → "e", "ß" → "ss", "ł" → "l",
+//! "æ" → "ae", "½" → "1/2", combining marks → nothing), read off PostgreSQL by the query in
+//! `tests/api/folding.rs`, which also checks that the file and the database still agree.
 
-use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+use std::{collections::HashMap, sync::OnceLock};
+
+/// What `unaccent()` makes of each character it changes.
+fn unaccent(c: char) -> Option<&'static str> {
+    static RULES: OnceLock<HashMap<char, String>> = OnceLock::new();
+    let rules = RULES.get_or_init(|| {
+        let map: HashMap<String, String> =
+            serde_json::from_str(include_str!("unaccent.json")).expect("unaccent.json is a JSON object of strings");
+        map.into_iter()
+            .filter_map(|(from, to)| Some((from.chars().next()?, to)))
+            .collect()
+    });
+    rules.get(&c).map(String::as_str)
+}
 
 /// A folded copy of a text that remembers where each folded byte came from.
 pub struct Folded<'a> {
@@ -15,6 +34,17 @@ pub struct Folded<'a> {
 /// `text` folded, without the position map.
 pub fn fold_str(text: &str) -> String {
     Folded::new(text).folded
+}
+
+/// True when the capital sigma at byte `at` of `text` ends a word (a letter before it, none
+/// after): Unicode's Final_Sigma condition, with neighbouring letters for cased ones.
+fn final_sigma(text: &str, at: usize) -> bool {
+    let before = text[..at].chars().next_back().is_some_and(char::is_alphabetic);
+    let after = text[at + 'Σ'.len_utf8()..]
+        .chars()
+        .next()
+        .is_some_and(char::is_alphabetic);
+    before && !after
 }
 
 impl<'a> Folded<'a> {
@@ -38,12 +68,17 @@ impl<'a> Folded<'a> {
                 origin.push(at);
                 continue;
             }
-            for d in std::iter::once(c).nfd().filter(|d| !is_combining_mark(*d)) {
-                for l in d.to_lowercase() {
-                    let before = folded.len();
-                    folded.push(l);
-                    origin.extend(std::iter::repeat_n(at, folded.len() - before));
-                }
+            let mut push = |l: char| {
+                let before = folded.len();
+                folded.push(l);
+                origin.extend(std::iter::repeat_n(at, folded.len() - before));
+            };
+            match unaccent(c) {
+                Some(plain) => plain.chars().flat_map(char::to_lowercase).for_each(&mut push),
+                // Lower-cased in context, as the database's ICU does: a capital sigma ending a
+                // word is a final sigma.
+                None if c == 'Σ' && final_sigma(original, at) => push('ς'),
+                None => c.to_lowercase().for_each(&mut push),
             }
         }
         Folded {
@@ -80,7 +115,11 @@ impl<'a> Folded<'a> {
     pub fn original_range(&self, start: usize, end: usize) -> (usize, usize) {
         let from = self.origin[start];
         let last = self.origin[end - 1];
-        let to = last + self.original[last..].chars().next().map_or(0, char::len_utf8);
+        let mut to = last + self.original[last..].chars().next().map_or(0, char::len_utf8);
+        // With the marks that follow and fold to nothing (a decomposed "e\u{301}" is one letter).
+        for c in self.original[to..].chars().take_while(|c| unaccent(*c) == Some("")) {
+            to += c.len_utf8();
+        }
         (from, to)
     }
 }

@@ -11,6 +11,7 @@ mod crash;
 mod demo;
 mod faults;
 mod first_hour;
+mod folding;
 mod healthcheck;
 mod helpers;
 mod idempotency;

@@ -4,13 +4,13 @@ use reqwest::StatusCode;
 
 use crate::helpers::TestApp;
 
-struct Chat<'a> {
+pub(crate) struct Chat<'a> {
     app: &'a TestApp,
     base: String,
 }
 
 impl<'a> Chat<'a> {
-    async fn with(app: &'a TestApp, bodies: &[&str]) -> Chat<'a> {
+    pub(crate) async fn with(app: &'a TestApp, bodies: &[&str]) -> Chat<'a> {
         let token = app.create_app("Search").await;
         let chat = app.create_chat(&token).await;
         for body in bodies {
@@ -23,7 +23,7 @@ impl<'a> Chat<'a> {
     }
 
     /// The bodies found for `query` (with extra query string `extra`).
-    async fn find(&self, query: &str, extra: &str) -> Vec<String> {
+    pub(crate) async fn find(&self, query: &str, extra: &str) -> Vec<String> {
         let r = self.search(query, extra).await;
         assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.body);
         r.body["data"]
@@ -34,7 +34,7 @@ impl<'a> Chat<'a> {
             .collect()
     }
 
-    async fn search(&self, query: &str, extra: &str) -> crate::helpers::Response {
+    pub(crate) async fn search(&self, query: &str, extra: &str) -> crate::helpers::Response {
         let q: String = url_encode(query);
         self.app.get(&format!("{}?query={q}{extra}", self.base)).await
     }
