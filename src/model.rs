@@ -48,6 +48,8 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     /// When the message was last edited.
     pub updated_at: DateTime<Utc>,
+    /// Who wrote it, in the application's own words (its id for the author), if it said.
+    pub sender: Option<String>,
 }
 
 /// Which page of a list: the items numbered strictly between `after` and `before`, skipping

@@ -103,7 +103,7 @@ pub async fn run(args: &[String]) -> Result<()> {
                             rank: Some(&score),
                         }
                     };
-                    search::fetch(&db, token, chat, &terms, (0, i64::MAX), wanted).await?;
+                    search::fetch(&db, token, chat, &terms, None, (0, i64::MAX), wanted).await?;
                     let t_sql = start.elapsed();
                     if i >= 5 {
                         via_http.push(t_http);
@@ -180,7 +180,7 @@ async fn diagnose(db: &Db, vocab: &Vocabulary, token: Uuid) -> Result<()> {
             let mut hits = 0;
             for _ in 0..3 {
                 let t = Instant::now();
-                hits = search::fetch(db, token, 1, &terms, (0, i64::MAX), newest(21))
+                hits = search::fetch(db, token, 1, &terms, None, (0, i64::MAX), newest(21))
                     .await?
                     .0
                     .len();
@@ -234,10 +234,12 @@ fn shapes(vocab: &Vocabulary) -> Vec<Shape> {
 
 async fn count_hits(db: &Db, token: Uuid, chat: i64, q: &str) -> Result<usize> {
     let terms = search::parse(q).unwrap();
-    Ok(search::fetch(db, token, chat, &terms, (0, i64::MAX), newest(1_000_000))
-        .await?
-        .0
-        .len())
+    Ok(
+        search::fetch(db, token, chat, &terms, None, (0, i64::MAX), newest(1_000_000))
+            .await?
+            .0
+            .len(),
+    )
 }
 
 /// The `need` newest hits, all of them returned.
@@ -271,7 +273,7 @@ async fn build(env: &Env, total: i64, big: i64) -> Result<()> {
     let client = db.client().await?;
     client
         .batch_execute(
-            "DROP INDEX messages_search_trgm; DROP INDEX messages_search_fts; DROP INDEX messages_search_pairs;
+            "DROP INDEX messages_search_trgm; DROP INDEX IF EXISTS messages_search_fts; DROP INDEX messages_search_pairs;
              CREATE TABLE bench_meta (key text PRIMARY KEY, value text NOT NULL);",
         )
         .await?;
@@ -315,9 +317,6 @@ async fn build(env: &Env, total: i64, big: i64) -> Result<()> {
                FROM (SELECT application_id, count(*) AS n FROM chats GROUP BY 1) c WHERE c.application_id = a.id;
              CREATE INDEX messages_search_trgm ON messages
                USING gin (application_id, chat_number, search_text gin_trgm_ops)
-               WITH (fastupdate = on, gin_pending_list_limit = 8192);
-             CREATE INDEX messages_search_fts ON messages
-               USING gin (application_id, chat_number, search_vector)
                WITH (fastupdate = on, gin_pending_list_limit = 8192);
              CREATE INDEX messages_search_pairs ON messages
                USING gin (chat_pairs(search_text))
@@ -386,7 +385,8 @@ async fn index_sizes(db: &Db) -> Result<String> {
         .query_one(
             "WITH parts AS (SELECT inhparent, inhrelid FROM pg_inherits)
              SELECT (SELECT sum(pg_table_size(inhrelid)) FROM parts WHERE inhparent = 'messages'::regclass)::bigint,
-                    (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_search_fts'::regclass)::bigint,
+                    coalesce((SELECT sum(pg_relation_size(inhrelid)) FROM parts
+                              WHERE inhparent = to_regclass('messages_search_fts')), 0)::bigint,
                     (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_search_trgm'::regclass)::bigint,
                     (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_pkey'::regclass)::bigint,
                     (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_search_pairs'::regclass)::bigint",
@@ -399,7 +399,7 @@ async fn index_sizes(db: &Db) -> Result<String> {
     Ok(format!(
         "### Index sizes\n\n| relation | size (MB) | × table |\n|---|---|---|\n\
          | messages (all 32 partitions, with the stored `search_text` and `search_vector`) | {:.0} | 1.00 |\n\
-         | full-text GIN (chat key + tsvector) | {:.0} | {:.2} (aim ≤ 0.5) |\n\
+         | full-text GIN (chat key + tsvector; dropped by V14) | {:.0} | {:.2} |\n\
          | trigram GIN (chat key + folded text) | {:.0} | {:.2} (aim ≤ 1.2) |\n\
          | word-pair GIN (`chat_pairs`, for phrases) | {:.0} | {:.2} |\n\
          | primary key (for comparison) | {:.0} | {:.2} |\n",
@@ -431,7 +431,7 @@ async fn write_rates(env: &Env, vocab: &Vocabulary) -> Result<String> {
         ("with search columns and indexes (as shipped)", ""),
         (
             "search columns, no search indexes",
-            "DROP INDEX messages_search_trgm; DROP INDEX messages_search_fts; DROP INDEX messages_search_pairs;",
+            "DROP INDEX messages_search_trgm; DROP INDEX IF EXISTS messages_search_fts; DROP INDEX messages_search_pairs;",
         ),
         (
             "no search at all",

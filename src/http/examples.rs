@@ -22,8 +22,8 @@ pub fn number() -> i64 {
 /// The example chat's messages, as stored: 1 and 2.
 pub fn messages() -> [model::Message; 2] {
     [
-        message(1, "Hello! Is the café open today?"),
-        message(2, "Yes, until 6 pm."),
+        message(1, "Hello! Is the café open today?", "alice"),
+        message(2, "Yes, until 6 pm.", "bob"),
     ]
 }
 
@@ -33,13 +33,14 @@ fn at(minute: u32) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn message(number: i64, body: &str) -> model::Message {
+fn message(number: i64, body: &str, sender: &str) -> model::Message {
     let created = at(number as u32);
     model::Message {
         number,
         body: body.into(),
         created_at: created,
         updated_at: created,
+        sender: Some(sender.into()),
     }
 }
 

@@ -18,6 +18,10 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     /// When the message was last edited.
     pub updated_at: DateTime<Utc>,
+    /// Who wrote it: the application's own id for its author, as given at creation (absent
+    /// when none was given).
+    #[oai(skip_serializing_if_is_none)]
+    pub sender: Option<String>,
     /// Search results only: the part of the body around the first match, HTML-escaped, with
     /// every match wrapped in `<mark>…</mark>`.
     #[oai(skip_serializing_if_is_none)]
@@ -31,6 +35,7 @@ impl From<model::Message> for Message {
             body: m.body,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            sender: m.sender,
             snippet: None,
         }
     }

@@ -9,7 +9,8 @@ use poem_openapi::{
 
 use super::{
     idempotency::{self, KeyHeader},
-    params::{self, After, Before, Limit, Number, Page, ShortText, Token, MAX_QUERY_CHARS},
+    input::Invalid,
+    params::{self, After, Before, Limit, Number, Page, ShortText, Token, MAX_QUERY_CHARS, MAX_SENDER_CHARS},
     respond::settle,
     schema::messages::*,
     search::search,
@@ -44,12 +45,17 @@ impl MessagesApi {
     ) -> CreateMessageResponse {
         let result = async {
             let text = body.body.get("body")?;
+            let sender = body.sender.get("sender")?;
             let scope = format!("POST /api/applications/{}/chats/{}/messages", token.get(), chat.get());
-            let key = idempotency::key(idempotency_key.0.as_ref(), scope, Some(token.get()), &[text]);
+            // The sender is part of what a key's request was only when there is one: a key used
+            // before senders existed still replays.
+            let request: Vec<&str> = std::iter::once(text).chain(sender).collect();
+            let key = idempotency::key(idempotency_key.0.as_ref(), scope, Some(token.get()), &request);
+            let sender = sender.map(str::to_owned);
             let created = self
                 .0
                 .ops
-                .create_message(token.get(), chat.get(), text.to_owned(), key)
+                .create_message(token.get(), chat.get(), text.to_owned(), sender, key)
                 .await?;
             let (number, replayed) = (created.value.number, created.replayed.then_some(true));
             let location = format!(
@@ -111,17 +117,32 @@ impl MessagesApi {
         after: Query<Option<After>>,
         /// Only messages numbered below this (the page just before it).
         before: Query<Option<Before>>,
+        /// Only the messages of this sender (lists and searches), as given when they were
+        /// created: 1–200 characters.
+        sender: Query<Option<ShortText<MAX_SENDER_CHARS>>>,
     ) -> ListMessagesResponse {
         let (cursor, limit) = params::cursor(page.0, after.0, before.0, limit.0);
         let query = query.0.as_ref().map(|q| q.0.as_str());
+        let sender = sender.0.as_ref().map(|s| s.0.as_str());
         let Some(query) = query.filter(|q| !q.trim().is_empty()) else {
-            let page = self.0.ops.messages(token.get(), chat.get(), cursor, limit).await;
+            let page = self
+                .0
+                .ops
+                .messages(token.get(), chat.get(), cursor, limit, sender)
+                .await;
             return page.map_or_else(Into::into, |page| {
                 ListMessagesResponse::Ok(Json(MessageList::from((page, limit))))
             });
         };
         let order = order.0.map_or(SearchOrder::Newest, |o| o.0);
-        let found = search(&self.0, (token.get(), chat.get()), query, order, (cursor, limit)).await;
+        let found = search(
+            &self.0,
+            (token.get(), chat.get()),
+            (query, sender),
+            order,
+            (cursor, limit),
+        )
+        .await;
         found.map_or_else(Into::into, |list| ListMessagesResponse::Ok(Json(list)))
     }
 
@@ -166,6 +187,13 @@ impl MessagesApi {
     ) -> UpdateMessageResponse {
         let result = async {
             let text = body.body.get("body")?;
+            if body.sender.get("sender")?.is_some() {
+                return Err(Invalid {
+                    field: "sender",
+                    detail: "`sender` cannot be changed: a message keeps the sender it was created with".into(),
+                }
+                .into());
+            }
             let message = self
                 .0
                 .ops

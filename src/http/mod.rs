@@ -24,6 +24,7 @@ pub mod observe;
 pub mod params;
 mod paths;
 pub mod problem;
+pub mod problem_types;
 pub mod respond;
 pub mod schema;
 pub mod search;
@@ -118,6 +119,7 @@ pub fn routes(state: State, limits: Limits) -> impl Endpoint<Output = Response> 
         .nest("/docs", docs)
         .at("/openapi.json", spec)
         .at("/metrics", poem::get(metrics))
+        .at("/problems/:code", poem::get(problem_types::problem_type))
         .around(move |ep, req| limits::guard(ep, req, limits.clone()))
         .with(CatchPanic::new().with_handler(problem::from_panic))
         .catch_all_error(|err| async move { problem::from_poem_error(err) })

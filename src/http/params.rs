@@ -16,6 +16,8 @@ pub use crate::model::Cursor;
 
 /// Longest application name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
+/// Longest sender (the application's id for a message's author), in characters.
+pub const MAX_SENDER_CHARS: usize = 200;
 /// Longest message body, in characters.
 pub const MAX_BODY_CHARS: usize = 10_000;
 /// Longest search query, in characters.

@@ -10,11 +10,11 @@ use super::{
 };
 use crate::{model::Cursor, ops::SearchFailure};
 
-/// The page of hits for `query` in the chat.
+/// The page of hits for `query` in the chat (among `sender`'s messages, if given).
 pub async fn search(
     state: &State,
     (token, chat): (Uuid, i64),
-    query: &str,
+    query: (&str, Option<&str>),
     order: SearchOrder,
     (cursor, limit): (Cursor, i64),
 ) -> Result<MessageList, SearchFailure> {

@@ -1,5 +1,5 @@
 //! The fields of request bodies, taken as sent and checked by the handler: [`Text`] (a name, a
-//! message's body) and [`BodyToken`] (the token the previous system's rename body carried).
+//! message's body), [`OptionalText`] (a message's sender) and [`BodyToken`] (the token the previous system's rename body carried).
 //! Their schemas state the rules (length, a visible character, no NUL, a UUID), but parsing the
 //! body accepts any JSON value, or none, in them: poem-openapi would refuse a missing, null,
 //! wrong-typed, blank or too long value with a 400 in its own words (a regex, its type names),
@@ -42,27 +42,52 @@ impl<const MAX: usize> Text<MAX> {
 
     /// The text, or 422 `invalid_field` naming `field` and saying what it accepts.
     pub fn get(&self, field: &'static str) -> Result<&str, Invalid> {
-        let invalid = |fault: String| {
-            let detail = format!("`{field}` {fault}: it must be {}", Self::accepts());
-            Err(Invalid { field, detail })
-        };
-        let text = match &self.0 {
-            Some(Value::String(text)) => text,
-            None | Some(Value::Null) => return invalid("is missing".into()),
-            Some(other) => return invalid(format!("is {}", kind(other))),
-        };
-        if text.trim().is_empty() {
-            return invalid(if text.is_empty() { "is empty" } else { "is blank" }.into());
-        }
-        let chars = text.chars().count();
-        if chars > MAX {
-            return invalid(format!("has {chars} characters"));
-        }
-        if text.contains('\0') {
-            return invalid("contains a NUL character".into());
-        }
-        Ok(text)
+        checked::<MAX>(&self.0, field)
     }
+}
+
+/// An optional text field: absent or null, or else as [`Text`] (the same rule, the same answers).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OptionalText<const MAX: usize>(Option<Value>);
+
+impl<const MAX: usize> OptionalText<MAX> {
+    /// A field holding `text` (the examples' values).
+    pub fn new(text: impl Into<String>) -> Self {
+        OptionalText(Some(Value::String(text.into())))
+    }
+
+    /// The text if one was sent, or 422 `invalid_field` as [`Text::get`] answers.
+    pub fn get(&self, field: &'static str) -> Result<Option<&str>, Invalid> {
+        match &self.0 {
+            None | Some(Value::Null) => Ok(None),
+            value => checked::<MAX>(value, field).map(Some),
+        }
+    }
+}
+
+/// `value` as a text of 1 to `MAX` characters with a visible one and no NUL, or 422
+/// `invalid_field` naming `field` and saying what it accepts.
+fn checked<'v, const MAX: usize>(value: &'v Option<Value>, field: &'static str) -> Result<&'v str, Invalid> {
+    let invalid = |fault: String| {
+        let detail = format!("`{field}` {fault}: it must be {}", Text::<MAX>::accepts());
+        Err(Invalid { field, detail })
+    };
+    let text = match value {
+        Some(Value::String(text)) => text,
+        None | Some(Value::Null) => return invalid("is missing".into()),
+        Some(other) => return invalid(format!("is {}", kind(other))),
+    };
+    if text.trim().is_empty() {
+        return invalid(if text.is_empty() { "is empty" } else { "is blank" }.into());
+    }
+    let chars = text.chars().count();
+    if chars > MAX {
+        return invalid(format!("has {chars} characters"));
+    }
+    if text.contains('\0') {
+        return invalid("contains a NUL character".into());
+    }
+    Ok(text)
 }
 
 /// The `token` of the previous system's rename body: absent, or the application's token.
@@ -138,6 +163,17 @@ macro_rules! field_type {
 field_type!(
     [const MAX: usize] Text<MAX>,
     true,
+    MetaSchema {
+        min_length: Some(1),
+        max_length: Some(MAX),
+        pattern: Some(VISIBLE.to_owned()),
+        ..MetaSchema::new("string")
+    }
+);
+
+field_type!(
+    [const MAX: usize] OptionalText<MAX>,
+    false,
     MetaSchema {
         min_length: Some(1),
         max_length: Some(MAX),

@@ -151,7 +151,7 @@ impl Hub {
             offset: 0,
             backwards: true,
         };
-        let page = self.0.db.messages(token, chat, cursor, 1).await?;
+        let page = self.0.db.messages(token, chat, cursor, 1, None).await?;
         Ok(page.items.last().map_or(0, |m| m.number))
     }
 
@@ -237,7 +237,7 @@ async fn read_new(hub: &Hub, token: Uuid, chat: i64, topic: &Topic, last: &mut i
             offset: 0,
             backwards: false,
         };
-        let page = hub.0.db.messages(token, chat, cursor, PAGE).await?;
+        let page = hub.0.db.messages(token, chat, cursor, PAGE, None).await?;
         for message in page.items {
             *last = message.number;
             send(topic, LiveEvent::Created(Arc::new(message)));

@@ -77,7 +77,7 @@ impl Subscription {
                     offset: 0,
                     backwards: false,
                 };
-                match self.db.messages(self.token, self.key.1, cursor, PAGE).await {
+                match self.db.messages(self.token, self.key.1, cursor, PAGE, None).await {
                     Ok(page) => {
                         self.backlog.extend(page.items);
                         self.catching_up = page.has_more;

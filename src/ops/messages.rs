@@ -22,6 +22,7 @@ impl Ops {
         token: Uuid,
         chat: i64,
         body: String,
+        sender: Option<String>,
         key: Option<IdemKey>,
     ) -> Result<Created<Message>, CreateError> {
         let replay = |earlier: Remembered| Message {
@@ -29,8 +30,12 @@ impl Ops {
             body: body.clone(),
             created_at: earlier.at,
             updated_at: earlier.at,
+            sender: sender.clone(),
         };
-        let create = |key| self.intake.create_message(token, chat, body.clone(), key);
+        let create = |key| {
+            self.intake
+                .create_message(token, chat, body.clone(), sender.clone(), key)
+        };
         let created = idempotency::create::<_, CreateError, _>(&self.db, key, replay, create).await?;
         if !created.replayed {
             // Accepted: streams of every instance read it (before the creation is answered).
@@ -45,15 +50,16 @@ impl Ops {
         Ok(self.db.message(token, chat, number).await?)
     }
 
-    /// A page of the chat's messages by number.
+    /// A page of the chat's messages by number (only `sender`'s, if given).
     pub async fn messages(
         &self,
         token: Uuid,
         chat: i64,
         cursor: Cursor,
         limit: i64,
+        sender: Option<&str>,
     ) -> Result<Page<Message>, ReadError> {
-        Ok(self.db.messages(token, chat, cursor, limit).await?)
+        Ok(self.db.messages(token, chat, cursor, limit, sender).await?)
     }
 
     /// Replaces message `number`'s body; its live streams hear of it.

@@ -10,13 +10,13 @@ use crate::{
 };
 
 impl Ops {
-    /// The page of `limit` hits for `query` in the chat, between the cursor's numbers, in
-    /// `order`.
+    /// The page of `limit` hits for `query` in the chat (among `sender`'s messages, if given),
+    /// between the cursor's numbers, in `order`.
     pub async fn search(
         &self,
         token: Uuid,
         chat: i64,
-        query: &str,
+        (query, sender): (&str, Option<&str>),
         order: SearchOrder,
         cursor: Cursor,
         limit: i64,
@@ -27,6 +27,7 @@ impl Ops {
         }
         let request = SearchRequest {
             terms: &terms,
+            sender,
             order,
             after: cursor.after,
             before: cursor.before,

@@ -45,6 +45,7 @@ pub async fn fetch(
     token: Uuid,
     chat: i64,
     terms: &[Term],
+    sender: Option<&str>,
     (after, before): (i64, i64),
     wanted: Wanted<'_>,
 ) -> DbResult<(Vec<Message>, bool)> {
@@ -62,6 +63,7 @@ pub async fn fetch(
         budget: &budget,
         chat: (app, chat),
         terms,
+        sender,
         after,
         before,
     };

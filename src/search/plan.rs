@@ -19,16 +19,17 @@ use super::parse::Term;
 /// A statement parameter with its type (search statements are sent unnamed, typed up front).
 pub(super) type Param<'p> = (&'p (dyn ToSql + Sync), Type);
 
-/// The terms' texts, the parameters that follow a statement's bigints.
+/// The terms' texts, the parameters that follow a statement's bigints, and after them the
+/// sender the hits must have, if any.
 pub(super) struct Params<'t> {
     texts: Vec<&'t str>,
 }
 
 impl<'t> Params<'t> {
-    /// The texts of `terms`, in order.
-    pub(super) fn new(terms: &'t [Term]) -> Self {
+    /// The texts of `terms`, in order, then `sender`.
+    pub(super) fn new(terms: &'t [Term], sender: Option<&'t str>) -> Self {
         Params {
-            texts: terms.iter().map(Term::text).collect(),
+            texts: terms.iter().map(Term::text).chain(sender).collect(),
         }
     }
 
@@ -42,47 +43,60 @@ impl<'t> Params<'t> {
 
 /// The queued messages (jobs) numbered between `$4` and `$3` that match, newest first, at most
 /// `$5`; `$1`, `$2`: application id, chat number.
-pub(super) fn queued(terms: &[Term]) -> String {
+pub(super) fn queued(terms: &[Term], sender: bool) -> String {
     format!(
         "SELECT message_number FROM jobs \
-         WHERE application_id = $1 AND chat_number = $2 AND message_number < $3 AND message_number > $4 \
+         WHERE application_id = $1 AND chat_number = $2 AND message_number < $3 AND message_number > $4{} \
          AND {} ORDER BY message_number DESC LIMIT $5",
+        by_sender(sender, terms, 6),
         conditions(terms, "chat_search_text(body)", 6)
     )
+}
+
+/// With `sender`, the condition that hits are the sender's (its parameter follows the terms',
+/// which start at `$first`).
+fn by_sender(sender: bool, terms: &[Term], first: usize) -> String {
+    match sender {
+        true => format!(" AND sender = ${}", first + terms.len()),
+        false => String::new(),
+    }
 }
 
 /// A walk: reads the chat's messages numbered `$3..$4` newest-first from the top and stops at
 /// the `$5`th hit. `OFFSET 0` keeps the conditions out of the scan, so the planner cannot turn
 /// the walk into an index search.
-pub(super) fn walk(terms: &[Term]) -> String {
+pub(super) fn walk(terms: &[Term], sender: bool) -> String {
     format!(
         "SELECT number FROM ( \
            SELECT number, search_text FROM messages \
-           WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4 \
+           WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4{} \
            ORDER BY number DESC OFFSET 0) m \
          WHERE {} LIMIT $5",
+        by_sender(sender, terms, 6),
         conditions(terms, "search_text", 6)
     )
 }
 
 /// How many of the chat's messages numbered `$3..$4` match every term (read as a walk reads).
-pub(super) fn count(terms: &[Term]) -> String {
+pub(super) fn count(terms: &[Term], sender: bool) -> String {
     format!(
         "SELECT count(*) FROM ( \
            SELECT search_text FROM messages \
-           WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4 OFFSET 0) m \
+           WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4{} OFFSET 0) m \
          WHERE {}",
+        by_sender(sender, terms, 5),
         conditions(terms, "search_text", 5)
     )
 }
 
 /// The index path: every hit of the chat through the GIN indexes, then the newest `$5` of those
 /// numbered between `$4` and `$3`.
-pub(super) fn indexed(terms: &[Term]) -> String {
+pub(super) fn indexed(terms: &[Term], sender: bool) -> String {
     format!(
         "WITH hits AS MATERIALIZED ( \
-           SELECT number FROM messages WHERE application_id = $1 AND chat_number = $2 AND {}) \
+           SELECT number FROM messages WHERE application_id = $1 AND chat_number = $2{} AND {}) \
          SELECT number FROM hits WHERE number < $3 AND number > $4 ORDER BY number DESC LIMIT $5",
+        by_sender(sender, terms, 6),
         index_conditions(terms, 6)
     )
 }

@@ -33,6 +33,8 @@ pub(super) struct Search<'a, 't> {
     pub chat: (i64, i64),
     /// The parsed query.
     pub terms: &'a [Term],
+    /// Only the messages of this sender.
+    pub sender: Option<&'a str>,
     /// Only hits numbered above `after` and below `before`.
     pub after: i64,
     /// See `after`.
@@ -51,13 +53,13 @@ pub(super) struct Found {
 /// messages and the first walk, then a second walk or the index path if those found too few.
 pub(super) async fn find(s: &Search<'_, '_>, last: i64, need: i64) -> DbResult<Found> {
     let (app, chat) = s.chat;
-    let params = Params::new(s.terms);
-    let walk_sql = plan::walk(s.terms);
+    let params = Params::new(s.terms, s.sender);
+    let walk_sql = plan::walk(s.terms, s.sender.is_some());
     // The walk covers the `window` numbers just below the cursor.
     let upper = s.before.min(last.saturating_add(1));
     let window = (need * WINDOW_PER_HIT).clamp(MIN_WINDOW, MAX_WINDOW);
     let mut lower = upper.saturating_sub(window).max(s.after.saturating_add(1)).max(1);
-    let queued_sql = plan::queued(s.terms);
+    let queued_sql = plan::queued(s.terms, s.sender.is_some());
     let queued_params = params.with(&[&app, &chat, &s.before, &s.after, &need]);
     let walk_params = params.with(&[&app, &chat, &lower, &upper, &need]);
     // Pipelined: one round trip for both.
@@ -88,7 +90,7 @@ pub(super) async fn find(s: &Search<'_, '_>, last: i64, need: i64) -> DbResult<F
     }
     if found < need && lower > s.after.saturating_add(1) {
         let rest = need - found;
-        let indexed_sql = plan::indexed(s.terms);
+        let indexed_sql = plan::indexed(s.terms, s.sender.is_some());
         let params = params.with(&[&app, &chat, &lower, &s.after, &rest]);
         let indexed = s
             .budget
@@ -178,8 +180,8 @@ fn phrase_words(terms: &[Term]) -> Option<Vec<Term>> {
 /// In the chat's messages numbered `lower..upper`, how many match every one of `terms`.
 async fn count_matching(s: &Search<'_, '_>, (lower, upper): (i64, i64), terms: &[Term]) -> DbResult<i64> {
     let (app, chat) = s.chat;
-    let sql = plan::count(terms);
-    let params = Params::new(terms);
+    let sql = plan::count(terms, s.sender.is_some());
+    let params = Params::new(terms, s.sender);
     let params = params.with(&[&app, &chat, &lower, &upper]);
     Ok(s.tx.query_typed(&sql, &params).await?[0].get(0))
 }

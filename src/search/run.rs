@@ -53,6 +53,8 @@ pub struct SearchPage {
 pub struct SearchRequest<'a> {
     /// The parsed query.
     pub terms: &'a [Term],
+    /// Only the messages of this sender (`None`: everyone's).
+    pub sender: Option<&'a str>,
     /// Result order.
     pub order: SearchOrder,
     /// Only hits numbered above this.
@@ -75,6 +77,7 @@ pub async fn search(
 ) -> Result<SearchPage, SearchError> {
     let SearchRequest {
         terms,
+        sender,
         order,
         after,
         before,
@@ -98,7 +101,7 @@ pub async fn search(
             rank: Some(&score),
         },
     };
-    let (messages, has_more) = fetch(db, token, chat, terms, (after, before), wanted)
+    let (messages, has_more) = fetch(db, token, chat, terms, sender, (after, before), wanted)
         .await
         .map_err(|e| match e {
             DbError::Postgres(pg) if pg.code() == Some(&SqlState::QUERY_CANCELED) => SearchError::TimedOut,

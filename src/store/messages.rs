@@ -1,28 +1,29 @@
 //! Queries on messages: create through the queue; read, edit and delete whether the message is
 //! written or still queued.
 
-use tokio_postgres::Row;
+use tokio_postgres::{types::ToSql, Row};
 use uuid::Uuid;
 
 use super::{error::missing, Db, DbError, DbResult, Missing};
 use crate::model::{Cursor, Message, Page};
 
-/// A message from columns `first..first + 4` of a row.
+/// A message from columns `first..first + 5` of a row (number, body, created, updated, sender).
 fn read(row: &Row, first: usize) -> Message {
     Message {
         number: row.get(first),
         body: row.get(first + 1),
         created_at: row.get(first + 2),
         updated_at: row.get(first + 3),
+        sender: row.get(first + 4),
     }
 }
 
-/// A message from columns 1..=4 of a row whose column 1 may be NULL (no such message).
+/// A message from columns 1..=5 of a row whose column 1 may be NULL (no such message).
 fn message(row: &Row) -> Option<Message> {
     row.get::<_, Option<i64>>(1).map(|_| read(row, 1))
 }
 
-/// A message from columns 0..=3 of a row (RETURNING rows, search rows).
+/// A message from columns 0..=4 of a row (RETURNING rows, search rows).
 pub fn returned(row: &Row) -> Message {
     read(row, 0)
 }
@@ -44,26 +45,46 @@ impl Db {
         }
     }
 
-    /// A page of the chat's messages by number, queued ones included.
-    pub async fn messages(&self, token: Uuid, chat: i64, cursor: Cursor, limit: i64) -> DbResult<Page<Message>> {
-        let rows = if cursor.backwards {
-            let sql = include_str!("sql/message_list_desc.sql");
-            self.query(sql, &[&token, &chat, &cursor.before, &cursor.offset, &(limit + 1)])
-                .await?
-        } else {
-            let sql = include_str!("sql/message_list_asc.sql");
-            self.query(
-                sql,
-                &[
+    /// A page of the chat's messages by number, queued ones included; only `sender`'s, if given.
+    pub async fn messages(
+        &self,
+        token: Uuid,
+        chat: i64,
+        cursor: Cursor,
+        limit: i64,
+        sender: Option<&str>,
+    ) -> DbResult<Page<Message>> {
+        let more = limit + 1;
+        let rows = match (cursor.backwards, sender) {
+            (true, None) => {
+                let sql = include_str!("sql/message_list_desc.sql");
+                let params: [&(dyn ToSql + Sync); 5] = [&token, &chat, &cursor.before, &cursor.offset, &more];
+                self.query(sql, &params).await?
+            }
+            (true, Some(sender)) => {
+                let sql = include_str!("sql/message_list_desc_sender.sql");
+                let params: [&(dyn ToSql + Sync); 6] = [&token, &chat, &cursor.before, &cursor.offset, &more, &sender];
+                self.query(sql, &params).await?
+            }
+            (false, None) => {
+                let sql = include_str!("sql/message_list_asc.sql");
+                let params: [&(dyn ToSql + Sync); 6] =
+                    [&token, &chat, &cursor.after, &cursor.before, &cursor.offset, &more];
+                self.query(sql, &params).await?
+            }
+            (false, Some(sender)) => {
+                let sql = include_str!("sql/message_list_asc_sender.sql");
+                let params: [&(dyn ToSql + Sync); 7] = [
                     &token,
                     &chat,
                     &cursor.after,
                     &cursor.before,
                     &cursor.offset,
-                    &(limit + 1),
-                ],
-            )
-            .await?
+                    &more,
+                    &sender,
+                ];
+                self.query(sql, &params).await?
+            }
         };
         match rows.first() {
             None => Err(DbError::NotFound(Missing::Application)),

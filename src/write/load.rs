@@ -86,5 +86,6 @@ fn job(app: i64, chat: i64, message: Option<(i64, String)>, at: DateTime<Utc>) -
         body,
         created_at: at,
         updated_at: at,
+        sender: None,
     }
 }

@@ -28,6 +28,8 @@ pub(super) struct Job {
     pub(super) body: Option<String>,
     pub(super) created_at: DateTime<Utc>,
     pub(super) updated_at: DateTime<Utc>,
+    /// Who wrote the message, if the request said.
+    pub(super) sender: Option<String>,
 }
 
 impl Job {
@@ -40,6 +42,7 @@ impl Job {
             body: row.get(4),
             created_at: row.get(5),
             updated_at: row.get(6),
+            sender: row.get(7),
         }
     }
 }
@@ -151,18 +154,27 @@ impl Worker {
     }
 }
 
+/// How many chats each application gets and how many messages each chat gets, in key order (the
+/// order their rows are locked in).
+type Tallies = (BTreeMap<i64, i64>, BTreeMap<(i64, i64), i64>);
+
+fn tallies(chats: &[&Job], messages: &[&Job]) -> Tallies {
+    let mut chats_per_app: BTreeMap<i64, i64> = BTreeMap::new();
+    for j in chats {
+        *chats_per_app.entry(j.application_id).or_default() += 1;
+    }
+    let mut messages_per_chat: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+    for j in messages {
+        *messages_per_chat.entry((j.application_id, j.chat_number)).or_default() += 1;
+    }
+    (chats_per_app, messages_per_chat)
+}
+
 /// Writes the jobs' chats and messages and bumps the counts (the claim deleted the jobs). The statements
 /// are pipelined: one round trip for the lot. The bulk loader (`load`) writes through this too.
 pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
     let (chats, messages): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.message_number.is_none());
-    let mut chats_per_app: BTreeMap<i64, i64> = BTreeMap::new();
-    for j in &chats {
-        *chats_per_app.entry(j.application_id).or_default() += 1;
-    }
-    let mut messages_per_chat: BTreeMap<(i64, i64), i64> = BTreeMap::new();
-    for j in &messages {
-        *messages_per_chat.entry((j.application_id, j.chat_number)).or_default() += 1;
-    }
+    let (chats_per_app, messages_per_chat) = tallies(&chats, &messages);
 
     let insert_chats = tx.prepare_cached(include_str!("sql/jobs_insert_chats.sql"));
     let insert_messages = tx.prepare_cached(include_str!("sql/jobs_insert_messages.sql"));
@@ -181,6 +193,7 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbEr
     let msg_bodies: Vec<&str> = messages.iter().map(|j| j.body.as_deref().unwrap_or_default()).collect();
     let msg_created: Vec<DateTime<Utc>> = messages.iter().map(|j| j.created_at).collect();
     let msg_updated: Vec<DateTime<Utc>> = messages.iter().map(|j| j.updated_at).collect();
+    let msg_senders: Vec<Option<&str>> = messages.iter().map(|j| j.sender.as_deref()).collect();
     let (count_chat_apps, count_chat_numbers): (Vec<i64>, Vec<i64>) = messages_per_chat.keys().copied().unzip();
     let count_chat_n: Vec<i64> = messages_per_chat.values().copied().collect();
     let (count_app_ids, count_app_n): (Vec<i64>, Vec<i64>) = chats_per_app.into_iter().unzip();
@@ -213,6 +226,7 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbEr
                     &msg_bodies,
                     &msg_created,
                     &msg_updated,
+                    &msg_senders,
                 ],
             )
             .await

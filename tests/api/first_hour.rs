@@ -104,3 +104,36 @@ async fn a_search_text_that_is_not_utf8_is_refused_and_a_blank_one_lists() {
     assert_eq!(blank.status, StatusCode::OK, "{}", blank.body);
     assert_eq!(blank.body["data"][0]["body"], "hello");
 }
+
+#[tokio::test]
+async fn every_problem_type_uri_leads_to_a_page_about_it() {
+    let app = TestApp::spawn().await;
+    // Problems met on the way: each one's `type` is a page naming its code and status.
+    let token = app.create_app("types").await;
+    let answers = [
+        app.get("/api/applications/not-a-token").await,
+        app.get("/api/applications/00000000-0000-4000-8000-000000000000").await,
+        app.get(&format!("/api/applications/{token}/chats/9")).await,
+        app.post(
+            &format!("/api/applications/{token}/chats/1/messages"),
+            serde_json::json!({}),
+        )
+        .await,
+        app.get("/nowhere").await,
+    ];
+    for r in answers {
+        let kind = r.body["type"].as_str().unwrap().to_owned();
+        let code = r.body["code"].as_str().unwrap().to_owned();
+        assert_eq!(kind, format!("/problems/{code}"));
+        let page = app.text(&kind).await;
+        assert!(page.contains(&format!("<code>{code}</code>")), "{page}");
+        assert!(page.contains(&format!("HTTP {}", r.status.as_u16())), "{code}: {page}");
+    }
+    // Every code the API can answer has its page; an unknown one is a 404 problem.
+    for (code, _, _) in chat_system::http::problem_types::PROBLEM_TYPES {
+        assert!(app.text(&format!("/problems/{code}")).await.contains(code));
+    }
+    app.get("/problems/no_such_code")
+        .await
+        .assert_problem(404, "route_not_found");
+}

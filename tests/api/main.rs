@@ -28,6 +28,7 @@ mod queue;
 mod races;
 mod search;
 mod secrets;
+mod senders;
 mod shutdown;
 mod startup;
 mod stream;

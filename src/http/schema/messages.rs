@@ -15,8 +15,8 @@ use crate::{
         examples,
         input::{BadRequest, Invalid},
         message::Message,
-        params::MAX_BODY_CHARS,
-        text::Text,
+        params::{MAX_BODY_CHARS, MAX_SENDER_CHARS},
+        text::{OptionalText, Text},
     },
     model::{self, Page},
     op_response,
@@ -98,6 +98,11 @@ impl From<SearchOrder> for search::SearchOrder {
 pub struct MessageBody {
     /// The text: 1–10,000 characters of any Unicode except NUL, not only white space.
     pub body: Text<MAX_BODY_CHARS>,
+    /// Creation only: who wrote it, the application's own id for its author (1–200 characters,
+    /// not only white space, no NUL). Returned with the message, in live events and in search
+    /// hits; `sender=` filters lists and searches. A message keeps its sender: an edit that
+    /// sends one is refused (422 `invalid_field`).
+    pub sender: OptionalText<MAX_SENDER_CHARS>,
 }
 
 /// A page of messages.
@@ -228,8 +233,10 @@ op_response! {
 
 impl Example for MessageBody {
     fn example() -> Self {
+        let example = Message::example();
         MessageBody {
-            body: Text::new(Message::example().body),
+            body: Text::new(example.body),
+            sender: example.sender.map(OptionalText::new).unwrap_or_default(),
         }
     }
 }

@@ -4,13 +4,13 @@
 -- queued, from its job.
 SELECT EXISTS (SELECT 1 FROM chat_counters cc
                 WHERE cc.application_id = $1 AND cc.chat_number = $3) AS chat_exists,
-       x.number, x.body, x.created_at, x.updated_at
+       x.number, x.body, x.created_at, x.updated_at, x.sender
 FROM applications a
 LEFT JOIN LATERAL (
-    (SELECT number, body, created_at, updated_at
+    (SELECT number, body, created_at, updated_at, sender
        FROM messages WHERE application_id = $1 AND chat_number = $3 AND number = $4)
     UNION ALL
-    (SELECT message_number, body, created_at, updated_at
+    (SELECT message_number, body, created_at, updated_at, sender
        FROM jobs WHERE application_id = $1 AND chat_number = $3 AND message_number = $4)
     LIMIT 1
 ) x ON true

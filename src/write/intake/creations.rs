@@ -22,23 +22,31 @@ pub(super) struct NewMessage {
     pub(super) token: Uuid,
     pub(super) chat: i64,
     pub(super) body: String,
+    /// Who wrote it, if the request said.
+    pub(super) sender: Option<String>,
 }
 
 impl Creation for NewMessage {
     type Created = Message;
 
     async fn one(db: &Db, request: &Request<Self>, id: Uuid) -> DbResult<Recorded> {
-        let NewMessage { token, chat, body } = &request.what;
+        let NewMessage {
+            token,
+            chat,
+            body,
+            sender,
+        } = &request.what;
         let sql = include_str!("../sql/message_create.sql");
-        alone(db, sql, &[token, chat, body], request, id).await
+        alone(db, sql, &[token, chat, body, sender], request, id).await
     }
 
     async fn many(db: &Db, batch: &[Request<Self>], id: Uuid) -> DbResult<Recorded> {
         let tokens: Vec<Uuid> = batch.iter().map(|r| r.what.token).collect();
         let chats: Vec<i64> = batch.iter().map(|r| r.what.chat).collect();
         let bodies: Vec<&str> = batch.iter().map(|r| r.what.body.as_str()).collect();
+        let senders: Vec<Option<&str>> = batch.iter().map(|r| r.what.sender.as_deref()).collect();
         let sql = include_str!("../sql/intake_messages.sql");
-        together(db, sql, &[&tokens, &chats, &bodies], batch, id).await
+        together(db, sql, &[&tokens, &chats, &bodies, &senders], batch, id).await
     }
 
     async fn created(self, db: &Db, number: Option<i64>, at: DateTime<Utc>) -> DbResult<Message> {
@@ -49,6 +57,7 @@ impl Creation for NewMessage {
                 body: self.body,
                 created_at: at,
                 updated_at: at,
+                sender: self.sender,
             }),
             None => db.chat_missing(self.token, self.chat).await.and_then(Err),
         }

@@ -48,9 +48,15 @@ impl Intake {
         token: Uuid,
         chat: i64,
         body: String,
+        sender: Option<String>,
         key: Option<IdemKey>,
     ) -> DbResult<Message> {
-        let what = NewMessage { token, chat, body };
+        let what = NewMessage {
+            token,
+            chat,
+            body,
+            sender,
+        };
         self.queued(&self.messages, what, key).await
     }
 

@@ -1,21 +1,22 @@
--- Group commit for message creations: many requests (arrays, in arrival order) in one statement.
+-- Group commit for message creations: many requests (arrays, in arrival order: token, chat,
+-- body, sender or NULL) in one statement.
 -- Each chat's counter is bumped once by the number of its requests, so a hot chat takes a block
 -- of numbers in one update; counters are locked in key order, so concurrent batches never
 -- deadlock. A request whose application or chat does not exist creates nothing and fails alone.
--- Requests with an idempotency key ($4 scope, $5 key, $6 the claim the request made; NULL
+-- Requests with an idempotency key ($5 scope, $6 key, $7 the claim the request made; NULL
 -- without) create only while that claim is still theirs (its row locked until commit, so it
 -- cannot be taken over meanwhile) and record their result under it.
--- The batch is recorded under $7 with what it created, in the same transaction: the answer is
+-- The batch is recorded under $8 with what it created, in the same transaction: the answer is
 -- that row, and if the answer is lost with the connection, `intake_resolve.sql` finds it (V10).
 WITH req AS (
-    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::uuid[])
-        WITH ORDINALITY AS r(token, chat_number, body, idem_scope, idem_key, idem_claim, ord)
+    SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[])
+        WITH ORDINALITY AS r(token, chat_number, body, sender, idem_scope, idem_key, idem_claim, ord)
 ), held AS (
     SELECT r.ord FROM req r
     JOIN idempotency_keys ik ON ik.scope = r.idem_scope AND ik.key = r.idem_key AND ik.claim = r.idem_claim
     FOR NO KEY UPDATE OF ik
 ), keyed AS (
-    SELECT req.ord, a.id AS application_id, req.chat_number, req.body
+    SELECT req.ord, a.id AS application_id, req.chat_number, req.body, req.sender
     FROM req JOIN applications a ON a.token = req.token
     WHERE req.idem_key IS NULL OR req.ord IN (SELECT ord FROM held)
 ), wanted AS (
@@ -35,19 +36,23 @@ WITH req AS (
       AND (SELECT count(*) FROM locked) >= 0 -- locks first, in key order (evaluated once)
     RETURNING cc.application_id, cc.chat_number, cc.last_message_number - w.n AS taken
 ), numbered AS (
-    SELECT k.ord, k.application_id, k.chat_number, k.body,
+    SELECT k.ord, k.application_id, k.chat_number, k.body, k.sender,
            b.taken + row_number() OVER (PARTITION BY k.application_id, k.chat_number ORDER BY k.ord) AS number
     FROM keyed k JOIN bumped b USING (application_id, chat_number)
 ), queued AS (
-    INSERT INTO jobs (application_id, chat_number, message_number, body)
-    SELECT application_id, chat_number, number, body FROM numbered
+    -- With a sender, fenced from the previous release's workers (see V15).
+    INSERT INTO jobs (application_id, chat_number, message_number, body, sender, run_at, ready_at)
+    SELECT application_id, chat_number, number, body, sender,
+           CASE WHEN sender IS NULL THEN now() ELSE 'infinity' END,
+           CASE WHEN sender IS NULL THEN NULL ELSE now() END
+    FROM numbered
 ), remembered AS (
     UPDATE idempotency_keys ik SET status = 201, result_number = n.number, result_at = now()
     FROM numbered n JOIN req r ON r.ord = n.ord
     WHERE ik.scope = r.idem_scope AND ik.key = r.idem_key AND ik.claim = r.idem_claim
 ), batch AS (
     INSERT INTO intake_batches (id, numbers)
-    SELECT $7, array_agg(CASE WHEN n.number IS NOT NULL THEN n.number
+    SELECT $8, array_agg(CASE WHEN n.number IS NOT NULL THEN n.number
                               WHEN r.idem_key IS NOT NULL AND r.ord NOT IN (SELECT ord FROM held) THEN 0
                          END ORDER BY r.ord)
     FROM req r LEFT JOIN numbered n ON n.ord = r.ord

@@ -2,4 +2,4 @@
 DELETE FROM jobs
 WHERE ctid = ANY (ARRAY(
     SELECT j.ctid FROM jobs j WHERE j.application_id = $1 AND j.id = $2 FOR UPDATE SKIP LOCKED))
-RETURNING id, application_id, chat_number, message_number, body, created_at, updated_at
+RETURNING id, application_id, chat_number, message_number, body, created_at, updated_at, sender
