@@ -112,6 +112,28 @@ async fn chat_with_messages(app: &TestApp, n: usize) -> (String, i64) {
 }
 
 #[tokio::test]
+async fn streamed_messages_carry_their_sender() {
+    let app = TestApp::spawn().await;
+    let (token, chat) = chat_with_messages(&app, 0).await;
+    let mut stream = Stream::open(&app, &token, chat, "", None).await;
+    let path = format!("/api/applications/{token}/chats/{chat}/messages");
+    let r = app.post(&path, json!({ "body": "hi", "sender": "alice" })).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let e = stream.next().await;
+    assert_eq!(e.event, "message.created");
+    assert_eq!(e.data["message"]["sender"], "alice");
+    assert_eq!(
+        app.put(&format!("{path}/1"), json!({ "body": "hi!" })).await.status,
+        StatusCode::OK
+    );
+    let e = stream.next().await;
+    assert_eq!(
+        (e.event.as_str(), &e.data["message"]["sender"]),
+        ("message.updated", &json!("alice"))
+    );
+}
+
+#[tokio::test]
 async fn a_subscriber_sees_new_edited_and_deleted_messages_in_order() {
     let app = TestApp::spawn().await;
     let (token, chat) = chat_with_messages(&app, 2).await;
