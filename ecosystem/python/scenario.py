@@ -140,6 +140,13 @@ def scenario() -> None:
     rest = list_messages.sync(token, chat.number, client=client, limit=2, after=page.next_after)
     assert [m.number for m in rest.data] == [3, 4] and not rest.has_more, rest
 
+    said = create_message.sync(
+        token, chat.number, client=client, body=models.MessageBody(body="Bob here", sender="bob")
+    )
+    assert said.number == 5 and said.sender == "bob", said
+    by_bob = list_messages.sync(token, chat.number, client=client, sender="bob")
+    assert [(m.number, m.sender) for m in by_bob.data] == [(5, "bob")], by_bob
+
     found = list_messages.sync(token, chat.number, client=client, query="cafe")
     assert [m.number for m in found.data] == [2], found
     assert "<mark>café</mark>" in found.data[0].snippet, found.data[0].snippet

@@ -143,6 +143,12 @@ async function scenario(): Promise<void> {
   assert.deepEqual(rest.data.data.map((m) => m.number), [3, 4]);
   assert.equal(rest.data.has_more, false);
 
+  const said = await createMessage({ client, path: chatPath, body: { body: 'Bob here', sender: 'bob' }, throwOnError: true });
+  assert.equal(said.data.number, 5);
+  assert.equal(said.data.sender, 'bob');
+  const byBob = await listMessages({ client, path: chatPath, query: { sender: 'bob' }, throwOnError: true });
+  assert.deepEqual(byBob.data.data.map((m) => [m.number, m.sender]), [[5, 'bob']]);
+
   const found = await listMessages({ client, path: chatPath, query: { query: 'cafe' }, throwOnError: true });
   assert.deepEqual(found.data.data.map((m) => m.number), [2]);
   assert.ok(found.data.data[0]!.snippet?.includes('<mark>café</mark>'), found.data.data[0]!.snippet);
