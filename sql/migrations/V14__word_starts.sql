@@ -22,4 +22,9 @@ CREATE FUNCTION chat_word_start(term text) RETURNS text
 -- message written. The `search_vector` column it indexed stays for now: the previous release
 -- reads it (its short terms still match, by walking the chat instead of through the index, while
 -- both run side by side during an upgrade). The release after this one drops the column.
-DROP INDEX IF EXISTS messages_search_fts;
+--
+-- On Citus, DDL on a distributed table is forwarded to the workers as the statement's text, and
+-- refinery sends a migration as one string of many statements, which Citus cannot forward
+-- ("cannot insert multiple commands into a prepared statement"): such DDL runs through EXECUTE,
+-- one statement per string.
+DO $$ BEGIN EXECUTE 'DROP INDEX IF EXISTS messages_search_fts'; END $$;

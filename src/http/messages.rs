@@ -9,7 +9,6 @@ use poem_openapi::{
 
 use super::{
     idempotency::{self, KeyHeader},
-    input::Invalid,
     params::{self, After, Before, Limit, Number, Page, ShortText, Token, MAX_QUERY_CHARS, MAX_SENDER_CHARS},
     respond::settle,
     schema::messages::*,
@@ -187,17 +186,11 @@ impl MessagesApi {
     ) -> UpdateMessageResponse {
         let result = async {
             let text = body.body.get("body")?;
-            if body.sender.get("sender")?.is_some() {
-                return Err(Invalid {
-                    field: "sender",
-                    detail: "`sender` cannot be changed: a message keeps the sender it was created with".into(),
-                }
-                .into());
-            }
+            let sender = body.sender.get("sender")?;
             let message = self
                 .0
                 .ops
-                .edit_message(token.get(), chat.get(), number.get(), text)
+                .edit_message(token.get(), chat.get(), number.get(), (text, sender))
                 .await?;
             Ok(UpdateMessageResponse::Ok(Json(message.into())))
         };

@@ -175,6 +175,7 @@ field_type!(
     [const MAX: usize] OptionalText<MAX>,
     false,
     MetaSchema {
+        nullable: true,
         min_length: Some(1),
         max_length: Some(MAX),
         pattern: Some(VISIBLE.to_owned()),

@@ -62,9 +62,16 @@ impl Ops {
         Ok(self.db.messages(token, chat, cursor, limit, sender).await?)
     }
 
-    /// Replaces message `number`'s body; its live streams hear of it.
-    pub async fn edit_message(&self, token: Uuid, chat: i64, number: i64, body: &str) -> Result<Message, ReadError> {
-        let message = self.db.edit_message(token, chat, number, body).await?;
+    /// Replaces message `number`'s body (`edit.0`), and its sender when `edit.1` names one; its
+    /// live streams hear of it.
+    pub async fn edit_message(
+        &self,
+        token: Uuid,
+        chat: i64,
+        number: i64,
+        edit: (&str, Option<&str>),
+    ) -> Result<Message, ReadError> {
+        let message = self.db.edit_message(token, chat, number, edit).await?;
         let event = |app| ChatEvent::Edited { app, chat, number };
         self.announcer.publish_for(&self.db, token, event).await;
         Ok(message)

@@ -97,12 +97,18 @@ impl Db {
         }
     }
 
-    /// Edits the message's body, written or queued. An edit of a queued message changes its job,
+    /// Edits the message's body (and its sender, when one is given), written or queued. An edit of a queued message changes its job,
     /// so the worker writes the edited body; it is never undone.
-    pub async fn edit_message(&self, token: Uuid, chat: i64, number: i64, body: &str) -> DbResult<Message> {
+    pub async fn edit_message(
+        &self,
+        token: Uuid,
+        chat: i64,
+        number: i64,
+        (body, sender): (&str, Option<&str>),
+    ) -> DbResult<Message> {
         let row_sql = include_str!("sql/message_update_row.sql");
         let job_sql = include_str!("sql/message_update_job.sql");
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [&token, &chat, &number, &body];
+        let params: [&(dyn ToSql + Sync); 5] = [&token, &chat, &number, &body, &sender];
         // Table, then queue, then table again: a worker may move the message from the queue to
         // the table between the first two statements; the third sees its commit.
         for sql in [row_sql, job_sql, row_sql] {

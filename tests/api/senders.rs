@@ -1,5 +1,5 @@
 //! Senders: a message may name its author (the application's own id for them); it is returned
-//! on every read, kept through the queue and edits, filters lists and searches, and is checked
+//! on every read, kept through the queue and edits (which may correct it), filters lists and searches, and is checked
 //! like every text field. A job with a sender is out of reach of the previous release's workers,
 //! which would write it without its sender.
 
@@ -50,7 +50,7 @@ async fn a_sender_is_kept_returned_and_filters_lists_and_searches() {
         app.drain().await;
     }
 
-    // An edit keeps the sender, and cannot change it.
+    // An edit without a sender keeps it; with one, corrects it (as the stream and reads show).
     let r = app.put(&format!("{base}/1"), json!({ "body": "edited" })).await;
     assert_eq!(
         (r.status.as_u16(), r.body["sender"].as_str()),
@@ -59,7 +59,18 @@ async fn a_sender_is_kept_returned_and_filters_lists_and_searches() {
         r.body
     );
     let r = app
-        .put(&format!("{base}/1"), json!({ "body": "x", "sender": "mallory" }))
+        .put(&format!("{base}/1"), json!({ "body": "edited", "sender": "alicia" }))
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["sender"].as_str()),
+        (200, Some("alicia")),
+        "{}",
+        r.body
+    );
+    let r = app.get(&format!("{base}?sender=alicia")).await;
+    assert_eq!(r.numbers(), vec![1]);
+    let r = app
+        .put(&format!("{base}/1"), json!({ "body": "x", "sender": " " }))
         .await;
     r.assert_problem(422, "invalid_field");
     assert_eq!(r.body["field"], "sender");
@@ -137,8 +148,16 @@ async fn the_previous_releases_workers_leave_jobs_with_a_sender_to_this_release(
     let base = format!("/api/applications/{token}/chats/{chat}/messages");
     assert_eq!(post(&app, &base, "with a sender", Some("alice")).await.status, 201);
     assert_eq!(post(&app, &base, "without", None).await.status, 201);
+    assert_eq!(post(&app, &base, "given one later", None).await.status, 201);
+    let r = app
+        .put(
+            &format!("{base}/3"),
+            json!({ "body": "given one later", "sender": "bob" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
 
-    // An old worker takes only the job it can write whole.
+    // An old worker takes only the job it can write whole (not one given a sender by an edit).
     let client = app.db.client().await.unwrap();
     let tx_client = &client;
     let taken: Vec<i64> = tx_client
@@ -156,8 +175,10 @@ async fn the_previous_releases_workers_leave_jobs_with_a_sender_to_this_release(
         (r.body["body"].as_str(), r.body["sender"].as_str()),
         (Some("with a sender"), Some("alice"))
     );
+    assert_eq!(app.get(&format!("{base}/3")).await.body["sender"], "bob");
     assert_eq!(
-        app.count("SELECT count(*) FROM messages WHERE sender = 'alice'").await,
-        1
+        app.count("SELECT count(*) FROM messages WHERE sender IS NOT NULL")
+            .await,
+        2
     );
 }

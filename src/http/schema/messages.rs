@@ -98,10 +98,9 @@ impl From<SearchOrder> for search::SearchOrder {
 pub struct MessageBody {
     /// The text: 1–10,000 characters of any Unicode except NUL, not only white space.
     pub body: Text<MAX_BODY_CHARS>,
-    /// Creation only: who wrote it, the application's own id for its author (1–200 characters,
-    /// not only white space, no NUL). Returned with the message, in live events and in search
-    /// hits; `sender=` filters lists and searches. A message keeps its sender: an edit that
-    /// sends one is refused (422 `invalid_field`).
+    /// Who wrote it, the application's own id for its author (1–200 characters, not only white
+    /// space, no NUL; absent or null: none, or on an edit, unchanged). Returned with the message,
+    /// in live events and in search hits; `sender=` filters lists and searches.
     pub sender: OptionalText<MAX_SENDER_CHARS>,
 }
 
