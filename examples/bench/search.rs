@@ -72,7 +72,9 @@ pub async fn run(args: &[String]) -> Result<()> {
     drop(client);
 
     let service = Service::start(&env.url(&name), free_port(), &[("WORKERS", "0")]).await?;
-    let tokens = [("big (1M)", big_token), ("small (1k)", small_token)];
+    let small = (total - big) / (APPS * CHATS_PER_APP);
+    let (big_name, small_name) = (format!("big ({})", count(big)), format!("small ({})", count(small)));
+    let tokens = [(big_name.as_str(), big_token), (small_name.as_str(), small_token)];
     let (rows, misses) = time_shapes(&db, &service.base, &shapes, tokens, runs).await?;
     let oracle = oracle::check(
         &db,
@@ -98,13 +100,22 @@ pub async fn run(args: &[String]) -> Result<()> {
          |---|---|---|---|---|---|---|\n{rows}\n\
          Target (big chat, newest 20): p95 ≤ 50 ms and p99 ≤ 200 ms. Missed: {}.\n\n{}\n{sizes}\n{writes}",
         if text.is_real() { ", real text" } else { "" },
-        text.flag(),
+        args.iter().map(|a| format!(" {a}")).collect::<String>(),
         machine(),
         APPS * CHATS_PER_APP + 1,
         dataset(&text),
         if misses.is_empty() { "none".to_owned() } else { misses.join(", ") },
         oracle.report(),
     ))
+}
+
+/// `n` for a chat's label: 1M, 20k, 22.
+fn count(n: i64) -> String {
+    match n {
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
+        n if n >= 1_000 => format!("{}k", (n + 500) / 1_000),
+        n => n.to_string(),
+    }
 }
 
 /// A value kept with the dataset.
