@@ -7,23 +7,35 @@
 //! cargo run --release --example bench -- profile      # perf profile of the service and PostgreSQL under S1
 //! cargo run --release --example bench -- faults       # creations through broken database connections
 //! cargo run --release --example bench -- isolation    # issue 12: creations while worst-case searches run
+//! cargo run --release --example bench -- texts        # message lengths (and real text's queries) of a text
 //! ```
+//!
+//! `search` and `throughput` take `--text real` for messages of real text (Debian's `fortunes`,
+//! `fortunes-min` and documentation, see `corpus`) instead of the synthetic default; the real
+//! search dataset is kept in a database of its own beside the synthetic one.
 //!
 //! They run against a private PostgreSQL cluster kept under `bench-data/` (created on first use;
 //! the search dataset is kept between runs), and start the service's release binary as a child
 //! process on 127.0.0.1, so what is measured is what users run.
 
+mod corpus;
 mod dataset;
 mod env;
 mod faults;
+mod indexes;
 mod isolation;
+mod lengths;
 mod load;
+mod oracle;
 mod profile;
 #[path = "../../tests/api/proxy.rs"]
 mod proxy;
+mod queries;
 mod search;
 mod stats;
+mod text;
 mod throughput;
+mod timing;
 #[path = "../../tests/api/unique_posts.rs"]
 mod unique_posts;
 mod visibility;
@@ -41,8 +53,9 @@ async fn main() -> anyhow::Result<()> {
         "faults" => faults::run(rest).await,
         "hygiene" => profile::hygiene(rest).await,
         "isolation" => isolation::run(rest).await,
+        "texts" => queries::show(rest).await,
         _ => {
-            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|profile|hygiene|faults|isolation> [options]");
+            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|profile|hygiene|faults|isolation|texts> [options]");
             std::process::exit(2);
         }
     }

@@ -2,24 +2,29 @@
 //! between runs; p50/p95/p99 per query shape through HTTP and through the same SQL called
 //! directly; index sizes; and the workers' write rate with and without the search indexes.
 //!
-//! `cargo run --release --example bench -- search [--messages N] [--rebuild] [--build-only] [--runs N] [--diagnose]`
+//! With `--text real` the dataset is real text (`corpus`), kept in a database of its own beside the
+//! synthetic one; the queries are drawn from its vocabulary (`queries`). Each dataset's message
+//! lengths are reported, and the answers of a sample of queries are checked by `oracle`.
+//!
+//! `cargo run --release --example bench -- search [--text synthetic|real] [--messages N] [--rebuild] [--build-only] [--runs N] [--diagnose]`
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use anyhow::Result;
 use bytes::Bytes;
-use chat_system::{
-    search::{self, SearchOrder, Wanted},
-    store::Db,
-    write::Worker,
-};
+use chat_system::store::Db;
 use futures::SinkExt;
 use uuid::Uuid;
 
 use crate::{
     dataset::{Rng, Vocabulary},
     env::{free_port, Env, Service},
-    stats::{encode, machine, report, Samples},
+    indexes::{index_sizes, write_rates},
+    lengths::{Lengths, Summary},
+    oracle, queries,
+    stats::{machine, report},
+    text::Text,
+    timing::{diagnose, shapes, time_shapes},
 };
 
 const DB: &str = "bench_search";
@@ -39,224 +44,108 @@ pub async fn run(args: &[String]) -> Result<()> {
     let runs: usize = arg(args, "--runs").map_or(60, |v| v.parse().unwrap());
     let big = total / 10;
     let env = Env::start()?;
-    let vocab = Vocabulary::new(VOCAB, SEED);
-    if args.iter().any(|a| a == "--rebuild") || !ready(&env, total).await? {
-        build(&env, total, big).await?;
+    let text = Arc::new(Text::choose(args, || Vocabulary::new(VOCAB, SEED))?);
+    let name = text.database(DB);
+    if args.iter().any(|a| a == "--rebuild") || !ready(&env, &name, total).await? {
+        build(&env, &name, &text, total, big).await?;
     }
     if args.iter().any(|a| a == "--build-only") {
         return Ok(());
     }
-    let db = env.db(DB)?;
+    let db = env.db(&name)?;
     let client = db.client().await?;
-    let meta = |k: &'static str| {
-        let client = &client;
-        async move {
-            client
-                .query_one("SELECT value FROM bench_meta WHERE key = $1", &[&k])
-                .await
-                .map(|r| r.get::<_, String>(0))
-        }
-    };
+    let meta = |k: &'static str| meta(&client, k);
     let big_token: Uuid = meta("big_token").await?.parse()?;
+    let shapes = match &*text {
+        Text::Synthetic(vocab) => shapes(vocab),
+        Text::Real(corpus) => queries::shapes(corpus, big),
+    };
     if args.iter().any(|a| a == "--diagnose") {
-        return diagnose(&db, &vocab, big_token).await;
+        return diagnose(&db, &shapes, big_token).await;
     }
     let small_token: Uuid = meta("small_token").await?.parse()?;
+    // Counted as the dataset was built; a dataset built before that was counted is sampled.
+    let lengths = match meta("lengths").await.ok().and_then(|l| Summary::decode(&l)) {
+        Some(exact) => exact.line(),
+        None => format!("{} (a sample)", text.sample_lengths(1000).line()),
+    };
     drop(client);
 
-    let service = Service::start(&env.url(DB), free_port(), &[("WORKERS", "0")]).await?;
-    let http = reqwest::Client::new();
-    let mut rows = String::new();
-    let mut misses = Vec::new();
-    for shape in shapes(&vocab) {
-        for (chat_name, token, chat) in [("big (1M)", big_token, 1i64), ("small (1k)", small_token, 1i64)] {
-            let hits = count_hits(&db, token, chat, &shape.queries[0]).await?;
-            for order in [SearchOrder::Newest, SearchOrder::Relevance] {
-                let order_name = if order == SearchOrder::Newest {
-                    "newest"
-                } else {
-                    "relevance"
-                };
-                let (mut via_http, mut via_sql) = (Samples::default(), Samples::default());
-                for i in 0..runs + 5 {
-                    let q = &shape.queries[i % shape.queries.len()];
-                    let url = format!(
-                        "{}/api/applications/{token}/chats/{chat}/messages?limit=20&order={order_name}&query={}",
-                        service.base,
-                        encode(q)
-                    );
-                    let start = Instant::now();
-                    let r = http.get(&url).send().await?;
-                    assert!(r.status().is_success(), "{q}: {}", r.status());
-                    let _ = r.bytes().await?;
-                    let t_http = start.elapsed();
-                    let terms = search::parse(q).unwrap();
-                    let start = Instant::now();
-                    let score = |body: &str| search::relevance(body, &terms);
-                    let wanted = if order == SearchOrder::Newest {
-                        newest(21)
-                    } else {
-                        Wanted {
-                            need: search::RELEVANCE_CANDIDATES,
-                            offset: 0,
-                            limit: 20,
-                            rank: Some(&score),
-                        }
-                    };
-                    search::fetch(&db, token, chat, &terms, None, (0, i64::MAX), wanted).await?;
-                    let t_sql = start.elapsed();
-                    if i >= 5 {
-                        via_http.push(t_http);
-                        via_sql.push(t_sql);
-                    }
-                }
-                let ok = via_http.pct(95.0) <= 50.0 && via_http.pct(99.0) <= 200.0;
-                if chat == 1 && token == big_token && order == SearchOrder::Newest && !ok {
-                    misses.push(format!("{} ({})", shape.name, order_name));
-                }
-                rows.push_str(&format!(
-                    "| {} | `{}` | {} | {} | {} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} |\n",
-                    shape.name,
-                    shape.queries[0],
-                    chat_name,
-                    order_name,
-                    hits,
-                    via_http.pct(50.0),
-                    via_http.pct(95.0),
-                    via_http.pct(99.0),
-                    via_sql.pct(50.0),
-                    via_sql.pct(95.0),
-                    via_sql.pct(99.0),
-                ));
-            }
-        }
-    }
+    let service = Service::start(&env.url(&name), free_port(), &[("WORKERS", "0")]).await?;
+    let small = (total - big) / (APPS * CHATS_PER_APP);
+    let (big_name, small_name) = (format!("big ({})", count(big)), format!("small ({})", count(small)));
+    let tokens = [(big_name.as_str(), big_token), (small_name.as_str(), small_token)];
+    let (rows, misses) = time_shapes(&db, &service.base, &shapes, tokens, runs).await?;
+    let oracle = oracle::check(
+        &db,
+        &service.base,
+        &shapes,
+        &[("small", small_token, true), ("big", big_token, false)],
+    )
+    .await?;
     drop(service);
     let sizes = index_sizes(&db).await?;
-    let writes = write_rates(&env, &vocab).await?;
+    let writes = write_rates(&env, &text).await?;
     report(&format!(
-        "\n## Search ({total} messages, one chat of {big})\n\n\
-         Command: `cargo run --release --example bench -- search` ({})\n\n\
+        "\n## Search ({total} messages, one chat of {big}{})\n\n\
+         Command: `cargo run --release --example bench -- search{}` ({})\n\n\
          Dataset: {APPS} applications, {} chats; the big chat holds {big} messages interleaved with the\n\
-         others' (as they would arrive). Text: words from a {VOCAB}-word vocabulary drawn from a Zipf\n\
-         distribution (s = 1.05), 1–60 words per message, ~4% accented words, occasional emoji.\n\
+         others' (as they would arrive). {}\n\
+         Lengths: {lengths}.\n\
          Each shape rotates over up to 10 queries of that shape; {runs} timed runs after 5 warm-ups,\n\
          one client, `limit=20`. *HTTP* is the service end to end (release build, 127.0.0.1);\n\
          *SQL* is the same statements run directly through the library's `search::fetch`\n\
          (no HTTP, no JSON, no snippets), so the difference is the service's own overhead.\n\n\
          | shape | example query | chat | order | hits (first query) | HTTP p50 / p95 / p99 ms | SQL p50 / p95 / p99 ms |\n\
          |---|---|---|---|---|---|---|\n{rows}\n\
-         Target (big chat, newest 20): p95 ≤ 50 ms and p99 ≤ 200 ms. Missed: {}.\n\n{sizes}\n{writes}",
+         Target (big chat, newest 20): p95 ≤ 50 ms and p99 ≤ 200 ms. Missed: {}.\n\n{}\n{sizes}\n{writes}",
+        if text.is_real() { ", real text" } else { "" },
+        args.iter().map(|a| format!(" {a}")).collect::<String>(),
         machine(),
         APPS * CHATS_PER_APP + 1,
+        dataset(&text),
         if misses.is_empty() { "none".to_owned() } else { misses.join(", ") },
+        oracle.report(),
     ))
 }
 
-/// `--diagnose`: each query of each shape on the big chat, newest first, through `search::fetch`:
-/// hits, the route that answered (from the process's metrics), and the best of 3 times.
-async fn diagnose(db: &Db, vocab: &Vocabulary, token: Uuid) -> Result<()> {
-    // RUST_LOG=chat_system::search::routes=debug shows each search's routing figures.
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
-    let routes = || {
-        let text = chat_system::metrics::metrics().render(&chat_system::metrics::Gauges {
-            queue: None,
-            stuck_jobs: None,
-            pool: (0, 0),
-            streams: 0,
-        });
-        text.lines()
-            .filter(|l| l.starts_with("chat_search_route_total{"))
-            .map(str::to_owned)
-            .collect::<Vec<_>>()
-    };
-    for shape in shapes(vocab) {
-        for q in &shape.queries {
-            let terms = search::parse(q).unwrap();
-            let before = routes();
-            let mut best = f64::MAX;
-            let mut hits = 0;
-            for _ in 0..3 {
-                let t = Instant::now();
-                hits = search::fetch(db, token, 1, &terms, None, (0, i64::MAX), newest(21))
-                    .await?
-                    .0
-                    .len();
-                best = best.min(t.elapsed().as_secs_f64() * 1000.0);
-            }
-            let after = routes();
-            let route: Vec<&String> = after.iter().filter(|l| !before.contains(l)).collect();
-            println!("{:16} {q:40} hits {hits:2}  {best:7.1} ms  {route:?}", shape.name);
-        }
-    }
-    Ok(())
-}
-
-struct Shape {
-    name: &'static str,
-    queries: Vec<String>,
-}
-
-/// The query shapes, each with up to 10 variants drawn from the vocabulary by rank.
-fn shapes(vocab: &Vocabulary) -> Vec<Shape> {
-    let long: Vec<&String> = vocab.words.iter().filter(|w| w.chars().count() >= 3).collect();
-    let six: Vec<&String> = vocab.words.iter().filter(|w| w.chars().count() >= 7).collect();
-    let take = |f: &dyn Fn(usize) -> String| (0..10).map(f).collect::<Vec<_>>();
-    vec![
-        Shape {
-            name: "rare term",
-            queries: take(&|i| long[30_000 + i * 7].clone()),
-        },
-        Shape {
-            name: "common term",
-            queries: take(&|i| long[i % 5].clone()),
-        },
-        Shape {
-            name: "infix fragment",
-            queries: take(&|i| six[150 + i].chars().skip(2).take(4).collect()),
-        },
-        Shape {
-            name: "2-char prefix",
-            queries: take(&|i| long[20 + i].chars().take(2).collect()),
-        },
-        Shape {
-            name: "two-term AND",
-            queries: take(&|i| format!("{} {}", long[50 + i], long[200 + i])),
-        },
-        Shape {
-            name: "phrase",
-            queries: take(&|i| format!("\"{} {}\"", long[5 + i], long[20 + i])),
-        },
-    ]
-}
-
-async fn count_hits(db: &Db, token: Uuid, chat: i64, q: &str) -> Result<usize> {
-    let terms = search::parse(q).unwrap();
-    Ok(
-        search::fetch(db, token, chat, &terms, None, (0, i64::MAX), newest(1_000_000))
-            .await?
-            .0
-            .len(),
-    )
-}
-
-/// The `need` newest hits, all of them returned.
-fn newest(need: i64) -> Wanted<'static> {
-    Wanted {
-        need,
-        offset: 0,
-        limit: need,
-        rank: None,
+/// `n` for a chat's label: 1M, 20k, 22.
+fn count(n: i64) -> String {
+    match n {
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
+        n if n >= 1_000 => format!("{}k", (n + 500) / 1_000),
+        n => n.to_string(),
     }
 }
 
-async fn ready(env: &Env, total: i64) -> Result<bool> {
-    if !env.has_database(DB).await? {
+/// A value kept with the dataset.
+async fn meta(client: &tokio_postgres::Client, key: &str) -> Result<String> {
+    let row = client
+        .query_one("SELECT value FROM bench_meta WHERE key = $1", &[&key])
+        .await?;
+    Ok(row.get(0))
+}
+
+/// The report's sentence about the dataset's text.
+fn dataset(text: &Text) -> String {
+    match text {
+        Text::Synthetic(_) => format!(
+            "Text: words from a {VOCAB}-word vocabulary drawn from a Zipf\n\
+             distribution (s = 1.05), 1–60 words per message, ~4% accented words, occasional emoji."
+        ),
+        Text::Real(_) => format!(
+            "Text: {}. Queries: each shape's from the corpus's own\n\
+             vocabulary (expected frequencies per message).",
+            text.describe()
+        ),
+    }
+}
+
+async fn ready(env: &Env, name: &str, total: i64) -> Result<bool> {
+    if !env.has_database(name).await? {
         return Ok(false);
     }
-    let client = env.db(DB)?.client().await?;
+    let client = env.db(name)?.client().await?;
     let row = client
         .query_opt("SELECT value FROM bench_meta WHERE key = 'messages'", &[])
         .await
@@ -266,10 +155,10 @@ async fn ready(env: &Env, total: i64) -> Result<bool> {
 }
 
 /// Builds the dataset: COPY without the search indexes, then build them.
-async fn build(env: &Env, total: i64, big: i64) -> Result<()> {
+async fn build(env: &Env, name: &str, text: &Arc<Text>, total: i64, big: i64) -> Result<()> {
     let started = Instant::now();
-    println!("building the search dataset: {total} messages (kept in bench-data/ for later runs)…");
-    let db = env.fresh_database(DB).await?;
+    println!("building the search dataset {name}: {total} messages (kept in bench-data/ for later runs)…");
+    let db = env.fresh_database(name).await?;
     let client = db.client().await?;
     client
         .batch_execute(
@@ -292,15 +181,16 @@ async fn build(env: &Env, total: i64, big: i64) -> Result<()> {
     let parts = 2;
     let mut tasks = Vec::new();
     for part in 0..parts {
-        let db = db.clone();
-        let words = Vocabulary::new(VOCAB, SEED);
+        let (db, text) = (db.clone(), text.clone());
         tasks.push(tokio::spawn(async move {
-            copy_part(&db, &words, total, big, part, parts).await
+            copy_part(&db, &text, total, big, part, parts).await
         }));
     }
+    let mut lengths = Lengths::default();
     for t in tasks {
-        t.await??;
+        lengths.merge(&t.await??);
     }
+    println!("  {}", lengths.summary().line());
     println!(
         "  copied in {:.0} s; building indexes…",
         started.elapsed().as_secs_f64()
@@ -328,23 +218,30 @@ async fn build(env: &Env, total: i64, big: i64) -> Result<()> {
     }
     client
         .execute(
-            "INSERT INTO bench_meta VALUES ('big_token', $1), ('small_token', $2), ('messages', $3)",
-            &[&big_token.to_string(), &small_token.to_string(), &total.to_string()],
+            "INSERT INTO bench_meta VALUES ('big_token', $1), ('small_token', $2), ('messages', $3), ('lengths', $4)",
+            &[
+                &big_token.to_string(),
+                &small_token.to_string(),
+                &total.to_string(),
+                &lengths.summary().encode(),
+            ],
         )
         .await?;
     println!("  dataset ready in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
-/// Generates the whole arrival sequence and COPYs every `parts`-th row starting at `part`.
-async fn copy_part(db: &Db, vocab: &Vocabulary, total: i64, big: i64, part: i64, parts: i64) -> Result<()> {
+/// Generates the whole arrival sequence and COPYs every `parts`-th row starting at `part`; the
+/// lengths of the rows it wrote.
+async fn copy_part(db: &Db, text: &Text, total: i64, big: i64, part: i64, parts: i64) -> Result<Lengths> {
     let client = db.client().await?;
     let sink = client
         .copy_in("COPY messages (application_id, chat_number, number, body, created_at, updated_at) FROM STDIN")
         .await?;
     futures::pin_mut!(sink);
     let mut arrival = Rng::new(7);
-    let mut text = Rng::new(1000 + part as u64);
+    let mut words = Rng::new(1000 + part as u64);
+    let mut lengths = Lengths::default();
     let small_chats = (APPS * CHATS_PER_APP) as usize;
     let mut counters = vec![0i64; small_chats + 1];
     let base = chrono::Utc::now() - chrono::Duration::days(365);
@@ -368,7 +265,9 @@ async fn copy_part(db: &Db, vocab: &Vocabulary, total: i64, big: i64, part: i64,
             (app, 1 + s % CHATS_PER_APP + i64::from(app == 1))
         };
         let at = (base + chrono::Duration::milliseconds(i * 3)).to_rfc3339();
-        let body = vocab.message(&mut text).replace('\\', "\\\\");
+        let body = text.message(&mut words);
+        lengths.add(&body);
+        let body = body.replace('\\', "\\\\");
         buf.push_str(&format!("{app}\t{chat}\t{}\t{body}\t{at}\t{at}\n", counters[slot]));
         if buf.len() > (1 << 20) - 4096 {
             sink.send(Bytes::from(std::mem::take(&mut buf))).await?;
@@ -376,138 +275,5 @@ async fn copy_part(db: &Db, vocab: &Vocabulary, total: i64, big: i64, part: i64,
     }
     sink.send(Bytes::from(buf)).await?;
     sink.finish().await?;
-    Ok(())
-}
-
-async fn index_sizes(db: &Db) -> Result<String> {
-    let client = db.client().await?;
-    let row = client
-        .query_one(
-            "WITH parts AS (SELECT inhparent, inhrelid FROM pg_inherits)
-             SELECT (SELECT sum(pg_table_size(inhrelid)) FROM parts WHERE inhparent = 'messages'::regclass)::bigint,
-                    coalesce((SELECT sum(pg_relation_size(inhrelid)) FROM parts
-                              WHERE inhparent = to_regclass('messages_search_fts')), 0)::bigint,
-                    (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_search_trgm'::regclass)::bigint,
-                    (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_pkey'::regclass)::bigint,
-                    (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_search_pairs'::regclass)::bigint",
-            &[],
-        )
-        .await?;
-    let (table, fts, trgm, pkey, pairs): (i64, i64, i64, i64, i64) =
-        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
-    let mb = |b: i64| b as f64 / 1_048_576.0;
-    Ok(format!(
-        "### Index sizes\n\n| relation | size (MB) | × table |\n|---|---|---|\n\
-         | messages (all 32 partitions, with the stored `search_text` and `search_vector`) | {:.0} | 1.00 |\n\
-         | full-text GIN (chat key + tsvector; dropped by V14) | {:.0} | {:.2} |\n\
-         | trigram GIN (chat key + folded text) | {:.0} | {:.2} (aim ≤ 1.2) |\n\
-         | word-pair GIN (`chat_pairs`, for phrases) | {:.0} | {:.2} |\n\
-         | primary key (for comparison) | {:.0} | {:.2} |\n",
-        mb(table),
-        mb(fts),
-        fts as f64 / table as f64,
-        mb(trgm),
-        trgm as f64 / table as f64,
-        mb(pairs),
-        pairs as f64 / table as f64,
-        mb(pkey),
-        pkey as f64 / table as f64,
-    ))
-}
-
-/// Sustained worker write rate with the search indexes, without them, and without any search
-/// columns: the same jobs drained by two workers as fast as they can.
-async fn write_rates(env: &Env, vocab: &Vocabulary) -> Result<String> {
-    let jobs = 100_000i64;
-    let mut out = String::from(
-        "### Worker write rate and the search indexes\n\n\
-         100,000 queued message jobs (same text distribution, 100 chats) drained by 2 workers\n\
-         (batches of 500) as fast as they go, with the service's pending-list cleaner merging the GIN\n\
-         pending lists every second beside them (as in the service). The longest batch shows any stall.\n\n\
-         | schema | messages/s | × no search | p99 batch (ms) | longest batch (ms) |\n|---|---|---|---|---|\n",
-    );
-    let mut results = Vec::new();
-    for (name, sql) in [
-        ("with search columns and indexes (as shipped)", ""),
-        (
-            "search columns, no search indexes",
-            "DROP INDEX messages_search_trgm; DROP INDEX IF EXISTS messages_search_fts; DROP INDEX messages_search_pairs;",
-        ),
-        (
-            "no search at all",
-            "ALTER TABLE messages DROP COLUMN search_text, DROP COLUMN search_vector;",
-        ),
-    ] {
-        let db = env.fresh_database("bench_write").await?;
-        let client = db.client().await?;
-        client.batch_execute(sql).await?;
-        client
-            .batch_execute(
-                "INSERT INTO applications (token, name) VALUES (gen_random_uuid(), 'w');
-                 INSERT INTO chats (application_id, number, created_at, updated_at)
-                   SELECT 1, n, now(), now() FROM generate_series(1, 100) n;
-                 INSERT INTO chat_counters (application_id, chat_number) SELECT 1, n FROM generate_series(1, 100) n;",
-            )
-            .await?;
-        let sink = client
-            .copy_in("COPY jobs (application_id, chat_number, message_number, body) FROM STDIN")
-            .await?;
-        futures::pin_mut!(sink);
-        let mut rng = Rng::new(99);
-        let mut buf = String::new();
-        for i in 0..jobs {
-            buf.push_str(&format!(
-                "1\t{}\t{}\t{}\n",
-                1 + i % 100,
-                1 + i / 100,
-                vocab.message(&mut rng).replace('\\', "\\\\")
-            ));
-        }
-        sink.send(Bytes::from(buf)).await?;
-        sink.finish().await?;
-        client.batch_execute("VACUUM ANALYZE jobs").await?;
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..2 {
-            let worker = Worker::new(db.clone(), 500, 8);
-            tasks.push(tokio::spawn(async move {
-                let mut batches = Samples::default();
-                loop {
-                    let t = Instant::now();
-                    let outcome = worker.run_batch().await?;
-                    if outcome.claimed == 0 {
-                        return Ok::<_, anyhow::Error>(batches);
-                    }
-                    batches.push(t.elapsed());
-                }
-            }));
-        }
-        // The service's own cleaner, with its default settings.
-        let cleaner = tokio::spawn(chat_system::upkeep::run_gin_cleaner(
-            db.clone(),
-            std::time::Duration::from_secs(1),
-            chat_system::settings::Settings::defaults().gin_merge_rows,
-            tokio_util::sync::CancellationToken::new(),
-        ));
-        let mut batches = Samples::default();
-        for t in tasks {
-            batches.0.extend(t.await??.0);
-        }
-        let rate = jobs as f64 / started.elapsed().as_secs_f64();
-        cleaner.abort();
-        let written: i64 = client.query_one("SELECT count(*) FROM messages", &[]).await?.get(0);
-        assert_eq!(written, jobs);
-        results.push((name, rate, batches));
-    }
-    let without = results.last().map_or(1.0, |r| r.1);
-    for (name, rate, batches) in results {
-        out.push_str(&format!(
-            "| {name} | {rate:.0} | {:.2} | {:.0} | {:.0} |\n",
-            rate / without,
-            batches.pct(99.0),
-            batches.pct(100.0)
-        ));
-    }
-    out.push_str("\nAim: the shipped schema at ≥ 0.6× the rate without search.\n");
-    Ok(out)
+    Ok(lengths)
 }

@@ -5,7 +5,8 @@
 //! a fixed rate), the queue lag and depth during S1, the service's peak RSS, and a verification
 //! that every 201 is in the database exactly once with contiguous numbers and correct counts.
 //!
-//! `cargo run --release --example bench -- throughput [--seconds N] [--clients N] [--soak N]`
+//! `cargo run --release --example bench -- throughput [--seconds N] [--clients N] [--soak N] [--text synthetic|real]`
+//! (`--text real`: S1, S2, S4 and the fixed rate create messages of real text, `corpus`).
 
 use std::{
     collections::HashMap,
@@ -28,6 +29,7 @@ use crate::{
     env::{free_port, Env, Service},
     load::{closed_loop, fixed_rate, Answer, Call, Conn, Outcome},
     stats::{encode, machine, report, Samples},
+    text::Text,
 };
 
 pub const APPS: usize = 10;
@@ -105,7 +107,8 @@ pub async fn run(args: &[String]) -> Result<()> {
         accepted: Mutex::new(Vec::new()),
         latest: Mutex::new(None),
     });
-    let vocab = Arc::new(Vocabulary::new(5_000, 7));
+    let vocab = Arc::new(Text::choose(args, || Vocabulary::new(5_000, 7))?);
+    let lengths = vocab.sample_lengths(7);
 
     // S1: creates spread over 1,000 chats in 10 applications, with the lag probe and depth sampler.
     let running = Arc::new(AtomicBool::new(true));
@@ -134,12 +137,22 @@ pub async fn run(args: &[String]) -> Result<()> {
 
     // S2: creates all in one chat.
     let s2 = {
-        let (tokens, book) = (tokens.clone(), book.clone());
+        let (tokens, vocab, book) = (tokens.clone(), vocab.clone(), book.clone());
         closed_loop(
             addr,
             clients,
             duration,
-            move |client, seq| create(&tokens[0], 1, &format!("hot chat message {client}-{seq}")),
+            move |client, seq| {
+                if vocab.is_real() {
+                    create(
+                        &tokens[0],
+                        1,
+                        &vocab.message(&mut Rng::new((client as u64) << 32 | seq | 1 << 60)),
+                    )
+                } else {
+                    create(&tokens[0], 1, &format!("hot chat message {client}-{seq}"))
+                }
+            },
             move |call, answer, at| book.record(call, answer, at),
         )
         .await?
@@ -187,7 +200,7 @@ pub async fn run(args: &[String]) -> Result<()> {
                     create(&tokens[rng.below(APPS)], chat, &vocab.message(&mut rng))
                 } else {
                     let chat = 1 + rng.below(CHATS_PER_APP);
-                    let word = vocab.sample(&mut rng).to_owned();
+                    let word = vocab.word(&mut rng);
                     get(&format!(
                         "/api/applications/{}/chats/{chat}/messages?query={}",
                         tokens[rng.below(APPS)],
@@ -268,7 +281,8 @@ pub async fn run(args: &[String]) -> Result<()> {
     let max_depth = depths.iter().map(|d| d.1).max().unwrap_or(0);
     let series: Vec<String> = depths.iter().step_by(2).map(|(t, d)| format!("{t:.1}s:{d}")).collect();
     report(&format!(
-        "\n## Throughput\n\nCommand: `cargo run --release --example bench -- throughput --seconds {secs} --clients {clients}` ({})\n\n\
+        "\n## Throughput\n\nCommand: `cargo run --release --example bench -- throughput --seconds {secs} --clients {clients}{}` ({})\n\n\
+         Message bodies: {}; {}.\n\n\
          pgbench baselines run the naive SQL (one transaction per message: counter `UPDATE … RETURNING`\n\
          and job `INSERT` in one statement; one indexed read) with {clients} clients, `-M prepared`,\n\
          default durability, against the same server. HTTP scenarios use {clients} keep-alive\n\
@@ -284,7 +298,14 @@ pub async fn run(args: &[String]) -> Result<()> {
          (heap + indexes + TOAST), its depth, and the time to dequeue a batch (the workers' claim\n\
          statement, rolled back): {}.\n\n\
          Verification: {verified}\n",
+        vocab.flag(),
         machine(),
+        if vocab.is_real() {
+            format!("S1, S2, S4 and the fixed rate: {}", vocab.describe())
+        } else {
+            "S1, S4 and the fixed rate: synthetic text (a 5,000-word Zipf vocabulary); S2: \"hot chat message N-M\"".to_owned()
+        },
+        lengths.line(),
         row("S1 create, 1,000 chats", &s1, Some((spread, "spread")), "≥ 1.0×, p99 ≤ 25 ms"),
         row("S2 create, one chat", &s2, Some((hot, "hot chat")), "≥ 3×"),
         row("S3 read one message", &s3, Some((read, "read")), "≥ 0.7×"),

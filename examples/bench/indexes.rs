@@ -1,0 +1,161 @@
+//! The search indexes' cost: their sizes in the search dataset, and the workers' write rate with
+//! them, without them, and without any search columns.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use bytes::Bytes;
+use chat_system::{store::Db, write::Worker};
+use futures::SinkExt;
+
+use crate::{dataset::Rng, env::Env, stats::Samples, text::Text};
+
+pub async fn index_sizes(db: &Db) -> Result<String> {
+    let client = db.client().await?;
+    let row = client
+        .query_one(
+            "WITH parts AS (SELECT inhparent, inhrelid FROM pg_inherits)
+             SELECT (SELECT sum(pg_table_size(inhrelid)) FROM parts WHERE inhparent = 'messages'::regclass)::bigint,
+                    coalesce((SELECT sum(pg_relation_size(inhrelid)) FROM parts
+                              WHERE inhparent = to_regclass('messages_search_fts')), 0)::bigint,
+                    (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_search_trgm'::regclass)::bigint,
+                    (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_pkey'::regclass)::bigint,
+                    (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_search_pairs'::regclass)::bigint",
+            &[],
+        )
+        .await?;
+    let (table, fts, trgm, pkey, pairs): (i64, i64, i64, i64, i64) =
+        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+    let mb = |b: i64| b as f64 / 1_048_576.0;
+    Ok(format!(
+        "### Index sizes\n\n| relation | size (MB) | × table |\n|---|---|---|\n\
+         | messages (all 32 partitions, with the stored `search_text` and `search_vector`) | {:.0} | 1.00 |\n\
+         | full-text GIN (chat key + tsvector; dropped by V14) | {:.0} | {:.2} |\n\
+         | trigram GIN (chat key + folded text) | {:.0} | {:.2} (aim ≤ 1.2) |\n\
+         | word-pair GIN (`chat_pairs`, for phrases) | {:.0} | {:.2} |\n\
+         | primary key (for comparison) | {:.0} | {:.2} |\n",
+        mb(table),
+        mb(fts),
+        fts as f64 / table as f64,
+        mb(trgm),
+        trgm as f64 / table as f64,
+        mb(pairs),
+        pairs as f64 / table as f64,
+        mb(pkey),
+        pkey as f64 / table as f64,
+    ))
+}
+
+/// Sustained worker write rate with the search indexes, without them, and without any search
+/// columns: the same jobs drained by two workers as fast as they can.
+pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
+    let jobs = 100_000i64;
+    let mut rng = Rng::new(99);
+    let lengths = crate::lengths::sample(jobs as usize, || text.message(&mut rng));
+    let mut out = format!(
+        "### Worker write rate and the search indexes{}\n\n\
+         100,000 queued message jobs (same text distribution, 100 chats) drained by 2 workers\n\
+         (batches of 500) as fast as they go, with the service's pending-list cleaner merging the GIN\n\
+         pending lists every second beside them (as in the service). The longest batch shows any stall.\n\
+         Jobs' {}.\n\n\
+         | schema | messages/s | × no search | p99 batch (ms) | longest batch (ms) |\n|---|---|---|---|---|\n",
+        if text.is_real() { " (real text)" } else { "" },
+        lengths.line(),
+    );
+    let mut results = Vec::new();
+    for (name, sql) in [
+        ("with search columns and indexes (as shipped)", ""),
+        (
+            "search columns, no search indexes",
+            "DROP INDEX messages_search_trgm; DROP INDEX IF EXISTS messages_search_fts; DROP INDEX messages_search_pairs;",
+        ),
+        (
+            "no search at all",
+            "ALTER TABLE messages DROP COLUMN search_text, DROP COLUMN search_vector;",
+        ),
+    ] {
+        let db = env.fresh_database("bench_write").await?;
+        let client = db.client().await?;
+        client.batch_execute(sql).await?;
+        client
+            .batch_execute(
+                "INSERT INTO applications (token, name) VALUES (gen_random_uuid(), 'w');
+                 INSERT INTO chats (application_id, number, created_at, updated_at)
+                   SELECT 1, n, now(), now() FROM generate_series(1, 100) n;
+                 INSERT INTO chat_counters (application_id, chat_number) SELECT 1, n FROM generate_series(1, 100) n;",
+            )
+            .await?;
+        queue(&client, text, jobs).await?;
+        let started = Instant::now();
+        let batches = drain(&db).await?;
+        let rate = jobs as f64 / started.elapsed().as_secs_f64();
+        let written: i64 = client.query_one("SELECT count(*) FROM messages", &[]).await?.get(0);
+        assert_eq!(written, jobs);
+        results.push((name, rate, batches));
+    }
+    let without = results.last().map_or(1.0, |r| r.1);
+    for (name, rate, batches) in results {
+        out.push_str(&format!(
+            "| {name} | {rate:.0} | {:.2} | {:.0} | {:.0} |\n",
+            rate / without,
+            batches.pct(99.0),
+            batches.pct(100.0)
+        ));
+    }
+    out.push_str("\nAim: the shipped schema at ≥ 0.6× the rate without search.\n");
+    Ok(out)
+}
+
+/// Queues `jobs` message jobs over 100 chats, their bodies drawn from `text` (seed 99).
+async fn queue(client: &tokio_postgres::Client, text: &Text, jobs: i64) -> Result<()> {
+    let sink = client
+        .copy_in("COPY jobs (application_id, chat_number, message_number, body) FROM STDIN")
+        .await?;
+    futures::pin_mut!(sink);
+    let mut rng = Rng::new(99);
+    let mut buf = String::new();
+    for i in 0..jobs {
+        buf.push_str(&format!(
+            "1\t{}\t{}\t{}\n",
+            1 + i % 100,
+            1 + i / 100,
+            text.message(&mut rng).replace('\\', "\\\\")
+        ));
+    }
+    sink.send(Bytes::from(buf)).await?;
+    sink.finish().await?;
+    client.batch_execute("VACUUM ANALYZE jobs").await?;
+    Ok(())
+}
+
+/// Drains the queue with two workers and the service's pending-list cleaner: the batches' times.
+async fn drain(db: &Db) -> Result<Samples> {
+    let mut tasks = Vec::new();
+    for _ in 0..2 {
+        let worker = Worker::new(db.clone(), 500, 8);
+        tasks.push(tokio::spawn(async move {
+            let mut batches = Samples::default();
+            loop {
+                let t = Instant::now();
+                let outcome = worker.run_batch().await?;
+                if outcome.claimed == 0 {
+                    return Ok::<_, anyhow::Error>(batches);
+                }
+                batches.push(t.elapsed());
+            }
+        }));
+    }
+    // The service's own cleaner, with its default settings.
+    let cleaner = tokio::spawn(chat_system::upkeep::run_gin_cleaner(
+        db.clone(),
+        std::time::Duration::from_secs(1),
+        chat_system::settings::Settings::defaults().gin_merge_rows,
+        tokio_util::sync::CancellationToken::new(),
+    ));
+    let mut batches = Samples::default();
+    for t in tasks {
+        batches.0.extend(t.await??.0);
+    }
+    cleaner.abort();
+    Ok(batches)
+}
