@@ -4,7 +4,11 @@
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::{error::missing, Db, DbError, DbResult, Missing};
+use super::{
+    error::missing,
+    webhook_outbox::{self, Change},
+    Db, DbError, DbResult, Missing,
+};
 use crate::model::{Cursor, Message, Page};
 
 /// A message from columns `first..first + 4` of a row.
@@ -82,13 +86,22 @@ impl Db {
         let row_sql = include_str!("sql/message_update_row.sql");
         let job_sql = include_str!("sql/message_update_job.sql");
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [&token, &chat, &number, &body];
+        let mut client = self.client().await?;
+        // One transaction with its webhook deliveries (`webhook_outbox`).
+        let tx = client.transaction().await?;
         // Table, then queue, then table again: a worker may move the message from the queue to
         // the table between the first two statements; the third sees its commit.
         for sql in [row_sql, job_sql, row_sql] {
-            if let Some(row) = self.query_opt(sql, &params).await? {
-                return Ok(returned(&row));
+            let stmt = tx.prepare_cached(sql).await?;
+            if let Some(row) = tx.query_opt(&stmt, &params).await? {
+                let message = returned(&row);
+                webhook_outbox::enqueue(&tx, token, chat, Change::Updated(&message)).await?;
+                tx.commit().await?;
+                return Ok(message);
             }
         }
+        drop(tx);
+        drop(client);
         Err(self.chat_missing(token, chat).await?)
     }
 
@@ -97,7 +110,9 @@ impl Db {
         let row_sql = include_str!("sql/message_delete_row.sql");
         let job_sql = include_str!("sql/message_delete_job.sql");
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&token, &chat, &number];
-        let client = self.client().await?;
+        let mut client = self.client().await?;
+        // One transaction with its webhook deliveries (`webhook_outbox`).
+        let client = client.transaction().await?;
         let by_row = client.prepare_cached(row_sql).await?;
         let by_job = client.prepare_cached(job_sql).await?;
         // Same order as `edit_message`, for the same reason.
@@ -105,7 +120,8 @@ impl Db {
             || client.execute(&by_job, &params).await? > 0
             || client.query_one(&by_row, &params).await?.get::<_, i64>(0) > 0
         {
-            return Ok(());
+            webhook_outbox::enqueue(&client, token, chat, Change::Deleted(number)).await?;
+            return Ok(client.commit().await?);
         }
         drop(client);
         Err(self.chat_missing(token, chat).await?)

@@ -152,7 +152,8 @@ impl Worker {
 }
 
 /// Writes the jobs' chats and messages and bumps the counts (the claim deleted the jobs). The statements
-/// are pipelined: one round trip for the lot. The bulk loader (`load`) writes through this too.
+/// are pipelined: one round trip for the lot; then the webhook outbox (`hooks`: one statement,
+/// a round trip of its own). The bulk loader (`load`) writes through this too.
 pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
     let (chats, messages): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.message_number.is_none());
     let mut chats_per_app: BTreeMap<i64, i64> = BTreeMap::new();
@@ -231,5 +232,5 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbEr
             tx.execute(&count_chats, &[&count_app_ids, &count_app_n]).await
         },
     )?;
-    Ok(())
+    super::hooks::enqueue(tx, jobs).await
 }
