@@ -3,8 +3,9 @@
 --
 -- `webhooks`: one row per registered endpoint. `secret` signs every delivery; after a rotation
 -- `previous_secret` also signs until `previous_until` (24 hours), so receivers can switch keys
--- without dropping deliveries. `failing_since` is the first failure since the last success: an
--- endpoint failing for the whole retry window is paused (`paused`, with `paused_reason`).
+-- without dropping deliveries. `failing_since` is when the endpoint started failing: the later of
+-- its last success (`succeeded_at`) and the event of its first failed delivery since; an endpoint
+-- failing for the whole retry window is paused (`paused`, with `paused_reason`).
 CREATE TABLE webhooks (
     application_id bigint      NOT NULL,
     id             bigint      GENERATED ALWAYS AS IDENTITY,
@@ -16,6 +17,7 @@ CREATE TABLE webhooks (
     paused         boolean     NOT NULL DEFAULT false,
     paused_reason  text,
     failing_since  timestamptz,
+    succeeded_at   timestamptz,
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (application_id, id)
@@ -58,6 +60,8 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHER
 CREATE INDEX webhook_deliveries_order ON webhook_deliveries (application_id, webhook_id, chat_number, event_id)
     WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_recent ON webhook_deliveries (application_id, webhook_id, id);
+-- Finished deliveries are kept a week (the listing's "recent attempts"), then expired by age.
+CREATE INDEX webhook_deliveries_done ON webhook_deliveries (occurred_at) WHERE state <> 'pending';
 
 -- On a Citus coordinator (see V13): distributed by application, colocated with the rest.
 DO $citus$
@@ -78,6 +82,3 @@ BEGIN
     END LOOP;
 END
 $citus$;
-
--- Finished deliveries are kept a week (the listing's "recent attempts"), then expired by age.
-CREATE INDEX webhook_deliveries_done ON webhook_deliveries (occurred_at) WHERE state <> 'pending';

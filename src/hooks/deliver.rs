@@ -150,8 +150,15 @@ impl Delivery {
         tracing::info!(app, delivery = delivery.id, url = %delivery.url, %error, "webhook delivery failed");
         let retry_at = retry_delay(&attempt, delivery.attempts).map(|d| Utc::now() + d);
         let sql = include_str!("sql/failed.sql");
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] =
-            [&app, &delivery.id, &status, &latency, &error, &retry_at, &self.window_secs];
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+            &app,
+            &delivery.id,
+            &status,
+            &latency,
+            &error,
+            &retry_at,
+            &self.window_secs,
+        ];
         self.db.query(sql, &params).await?;
         Ok(())
     }

@@ -66,7 +66,8 @@ pub struct Webhook {
     /// Until when the previous secret also signs deliveries, after a rotation.
     #[oai(skip_serializing_if_is_none)]
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
-    /// True while deliveries are held (paused through the API, or by failing for 24 hours).
+    /// True while paused (through the API, or by failing for the whole retry window): no new
+    /// events are queued for it, and queued ones wait until it is resumed.
     pub paused: bool,
     /// Why it is paused.
     #[oai(skip_serializing_if_is_none)]
@@ -84,9 +85,10 @@ impl Webhook {
     /// From columns 0..=8 (and the secret in column 9, when `with_secret`); `None` for a row of
     /// NULLs.
     pub fn from_row(row: &Row, with_secret: bool) -> Option<Self> {
+        let id = row.get::<_, Option<i64>>(0)?;
         let events: Vec<String> = row.get(2);
         Some(Webhook {
-            id: row.get::<_, Option<i64>>(0)?,
+            id,
             url: row.get(1),
             events: events.iter().filter_map(|e| EventType::parse(e)).collect(),
             secret: with_secret.then(|| row.get(9)),

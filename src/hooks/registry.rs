@@ -31,7 +31,11 @@ fn names(events: &[EventType]) -> Vec<&'static str> {
 async fn not_found(db: &Db, token: Uuid, missing: Missing) -> DbResult<DbError> {
     let rows = db.query(include_str!("sql/application_exists.sql"), &[&token]).await?;
     let app_exists = rows.first().is_some_and(|r| r.get::<_, bool>(0));
-    Ok(DbError::NotFound(if app_exists { missing } else { Missing::Application }))
+    Ok(DbError::NotFound(if app_exists {
+        missing
+    } else {
+        Missing::Application
+    }))
 }
 
 /// Registers an endpoint with a new secret (shown in the answer only). `None` when the

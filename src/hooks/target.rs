@@ -77,7 +77,9 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<(), String> {
     if allow_private || is_public(ip) {
         Ok(())
     } else {
-        Err(format!("names the address {ip}, which is loopback, private, link-local or reserved"))
+        Err(format!(
+            "names the address {ip}, which is loopback, private, link-local or reserved"
+        ))
     }
 }
 

@@ -29,7 +29,11 @@ impl WebhooksApi {
     /// Registers an endpoint that receives the application's events as signed POSTs (Standard
     /// Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature` headers). The answer
     /// shows the signing secret: keep it, it is not shown again (rotate it to get a new one).
-    #[oai(path = "/applications/:token/webhooks", method = "post", operation_id = "create_webhook")]
+    #[oai(
+        path = "/applications/:token/webhooks",
+        method = "post",
+        operation_id = "create_webhook"
+    )]
     async fn create(
         &self,
         /// The application's token.
@@ -50,7 +54,11 @@ impl WebhooksApi {
     /// List webhooks
     ///
     /// The application's webhooks, oldest first (at most 20), without their secrets.
-    #[oai(path = "/applications/:token/webhooks", method = "get", operation_id = "list_webhooks")]
+    #[oai(
+        path = "/applications/:token/webhooks",
+        method = "get",
+        operation_id = "list_webhooks"
+    )]
     async fn list(
         &self,
         /// The application's token.
@@ -66,7 +74,11 @@ impl WebhooksApi {
     ///
     /// The webhook, without its secret: whether it is paused and why, and since when its
     /// deliveries fail.
-    #[oai(path = "/applications/:token/webhooks/:id", method = "get", operation_id = "get_webhook")]
+    #[oai(
+        path = "/applications/:token/webhooks/:id",
+        method = "get",
+        operation_id = "get_webhook"
+    )]
     async fn get(
         &self,
         /// The application's token.
@@ -80,9 +92,13 @@ impl WebhooksApi {
 
     /// Change a webhook
     ///
-    /// Changes its URL or events, pauses it (deliveries are held) or resumes it (held ones are
-    /// sent, in order).
-    #[oai(path = "/applications/:token/webhooks/:id", method = "patch", operation_id = "update_webhook")]
+    /// Changes its URL or events, pauses it (no new events are queued for it and queued ones
+    /// wait) or resumes it (queued ones are sent, in order, then new events).
+    #[oai(
+        path = "/applications/:token/webhooks/:id",
+        method = "patch",
+        operation_id = "update_webhook"
+    )]
     async fn update(
         &self,
         /// The application's token.
@@ -107,7 +123,11 @@ impl WebhooksApi {
     /// Delete a webhook
     ///
     /// Deletes the webhook and its deliveries; nothing more is sent to it.
-    #[oai(path = "/applications/:token/webhooks/:id", method = "delete", operation_id = "delete_webhook")]
+    #[oai(
+        path = "/applications/:token/webhooks/:id",
+        method = "delete",
+        operation_id = "delete_webhook"
+    )]
     async fn delete(
         &self,
         /// The application's token.
@@ -164,7 +184,9 @@ impl WebhooksApi {
         let before = before.0.map_or(i64::MAX, |b| b.0);
         match registry::deliveries(&self.0.db, token.get(), id.get(), limit, before).await {
             Ok(data) => {
-                let next_before = (data.len() as i64 == limit).then(|| data.last().map(|d| d.id)).flatten();
+                let next_before = (data.len() as i64 == limit)
+                    .then(|| data.last().map(|d| d.id))
+                    .flatten();
                 ListDeliveriesResponse::Ok(Json(DeliveryList { data, next_before }))
             }
             Err(e) => ReadError::from(e).into(),
@@ -190,6 +212,9 @@ impl WebhooksApi {
         delivery: Path<Number>,
     ) -> RetryDeliveryResponse {
         let retried = registry::retry(&self.0.db, token.get(), id.get(), delivery.get()).await;
-        retried.map_or_else(|e| ReadError::from(e).into(), |d| RetryDeliveryResponse::Accepted(Json(d)))
+        retried.map_or_else(
+            |e| ReadError::from(e).into(),
+            |d| RetryDeliveryResponse::Accepted(Json(d)),
+        )
     }
 }

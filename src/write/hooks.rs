@@ -6,24 +6,34 @@
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
 
-use super::worker::Job;
 use crate::store::DbError;
 
-/// Queues the webhook deliveries of `jobs` (sorted by job id) in `tx`.
-pub(super) async fn enqueue(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
-    if jobs.is_empty() {
+/// A created chat (`number` is `None`) or message, as its job held it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Created<'a> {
+    pub(super) application_id: i64,
+    pub(super) chat_number: i64,
+    pub(super) number: Option<i64>,
+    pub(super) body: Option<&'a str>,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) updated_at: DateTime<Utc>,
+}
+
+/// Queues the webhook deliveries of `created` (in job order) in `tx`.
+pub(super) async fn enqueue(tx: &Transaction<'_>, created: &[Created<'_>]) -> Result<(), DbError> {
+    if created.is_empty() {
         return Ok(());
     }
-    let apps: Vec<i64> = jobs.iter().map(|j| j.application_id).collect();
-    let chats: Vec<i64> = jobs.iter().map(|j| j.chat_number).collect();
-    let numbers: Vec<Option<i64>> = jobs.iter().map(|j| j.message_number).collect();
-    let bodies: Vec<Option<&str>> = jobs.iter().map(|j| j.body.as_deref()).collect();
-    let created: Vec<DateTime<Utc>> = jobs.iter().map(|j| j.created_at).collect();
-    let updated: Vec<DateTime<Utc>> = jobs.iter().map(|j| j.updated_at).collect();
+    let apps: Vec<i64> = created.iter().map(|c| c.application_id).collect();
+    let chats: Vec<i64> = created.iter().map(|c| c.chat_number).collect();
+    let numbers: Vec<Option<i64>> = created.iter().map(|c| c.number).collect();
+    let bodies: Vec<Option<&str>> = created.iter().map(|c| c.body).collect();
+    let created_at: Vec<DateTime<Utc>> = created.iter().map(|c| c.created_at).collect();
+    let updated_at: Vec<DateTime<Utc>> = created.iter().map(|c| c.updated_at).collect();
     let stmt = tx
         .prepare_cached(include_str!("sql/webhooks_enqueue_created.sql"))
         .await?;
-    tx.execute(&stmt, &[&apps, &chats, &numbers, &bodies, &created, &updated])
+    tx.execute(&stmt, &[&apps, &chats, &numbers, &bodies, &created_at, &updated_at])
         .await?;
     Ok(())
 }

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
 use tokio_postgres::Row;
 
+use super::hooks::Created;
 use crate::store::{Db, DbError, DbResult};
 
 /// A queued creation (or, for the bulk loader, one to write at once).
@@ -40,6 +41,18 @@ impl Job {
             body: row.get(4),
             created_at: row.get(5),
             updated_at: row.get(6),
+        }
+    }
+
+    /// The creation, for its webhook deliveries.
+    fn created(&self) -> Created<'_> {
+        Created {
+            application_id: self.application_id,
+            chat_number: self.chat_number,
+            number: self.message_number,
+            body: self.body.as_deref(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
         }
     }
 }
@@ -232,5 +245,5 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbEr
             tx.execute(&count_chats, &[&count_app_ids, &count_app_n]).await
         },
     )?;
-    super::hooks::enqueue(tx, jobs).await
+    super::hooks::enqueue(tx, &jobs.iter().map(Job::created).collect::<Vec<_>>()).await
 }

@@ -34,3 +34,5 @@ mod stream;
 mod tls;
 mod unique_posts;
 mod upgrade;
+mod webhook_receiver;
+mod webhooks;

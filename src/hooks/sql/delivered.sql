@@ -5,7 +5,6 @@ WITH done AS (
     WHERE application_id = $1 AND id = $2
     RETURNING application_id, webhook_id
 )
-UPDATE webhooks w SET failing_since = NULL
+UPDATE webhooks w SET failing_since = NULL, succeeded_at = now()
 FROM done
 WHERE w.application_id = done.application_id AND w.id = done.webhook_id
-  AND w.failing_since IS NOT NULL

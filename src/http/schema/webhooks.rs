@@ -44,8 +44,8 @@ pub struct UpdateWebhook {
     pub url: Option<HookUrl>,
     /// New event types.
     pub events: Option<EventList>,
-    /// `true` holds deliveries; `false` resumes them (clearing the pause's reason and the
-    /// failure streak).
+    /// `true` pauses it (no new events are queued for it, queued ones wait); `false` resumes
+    /// it (clearing the pause's reason and the failure streak).
     pub paused: Flag,
 }
 
