@@ -1,7 +1,7 @@
 //! What the API shows of webhooks: endpoints, event types and deliveries.
 
 use chrono::{DateTime, Utc};
-use poem_openapi::{Enum, Object};
+use poem_openapi::{types::Example, Enum, Object};
 use tokio_postgres::Row;
 
 /// A change webhooks announce.
@@ -53,6 +53,7 @@ impl EventType {
 
 /// A webhook endpoint.
 #[derive(Debug, Clone, Object)]
+#[oai(example)]
 pub struct Webhook {
     /// The endpoint's id within its application.
     pub id: i64,
@@ -117,6 +118,7 @@ pub enum DeliveryState {
 
 /// One event's delivery to one endpoint, with its latest attempt.
 #[derive(Debug, Clone, Object)]
+#[oai(example)]
 pub struct Delivery {
     /// The delivery's id.
     pub id: i64,
@@ -175,6 +177,48 @@ impl Delivery {
             last_latency_ms: row.get(10),
             last_error: row.get(11),
             next_attempt_at: row.get(12),
+        }
+    }
+}
+
+/// The examples' time: 2026-01-01 12:00 UTC, plus `seconds`.
+fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_767_268_800 + seconds, 0).expect("a valid timestamp")
+}
+
+impl Example for Webhook {
+    fn example() -> Self {
+        Webhook {
+            id: 1,
+            url: "https://example.com/hooks/chat".into(),
+            events: vec![EventType::MessageCreated, EventType::ChatDeleted],
+            secret: Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMfKQ9r8GKYo=".into()),
+            previous_secret_expires_at: None,
+            paused: false,
+            paused_reason: None,
+            failing_since: None,
+            created_at: at(0),
+            updated_at: at(0),
+        }
+    }
+}
+
+impl Example for Delivery {
+    fn example() -> Self {
+        Delivery {
+            id: 7,
+            sequence: 42,
+            kind: EventType::MessageCreated,
+            chat: 1,
+            number: Some(2),
+            state: DeliveryState::Delivered,
+            attempts: 1,
+            occurred_at: at(60),
+            last_attempt_at: Some(at(60)),
+            last_status: Some(200),
+            last_latency_ms: Some(35),
+            last_error: None,
+            next_attempt_at: None,
         }
     }
 }

@@ -61,6 +61,7 @@ impl Example for UpdateWebhook {
 
 /// The application's webhooks.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct WebhookList {
     /// Oldest first.
     pub data: Vec<Webhook>,
@@ -68,12 +69,32 @@ pub struct WebhookList {
 
 /// A page of an endpoint's deliveries.
 #[derive(Debug, Object)]
+#[oai(example)]
 pub struct DeliveryList {
     /// Newest first.
     pub data: Vec<Delivery>,
     /// The id of the last delivery on this page: pass it as `before` for older ones.
     #[oai(skip_serializing_if_is_none)]
     pub next_before: Option<i64>,
+}
+
+impl Example for WebhookList {
+    fn example() -> Self {
+        let webhook = Webhook {
+            secret: None,
+            ..Webhook::example()
+        };
+        WebhookList { data: vec![webhook] }
+    }
+}
+
+impl Example for DeliveryList {
+    fn example() -> Self {
+        DeliveryList {
+            data: vec![Delivery::example()],
+            next_before: None,
+        }
+    }
 }
 
 /// 409 `too_many_webhooks`: the application has as many webhooks as it may.
