@@ -4,10 +4,10 @@
 //! outcome in a statement of its own. A slow or dead endpoint thus holds up only its own task:
 //! never the queue workers (which only insert into the outbox) nor other endpoints.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use chrono::Utc;
-use tokio::task::JoinHandle;
+use tokio::{sync::Semaphore, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
 use super::{
@@ -29,6 +29,11 @@ const BLOCKING_ATTEMPTS: i32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest delay between two attempts (and the longest `Retry-After` honoured).
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// Endpoint tasks at once per process.
+const MAX_ENDPOINT_TASKS: usize = 64;
+/// Statements the delivery workers run at once per process: their share of the read pool, so
+/// that a burst of deliveries never keeps requests waiting for a connection.
+const DB_SLOTS: usize = 4;
 /// How often finished deliveries older than a week are expired.
 const EXPIRE_EVERY: Duration = Duration::from_secs(60);
 
@@ -38,6 +43,7 @@ struct Delivery {
     db: Db,
     sender: Sender,
     concurrency: i64,
+    db_slots: Arc<Semaphore>,
     lease_ms: f64,
     window_secs: f64,
 }
@@ -58,6 +64,7 @@ pub async fn run(db: Db, settings: WebhookSettings, cancel: CancellationToken) {
         db,
         sender,
         concurrency: settings.webhook_concurrency.max(1) as i64,
+        db_slots: Arc::new(Semaphore::new(DB_SLOTS)),
         lease_ms: lease.as_millis() as f64,
         window_secs: settings.retry_window().as_secs_f64(),
     };
@@ -68,6 +75,9 @@ pub async fn run(db: Db, settings: WebhookSettings, cancel: CancellationToken) {
         match delivery.due_endpoints().await {
             Ok(endpoints) => {
                 for endpoint in endpoints {
+                    if tasks.len() >= MAX_ENDPOINT_TASKS {
+                        break; // the others next round, as tasks finish
+                    }
                     tasks.entry(endpoint).or_insert_with(|| {
                         let delivery = delivery.clone();
                         let cancel = cancel.clone();
@@ -128,7 +138,10 @@ impl Delivery {
         let sql = include_str!("sql/claim.sql");
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
             [&app, &webhook, &self.concurrency, &BLOCKING_ATTEMPTS, &self.lease_ms];
-        let rows = self.db.query(sql, &params).await?;
+        let rows = {
+            let _slot = self.db_slots.acquire().await.expect("never closed");
+            self.db.query(sql, &params).await?
+        };
         let mut claimed: Vec<Claimed> = rows.iter().map(Claimed::from_row).collect();
         claimed.sort_unstable_by_key(|d| d.event_id);
         Ok(claimed)
@@ -141,6 +154,7 @@ impl Delivery {
         let attempt = self.sender.send(&delivery.url, headers, body).await;
         let latency = i32::try_from(attempt.latency.as_millis()).unwrap_or(i32::MAX);
         let status = attempt.status.map(i32::from);
+        let _slot = self.db_slots.acquire().await.expect("never closed");
         if attempt.delivered() {
             let sql = include_str!("sql/delivered.sql");
             self.db.query(sql, &[&app, &delivery.id, &status, &latency]).await?;
