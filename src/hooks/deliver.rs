@@ -48,8 +48,8 @@ struct Delivery {
     window_secs: f64,
 }
 
-/// The dispatcher task: runs until `cancel`, then waits for the endpoint tasks (each finishes
-/// the attempts it has started, bounded by the delivery timeout).
+/// The dispatcher task: runs until `cancel`, then waits for the endpoint tasks (which stop at
+/// once, leaving the attempts under way to be sent again).
 pub async fn run(db: Db, settings: WebhookSettings, cancel: CancellationToken) {
     let sender = match Sender::new(&settings) {
         Ok(sender) => sender,
@@ -124,8 +124,14 @@ impl Delivery {
                     return;
                 }
             };
-            let sends = claimed.iter().map(|d| self.attempt(app, d));
-            for result in futures::future::join_all(sends).await {
+            let sends = futures::future::join_all(claimed.iter().map(|d| self.attempt(app, d)));
+            // On shutdown the attempts under way are dropped: their leases run out and they are
+            // sent again, by this process after a restart or by another one.
+            let results = tokio::select! {
+                results = sends => results,
+                _ = cancel.cancelled() => return,
+            };
+            for result in results {
                 if let Err(e) = result {
                     // The lease runs out and the delivery is sent again.
                     tracing::warn!(error = %e, app, webhook, "recording a webhook delivery failed");

@@ -91,11 +91,15 @@ impl Db {
         let tx = client.transaction().await?;
         // Table, then queue, then table again: a worker may move the message from the queue to
         // the table between the first two statements; the third sees its commit.
-        for sql in [row_sql, job_sql, row_sql] {
+        for (sql, written) in [(row_sql, true), (job_sql, false), (row_sql, true)] {
             let stmt = tx.prepare_cached(sql).await?;
             if let Some(row) = tx.query_opt(&stmt, &params).await? {
                 let message = returned(&row);
-                webhook_outbox::enqueue(&tx, token, chat, Change::Updated(&message)).await?;
+                // An edit of a queued message is in its `message.created`, sent when it is
+                // written: a `message.updated` now would come before it.
+                if written {
+                    webhook_outbox::enqueue(&tx, token, chat, Change::Updated(&message)).await?;
+                }
                 tx.commit().await?;
                 return Ok(message);
             }

@@ -36,3 +36,4 @@ mod unique_posts;
 mod upgrade;
 mod webhook_receiver;
 mod webhooks;
+mod webhooks_registry;
