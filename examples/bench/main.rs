@@ -7,6 +7,7 @@
 //! cargo run --release --example bench -- profile      # perf profile of the service and PostgreSQL under S1
 //! cargo run --release --example bench -- faults       # creations through broken database connections
 //! cargo run --release --example bench -- isolation    # issue 12: creations while worst-case searches run
+//! cargo run --release --example bench -- webhooks     # issue 17: deliveries and their lag under creation load
 //! ```
 //!
 //! They run against a private PostgreSQL cluster kept under `bench-data/` (created on first use;
@@ -27,6 +28,7 @@ mod throughput;
 #[path = "../../tests/api/unique_posts.rs"]
 mod unique_posts;
 mod visibility;
+mod webhooks;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -41,8 +43,9 @@ async fn main() -> anyhow::Result<()> {
         "faults" => faults::run(rest).await,
         "hygiene" => profile::hygiene(rest).await,
         "isolation" => isolation::run(rest).await,
+        "webhooks" => webhooks::run(rest).await,
         _ => {
-            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|profile|hygiene|faults|isolation> [options]");
+            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|profile|hygiene|faults|isolation|webhooks> [options]");
             std::process::exit(2);
         }
     }

@@ -54,9 +54,12 @@ CREATE TABLE webhook_deliveries (
     PRIMARY KEY (application_id, id)
 );
 
--- What is due (the dispatcher's scan), per endpoint and chat in order (the claim's "nothing
--- earlier is pending" test), and an endpoint's recent deliveries (the listing).
+-- What is due (the dispatcher's scan); an endpoint's pending deliveries in order (the claim
+-- walks them and stops at its limit), per chat in order (the claim's "nothing earlier is
+-- pending" test); and an endpoint's recent deliveries (the listing).
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (application_id, webhook_id, event_id)
+    WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_order ON webhook_deliveries (application_id, webhook_id, chat_number, event_id)
     WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_recent ON webhook_deliveries (application_id, webhook_id, id);
