@@ -26,7 +26,7 @@ pub struct WebhookSettings {
 
     /// Deliveries in flight at once per endpoint and process, so that a slow endpoint holds up
     /// only its own deliveries.
-    #[arg(global = true, long, env = "WEBHOOK_CONCURRENCY", default_value_t = 4)]
+    #[arg(global = true, long, env = "WEBHOOK_CONCURRENCY", default_value_t = 16)]
     pub webhook_concurrency: usize,
 }
 
