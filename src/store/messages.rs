@@ -114,18 +114,16 @@ impl Db {
         let row_sql = include_str!("sql/message_delete_row.sql");
         let job_sql = include_str!("sql/message_delete_job.sql");
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&token, &chat, &number];
-        let mut client = self.client().await?;
-        // One transaction with its webhook deliveries (`webhook_outbox`).
-        let client = client.transaction().await?;
+        let client = self.client().await?;
         let by_row = client.prepare_cached(row_sql).await?;
         let by_job = client.prepare_cached(job_sql).await?;
-        // Same order as `edit_message`, for the same reason.
+        // Same order as `edit_message`, for the same reason. Each statement queues its webhook
+        // deliveries itself: no transaction holds the chat's row (its count) any longer.
         if client.query_one(&by_row, &params).await?.get::<_, i64>(0) > 0
-            || client.execute(&by_job, &params).await? > 0
+            || client.query_one(&by_job, &params).await?.get::<_, i64>(0) > 0
             || client.query_one(&by_row, &params).await?.get::<_, i64>(0) > 0
         {
-            webhook_outbox::enqueue(&client, token, chat, Change::Deleted(number)).await?;
-            return Ok(client.commit().await?);
+            return Ok(());
         }
         drop(client);
         Err(self.chat_missing(token, chat).await?)

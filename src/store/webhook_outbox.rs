@@ -1,7 +1,7 @@
-//! The webhook outbox for edits and deletes: one statement in the change's own transaction, so
+//! The webhook outbox for edits and chat deletes: one statement in the change's own transaction, so
 //! a committed change always has its deliveries and a rolled-back one never has (the delivery
 //! workers of `hooks` send them). The worker batches enqueue creations the same way
-//! (`write::hooks`).
+//! (`write::hooks`), and a message delete in its own statements (`message_delete_*.sql`).
 
 use deadpool_postgres::Transaction;
 use uuid::Uuid;
@@ -14,8 +14,6 @@ use crate::model::Message;
 pub enum Change<'a> {
     /// `message.updated`: the message as it is now.
     Updated(&'a Message),
-    /// `message.deleted`: the message's number.
-    Deleted(i64),
     /// `chat.deleted`.
     ChatDeleted,
 }
@@ -24,7 +22,6 @@ pub enum Change<'a> {
 pub async fn enqueue(tx: &Transaction<'_>, token: Uuid, chat: i64, change: Change<'_>) -> DbResult<()> {
     let (kind, number, message) = match change {
         Change::Updated(m) => ("message.updated", Some(m.number), Some(m)),
-        Change::Deleted(n) => ("message.deleted", Some(n), None),
         Change::ChatDeleted => ("chat.deleted", None, None),
     };
     let body = message.map(|m| m.body.as_str());
