@@ -6,7 +6,8 @@
 //! 1. [`app`]: start-up (`Application::build`), the background tasks, graceful shutdown.
 //! 2. [`http`]: routes, problem+json, middleware, one module per resource.
 //! 3. [`ops`]: the chat operations handlers call (idempotency, event publication);
-//!    [`upkeep`]: purges, count reconciliation, GIN merges, vacuum; [`demo`]: demo data.
+//!    [`upkeep`]: purges, count reconciliation, GIN merges, vacuum; [`demo`]: demo data;
+//!    [`hooks`]: webhook endpoints and their delivery workers.
 //! 4. [`write`]: group commit and the queue workers.
 //! 5. [`search`]: parse, plan, run, rank; [`live`]: live events: outbox, announcer, LISTEN, the
 //!    hub of streams.
@@ -17,6 +18,7 @@
 pub mod app;
 pub mod cluster;
 pub mod demo;
+pub mod hooks;
 pub mod http;
 pub mod live;
 pub mod metrics;

@@ -4,6 +4,7 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
+pub mod webhooks;
 
 /// The command line: a subcommand (serving by default) and the settings.
 #[derive(Debug, Parser)]
@@ -227,6 +228,10 @@ pub struct Settings {
     /// Log as JSON lines instead of text.
     #[arg(global = true, long, env = "LOG_JSON", default_value_t = false)]
     pub log_json: bool,
+
+    /// Webhook deliveries.
+    #[command(flatten)]
+    pub webhooks: webhooks::WebhookSettings,
 }
 
 /// This machine's cores (1 if unknown).

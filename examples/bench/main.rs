@@ -8,6 +8,7 @@
 //! cargo run --release --example bench -- faults       # creations through broken database connections
 //! cargo run --release --example bench -- isolation    # issue 12: creations while worst-case searches run
 //! cargo run --release --example bench -- texts        # message lengths (and real text's queries) of a text
+//! cargo run --release --example bench -- webhooks     # issue 17: deliveries and their lag under creation load
 //! ```
 //!
 //! `search` and `throughput` take `--text real` for messages of real text (Debian's `fortunes`,
@@ -39,6 +40,7 @@ mod timing;
 #[path = "../../tests/api/unique_posts.rs"]
 mod unique_posts;
 mod visibility;
+mod webhooks;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -54,8 +56,9 @@ async fn main() -> anyhow::Result<()> {
         "hygiene" => profile::hygiene(rest).await,
         "isolation" => isolation::run(rest).await,
         "texts" => queries::show(rest).await,
+        "webhooks" => webhooks::run(rest).await,
         _ => {
-            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|profile|hygiene|faults|isolation|texts> [options]");
+            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|profile|hygiene|faults|isolation|texts|webhooks> [options]");
             std::process::exit(2);
         }
     }

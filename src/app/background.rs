@@ -1,12 +1,12 @@
 //! The background tasks of one process: the queue workers, the LISTEN connection, the announcer
-//! and the upkeep tasks, started and stopped together.
+//! the upkeep tasks and the webhook deliveries, started and stopped together.
 
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::{http::State, live, settings::Settings, upkeep, write};
+use crate::{hooks, http::State, live, settings::Settings, upkeep, write};
 
 /// The background tasks of one process, stopped together.
 pub struct Background {
@@ -16,7 +16,7 @@ pub struct Background {
 
 impl Background {
     /// Starts the listener, the announcer, `settings.workers` queue workers, the purger, the GIN
-    /// pending-list cleaner, the job table's vacuum and the reconciler.
+    /// pending-list cleaner, the job table's vacuum, the reconciler and the webhook deliveries.
     pub fn start(state: &State, settings: &Settings) -> Self {
         let cancel = CancellationToken::new();
         let db = state.db.clone();
@@ -47,6 +47,11 @@ impl Background {
             gin_merge_rows: settings.gin_merge_rows.max(1),
             reconcile: Duration::from_secs(settings.reconcile_interval_secs.max(1)),
         };
+        tasks.push(tokio::spawn(hooks::run(
+            db.clone(),
+            settings.webhooks.clone(),
+            cancel.clone(),
+        )));
         tasks.extend(upkeep::spawn(db, state.purge_wake.clone(), upkeep, &cancel));
         Background { cancel, tasks }
     }

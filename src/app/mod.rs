@@ -141,6 +141,7 @@ pub fn state(db: Db, settings: &Settings) -> State {
             Duration::from_secs(settings.live_refresh_secs),
         ),
         stuck_after: settings.job_max_attempts.max(1),
+        webhook_allow_private: settings.webhooks.webhook_allow_private,
     }
 }
 

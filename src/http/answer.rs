@@ -84,6 +84,8 @@ fn not_found<R: Declares<404>>(missing: Missing) -> R {
         Missing::Application => ("application_not_found", "no application has this token"),
         Missing::Chat => ("chat_not_found", "the application has no chat with this number"),
         Missing::Message => ("message_not_found", "the chat has no message with this number"),
+        Missing::Webhook => ("webhook_not_found", "the application has no webhook with this id"),
+        Missing::Delivery => ("delivery_not_found", "the webhook has no delivery with this id"),
     };
     reply::<404, R>(code, detail)
 }

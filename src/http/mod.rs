@@ -15,6 +15,7 @@ pub mod chats;
 pub mod examples;
 pub mod front;
 pub mod health;
+pub mod hook_fields;
 pub mod idempotency;
 pub mod input;
 pub mod limits;
@@ -31,6 +32,7 @@ pub mod search;
 pub mod slow;
 pub mod stream;
 pub mod text;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -68,6 +70,8 @@ pub struct State {
     pub hub: Hub,
     /// Failed attempts after which a queued job counts as stuck in `/metrics`.
     pub stuck_after: i32,
+    /// Webhook URLs may name private addresses (`WEBHOOK_ALLOW_PRIVATE`).
+    pub webhook_allow_private: bool,
 }
 
 /// Groups of operations in the spec.
@@ -79,6 +83,8 @@ pub enum ApiTags {
     Chats,
     /// Messages inside a chat, numbered 1, 2, 3…, and search.
     Messages,
+    /// Webhooks: the application's events, POSTed to its endpoints and signed.
+    Webhooks,
     /// Liveness and readiness probes.
     Operations,
 }
@@ -90,6 +96,7 @@ pub fn service(state: State) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
         chats::ChatsApi(state.clone()),
         stream::StreamApi(state.clone()),
         messages::MessagesApi(state.clone()),
+        webhooks::WebhooksApi(state.clone()),
         health::HealthApi(state),
     );
     OpenApiService::new(apis, "Chat System API", env!("CARGO_PKG_VERSION"))

@@ -110,7 +110,7 @@ impl BodyToken {
 }
 
 /// What a JSON value is, for a client that sent the wrong kind.
-fn kind(value: &Value) -> &'static str {
+pub(super) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -184,6 +184,9 @@ field_type!(
 );
 
 field_type!([] BodyToken, false, MetaSchema::new_with_format("string", "uuid"));
+
+// The webhooks' body fields (`hook_fields`) are made the same way.
+pub(super) use field_type;
 
 #[cfg(test)]
 mod tests {

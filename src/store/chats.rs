@@ -3,7 +3,11 @@
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::{error::missing, Db, DbError, DbResult, Missing};
+use super::{
+    error::missing,
+    webhook_outbox::{self, Change},
+    Db, DbError, DbResult, Missing,
+};
 use crate::model::{Chat, Cursor, Page};
 
 /// A chat from a row whose first column may be NULL (the "no such chat" row of a LEFT JOIN).
@@ -62,6 +66,7 @@ impl Db {
         tx.execute(&jobs, &[&app_id, &number]).await?;
         let chat_row = tx.prepare_cached(include_str!("sql/chat_delete_row.sql")).await?;
         tx.execute(&chat_row, &[&app_id, &number]).await?;
+        webhook_outbox::enqueue(&tx, token, number, Change::ChatDeleted).await?;
         tx.commit().await?;
         Ok(())
     }

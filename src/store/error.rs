@@ -15,6 +15,10 @@ pub enum Missing {
     Chat,
     /// The chat has no message with this number.
     Message,
+    /// The application has no webhook with this id.
+    Webhook,
+    /// The webhook has no delivery with this id.
+    Delivery,
 }
 
 /// What can go wrong talking to the database.

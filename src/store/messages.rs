@@ -4,7 +4,11 @@
 use tokio_postgres::{types::ToSql, Row};
 use uuid::Uuid;
 
-use super::{error::missing, Db, DbError, DbResult, Missing};
+use super::{
+    error::missing,
+    webhook_outbox::{self, Change},
+    Db, DbError, DbResult, Missing,
+};
 use crate::model::{Cursor, Message, Page};
 
 /// A message from columns `first..first + 5` of a row (number, body, created, updated, sender).
@@ -109,13 +113,26 @@ impl Db {
         let row_sql = include_str!("sql/message_update_row.sql");
         let job_sql = include_str!("sql/message_update_job.sql");
         let params: [&(dyn ToSql + Sync); 5] = [&token, &chat, &number, &body, &sender];
+        let mut client = self.client().await?;
+        // One transaction with its webhook deliveries (`webhook_outbox`).
+        let tx = client.transaction().await?;
         // Table, then queue, then table again: a worker may move the message from the queue to
         // the table between the first two statements; the third sees its commit.
-        for sql in [row_sql, job_sql, row_sql] {
-            if let Some(row) = self.query_opt(sql, &params).await? {
-                return Ok(returned(&row));
+        for (sql, written) in [(row_sql, true), (job_sql, false), (row_sql, true)] {
+            let stmt = tx.prepare_cached(sql).await?;
+            if let Some(row) = tx.query_opt(&stmt, &params).await? {
+                let message = returned(&row);
+                // An edit of a queued message is in its `message.created`, sent when it is
+                // written: a `message.updated` now would come before it.
+                if written {
+                    webhook_outbox::enqueue(&tx, token, chat, Change::Updated(&message)).await?;
+                }
+                tx.commit().await?;
+                return Ok(message);
             }
         }
+        drop(tx);
+        drop(client);
         Err(self.chat_missing(token, chat).await?)
     }
 
@@ -127,9 +144,10 @@ impl Db {
         let client = self.client().await?;
         let by_row = client.prepare_cached(row_sql).await?;
         let by_job = client.prepare_cached(job_sql).await?;
-        // Same order as `edit_message`, for the same reason.
+        // Same order as `edit_message`, for the same reason. Each statement queues its webhook
+        // deliveries itself: no transaction holds the chat's row (its count) any longer.
         if client.query_one(&by_row, &params).await?.get::<_, i64>(0) > 0
-            || client.execute(&by_job, &params).await? > 0
+            || client.query_one(&by_job, &params).await?.get::<_, i64>(0) > 0
             || client.query_one(&by_row, &params).await?.get::<_, i64>(0) > 0
         {
             return Ok(());

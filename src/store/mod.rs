@@ -7,7 +7,8 @@
 //! - `error`: [`DbError`] and how to tell transient failures apart;
 //! - `retry`: sending an idempotent statement again after a transient failure;
 //! - `app_ids`, `rate_limit`, `applications`, `chats`, [`messages`], [`idempotency`]: one table
-//!   family each; `admin`: creating the database; `migrate`: the schema.
+//!   family each; `admin`: creating the database; `migrate`: the schema; [`webhook_outbox`]: the
+//!   webhook deliveries of edits and deletes, in their transactions.
 
 mod admin;
 mod app_ids;
@@ -21,6 +22,7 @@ mod pool;
 mod rate_limit;
 mod retry;
 pub mod tls;
+pub mod webhook_outbox;
 
 pub use applications::ApplicationPage;
 pub(crate) use error::describe;

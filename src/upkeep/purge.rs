@@ -32,6 +32,8 @@ const APP_PURGE: &[&str] = &[
     include_str!("sql/purge_app_messages.sql"),
     include_str!("sql/purge_app_chats.sql"),
     include_str!("sql/purge_app_idempotency.sql"),
+    include_str!("sql/purge_app_webhook_deliveries.sql"),
+    include_str!("sql/purge_app_webhooks.sql"),
 ];
 /// A chat purge's deletes (the chat delete itself removed its counter, jobs and row).
 const CHAT_PURGE: &[&str] = &[

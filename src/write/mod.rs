@@ -7,9 +7,11 @@
 //! - [`worker`]: one batch of jobs in one transaction.
 //! - [`workers`]: the worker tasks and their pacing.
 //! - [`stats`]: the job queue's figures for `/metrics`.
+//! - `hooks`: the webhook deliveries of a batch's creations, in its transaction.
 //! - [`load`]: the bulk loader (`demo`): the same numbers and counts, without the queue.
 
 pub mod bell;
+mod hooks;
 pub mod intake;
 pub mod load;
 pub mod stats;

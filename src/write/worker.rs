@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
 use tokio_postgres::Row;
 
+use super::hooks::Created;
 use crate::store::{Db, DbError, DbResult};
 
 /// A queued creation (or, for the bulk loader, one to write at once).
@@ -43,6 +44,19 @@ impl Job {
             created_at: row.get(5),
             updated_at: row.get(6),
             sender: row.get(7),
+        }
+    }
+
+    /// The creation, for its webhook deliveries.
+    fn created(&self) -> Created<'_> {
+        Created {
+            application_id: self.application_id,
+            chat_number: self.chat_number,
+            number: self.message_number,
+            body: self.body.as_deref(),
+            sender: self.sender.as_deref(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
         }
     }
 }
@@ -171,7 +185,8 @@ fn tallies(chats: &[&Job], messages: &[&Job]) -> Tallies {
 }
 
 /// Writes the jobs' chats and messages and bumps the counts (the claim deleted the jobs). The statements
-/// are pipelined: one round trip for the lot. The bulk loader (`load`) writes through this too.
+/// are pipelined: one round trip for the lot; then the webhook outbox (`hooks`: one statement,
+/// a round trip of its own). The bulk loader (`load`) writes through this too.
 pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
     let (chats, messages): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.message_number.is_none());
     let (chats_per_app, messages_per_chat) = tallies(&chats, &messages);
@@ -245,5 +260,5 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbEr
             tx.execute(&count_chats, &[&count_app_ids, &count_app_n]).await
         },
     )?;
-    Ok(())
+    super::hooks::enqueue(tx, &jobs.iter().map(Job::created).collect::<Vec<_>>()).await
 }

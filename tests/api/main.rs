@@ -35,3 +35,6 @@ mod stream;
 mod tls;
 mod unique_posts;
 mod upgrade;
+mod webhook_receiver;
+mod webhooks;
+mod webhooks_registry;

@@ -1,0 +1,121 @@
+//! An application's endpoints: register, list, read, change, rotate the secret, delete; and
+//! their deliveries: list, send again. Every statement finds the application by its token.
+
+use uuid::Uuid;
+
+use super::{
+    model::{Delivery, EventType, Webhook},
+    secret,
+};
+use crate::store::{Db, DbError, DbResult, Missing};
+
+/// Most endpoints one application may register.
+pub const MAX_WEBHOOKS: i64 = 20;
+
+/// What an update changes (`None`: unchanged).
+#[derive(Debug, Default, Clone)]
+pub struct Changes {
+    /// A new URL.
+    pub url: Option<String>,
+    /// New event types.
+    pub events: Option<Vec<EventType>>,
+    /// Pause (true) or resume (false).
+    pub paused: Option<bool>,
+}
+
+fn names(events: &[EventType]) -> Vec<&'static str> {
+    events.iter().map(|e| e.as_str()).collect()
+}
+
+/// The NotFound error naming what is missing: the application, or else `missing`.
+async fn not_found(db: &Db, token: Uuid, missing: Missing) -> DbResult<DbError> {
+    let rows = db.query(include_str!("sql/application_exists.sql"), &[&token]).await?;
+    let app_exists = rows.first().is_some_and(|r| r.get::<_, bool>(0));
+    Ok(DbError::NotFound(if app_exists {
+        missing
+    } else {
+        Missing::Application
+    }))
+}
+
+/// Registers an endpoint with a new secret (shown in the answer only). `None` when the
+/// application has `MAX_WEBHOOKS` already.
+pub async fn create(db: &Db, token: Uuid, url: &str, events: &[EventType]) -> DbResult<Option<Webhook>> {
+    let secret = secret::generate();
+    let sql = include_str!("sql/webhook_create.sql");
+    let rows = db
+        .query(sql, &[&token, &url, &names(events), &secret, &MAX_WEBHOOKS])
+        .await?;
+    let row = rows.first().ok_or(DbError::NotFound(Missing::Application))?;
+    Ok(Webhook::from_row(row, true))
+}
+
+/// The application's endpoints, oldest first.
+pub async fn list(db: &Db, token: Uuid) -> DbResult<Vec<Webhook>> {
+    let rows = db.query(include_str!("sql/webhook_list.sql"), &[&token]).await?;
+    if rows.is_empty() {
+        return Err(DbError::NotFound(Missing::Application));
+    }
+    Ok(rows.iter().filter_map(|r| Webhook::from_row(r, false)).collect())
+}
+
+/// One endpoint.
+pub async fn get(db: &Db, token: Uuid, id: i64) -> DbResult<Webhook> {
+    let rows = db.query(include_str!("sql/webhook_get.sql"), &[&token, &id]).await?;
+    let row = rows.first().ok_or(DbError::NotFound(Missing::Application))?;
+    Webhook::from_row(row, false).ok_or(DbError::NotFound(Missing::Webhook))
+}
+
+/// Applies `changes` to an endpoint.
+pub async fn update(db: &Db, token: Uuid, id: i64, changes: &Changes) -> DbResult<Webhook> {
+    let events = changes.events.as_deref().map(names);
+    let sql = include_str!("sql/webhook_update.sql");
+    let rows = db
+        .query(sql, &[&token, &id, &changes.url, &events, &changes.paused])
+        .await?;
+    match rows.first().and_then(|r| Webhook::from_row(r, false)) {
+        Some(webhook) => Ok(webhook),
+        None => Err(not_found(db, token, Missing::Webhook).await?),
+    }
+}
+
+/// Gives an endpoint a new secret (shown in the answer only); the previous one also signs for
+/// 24 hours.
+pub async fn rotate(db: &Db, token: Uuid, id: i64) -> DbResult<Webhook> {
+    let secret = secret::generate();
+    let rows = db
+        .query(include_str!("sql/webhook_rotate.sql"), &[&token, &id, &secret])
+        .await?;
+    match rows.first().and_then(|r| Webhook::from_row(r, true)) {
+        Some(webhook) => Ok(webhook),
+        None => Err(not_found(db, token, Missing::Webhook).await?),
+    }
+}
+
+/// Deletes an endpoint and its deliveries.
+pub async fn delete(db: &Db, token: Uuid, id: i64) -> DbResult<()> {
+    let rows = db.query(include_str!("sql/webhook_delete.sql"), &[&token, &id]).await?;
+    if rows.first().is_some_and(|r| r.get::<_, i64>(0) > 0) {
+        return Ok(());
+    }
+    Err(not_found(db, token, Missing::Webhook).await?)
+}
+
+/// The endpoint's latest `limit` deliveries below id `before`, newest first.
+pub async fn deliveries(db: &Db, token: Uuid, id: i64, limit: i64, before: i64) -> DbResult<Vec<Delivery>> {
+    get(db, token, id).await?;
+    let sql = include_str!("sql/deliveries_list.sql");
+    let rows = db.query(sql, &[&token, &id, &limit, &before]).await?;
+    Ok(rows.iter().map(Delivery::from_row).collect())
+}
+
+/// Makes a delivery due now, once more.
+pub async fn retry(db: &Db, token: Uuid, id: i64, delivery: i64) -> DbResult<Delivery> {
+    let sql = include_str!("sql/delivery_retry.sql");
+    let rows = db.query(sql, &[&token, &id, &delivery]).await?;
+    if let Some(row) = rows.first() {
+        return Ok(Delivery::from_row(row));
+    }
+    get(db, token, id).await?;
+    Err(DbError::NotFound(Missing::Delivery))
+}
