@@ -147,7 +147,7 @@ impl WebhooksApi {
     #[oai(
         path = "/applications/:token/webhooks/:id/rotate-secret",
         method = "post",
-        operation_id = "rotate_webhook_secret"
+        operation_id = "rotate_secret"
     )]
     async fn rotate(
         &self,
@@ -167,7 +167,7 @@ impl WebhooksApi {
     #[oai(
         path = "/applications/:token/webhooks/:id/deliveries",
         method = "get",
-        operation_id = "list_webhook_deliveries"
+        operation_id = "list_deliveries"
     )]
     async fn deliveries(
         &self,
@@ -200,7 +200,7 @@ impl WebhooksApi {
     #[oai(
         path = "/applications/:token/webhooks/:id/deliveries/:delivery/retry",
         method = "post",
-        operation_id = "retry_webhook_delivery"
+        operation_id = "retry_delivery"
     )]
     async fn retry(
         &self,

@@ -41,8 +41,10 @@ impl Example for CreateWebhook {
 #[oai(example)]
 pub struct UpdateWebhook {
     /// A new URL (same rules as on registration).
+    #[oai(skip_serializing_if_is_none)]
     pub url: Option<HookUrl>,
     /// New event types.
+    #[oai(skip_serializing_if_is_none)]
     pub events: Option<EventList>,
     /// `true` pauses it (no new events are queued for it, queued ones wait); `false` resumes
     /// it (clearing the pause's reason and the failure streak).
