@@ -159,8 +159,7 @@ async fn the_previous_releases_workers_leave_jobs_with_a_sender_to_this_release(
 
     // An old worker takes only the job it can write whole (not one given a sender by an edit).
     let client = app.db.client().await.unwrap();
-    let tx_client = &client;
-    let taken: Vec<i64> = tx_client
+    let taken: Vec<i64> = client
         .query(PREVIOUS_CLAIM, &[])
         .await
         .unwrap()
