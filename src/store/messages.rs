@@ -4,11 +4,7 @@
 use tokio_postgres::{types::ToSql, Row};
 use uuid::Uuid;
 
-use super::{
-    error::missing,
-    webhook_outbox::{self, Change},
-    Db, DbError, DbResult, Missing,
-};
+use super::{error::missing, Db, DbError, DbResult, Missing};
 use crate::model::{Cursor, Message, Page};
 
 /// A message from columns `first..first + 5` of a row (number, body, created, updated, sender).
@@ -113,25 +109,18 @@ impl Db {
         let row_sql = include_str!("sql/message_update_row.sql");
         let job_sql = include_str!("sql/message_update_job.sql");
         let params: [&(dyn ToSql + Sync); 5] = [&token, &chat, &number, &body, &sender];
-        let mut client = self.client().await?;
-        // One transaction with its webhook deliveries (`webhook_outbox`).
-        let tx = client.transaction().await?;
+        let client = self.client().await?;
         // Table, then queue, then table again: a worker may move the message from the queue to
-        // the table between the first two statements; the third sees its commit.
-        for (sql, written) in [(row_sql, true), (job_sql, false), (row_sql, true)] {
-            let stmt = tx.prepare_cached(sql).await?;
-            if let Some(row) = tx.query_opt(&stmt, &params).await? {
-                let message = returned(&row);
-                // An edit of a queued message is in its `message.created`, sent when it is
-                // written: a `message.updated` now would come before it.
-                if written {
-                    webhook_outbox::enqueue(&tx, token, chat, Change::Updated(&message)).await?;
-                }
-                tx.commit().await?;
-                return Ok(message);
+        // the table between the first two statements; the third sees its commit. An edit of a
+        // written row queues its `message.updated` deliveries in its own statement; an edit of a
+        // queued message is in its `message.created`, sent when it is written (a
+        // `message.updated` now would come before it).
+        for sql in [row_sql, job_sql, row_sql] {
+            let stmt = client.prepare_cached(sql).await?;
+            if let Some(row) = client.query_opt(&stmt, &params).await? {
+                return Ok(returned(&row));
             }
         }
-        drop(tx);
         drop(client);
         Err(self.chat_missing(token, chat).await?)
     }

@@ -47,17 +47,9 @@ impl Job {
         }
     }
 
-    /// The creation, for its webhook deliveries.
-    fn created(&self) -> Created<'_> {
-        Created {
-            application_id: self.application_id,
-            chat_number: self.chat_number,
-            number: self.message_number,
-            body: self.body.as_deref(),
-            sender: self.sender.as_deref(),
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        }
+    /// The creation's keys, for its webhook deliveries.
+    fn key(&self) -> (i64, i64, Option<i64>) {
+        (self.application_id, self.chat_number, self.message_number)
     }
 }
 
@@ -185,8 +177,7 @@ fn tallies(chats: &[&Job], messages: &[&Job]) -> Tallies {
 }
 
 /// Writes the jobs' chats and messages and bumps the counts (the claim deleted the jobs). The statements
-/// are pipelined: one round trip for the lot; then the webhook outbox (`hooks`: one statement,
-/// a round trip of its own). The bulk loader (`load`) writes through this too.
+/// are pipelined, the webhook outbox (`hooks`) last: one round trip for the lot. The bulk loader (`load`) writes through this too.
 pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
     let (chats, messages): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.message_number.is_none());
     let (chats_per_app, messages_per_chat) = tallies(&chats, &messages);
@@ -195,8 +186,10 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbEr
     let insert_messages = tx.prepare_cached(include_str!("sql/jobs_insert_messages.sql"));
     let count_messages = tx.prepare_cached(include_str!("sql/jobs_count_messages.sql"));
     let count_chats = tx.prepare_cached(include_str!("sql/jobs_count_chats.sql"));
-    let (insert_chats, insert_messages, count_messages, count_chats) =
-        tokio::try_join!(biased; insert_chats, insert_messages, count_messages, count_chats)?;
+    let outbox = tx.prepare_cached(super::hooks::ENQUEUE_CREATED);
+    let (insert_chats, insert_messages, count_messages, count_chats, outbox) =
+        tokio::try_join!(biased; insert_chats, insert_messages, count_messages, count_chats, outbox)?;
+    let created: Created = jobs.iter().map(Job::key).collect();
 
     let chat_apps: Vec<i64> = chats.iter().map(|j| j.application_id).collect();
     let chat_numbers: Vec<i64> = chats.iter().map(|j| j.chat_number).collect();
@@ -259,6 +252,7 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbEr
             }
             tx.execute(&count_chats, &[&count_app_ids, &count_app_n]).await
         },
+        created.enqueue(tx, &outbox),
     )?;
-    super::hooks::enqueue(tx, &jobs.iter().map(Job::created).collect::<Vec<_>>()).await
+    Ok(())
 }
