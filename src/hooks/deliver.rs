@@ -1,8 +1,9 @@
 //! The delivery workers: a dispatcher finds the endpoints with deliveries due and runs one task
 //! per endpoint (in this process), which claims up to `WEBHOOK_CONCURRENCY` of them at a time
-//! (`claim.sql`: `SKIP LOCKED`, a lease, committed at once), sends them, and records each
-//! outcome in a statement of its own. A slow or dead endpoint thus holds up only its own task:
-//! never the queue workers (which only insert into the outbox) nor other endpoints.
+//! (`claim.sql`: `SKIP LOCKED`, a lease, committed at once), sends them, and records the
+//! outcomes: the delivered ones in one statement, each failure in one of its own. A slow or dead
+//! endpoint thus holds up only its own task: never the queue workers (which only insert into the
+//! outbox) nor other endpoints.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -124,18 +125,16 @@ impl Delivery {
                     return;
                 }
             };
-            let sends = futures::future::join_all(claimed.iter().map(|d| self.attempt(app, d)));
+            let sends = futures::future::join_all(claimed.iter().map(|d| self.send(d)));
             // On shutdown the attempts under way are dropped: their leases run out and they are
             // sent again, by this process after a restart or by another one.
-            let results = tokio::select! {
-                results = sends => results,
+            let attempts = tokio::select! {
+                attempts = sends => attempts,
                 _ = cancel.cancelled() => return,
             };
-            for result in results {
-                if let Err(e) = result {
-                    // The lease runs out and the delivery is sent again.
-                    tracing::warn!(error = %e, app, webhook, "recording a webhook delivery failed");
-                }
+            if let Err(e) = self.record(app, &claimed, &attempts).await {
+                // The leases run out and the deliveries are sent again.
+                tracing::warn!(error = %e, app, webhook, "recording webhook deliveries failed");
             }
         }
     }
@@ -153,33 +152,51 @@ impl Delivery {
         Ok(claimed)
     }
 
-    /// Sends one delivery and records what happened.
-    async fn attempt(&self, app: i64, delivery: &Claimed) -> DbResult<()> {
+    /// Sends one delivery.
+    async fn send(&self, delivery: &Claimed) -> Attempt {
         let body = delivery.body();
         let headers = delivery.headers(Utc::now(), &body);
-        let attempt = self.sender.send(&delivery.url, headers, body).await;
-        let latency = i32::try_from(attempt.latency.as_millis()).unwrap_or(i32::MAX);
-        let status = attempt.status.map(i32::from);
-        let _slot = self.db_slots.acquire().await.expect("never closed");
-        if attempt.delivered() {
-            let sql = include_str!("sql/delivered.sql");
-            self.db.query(sql, &[&app, &delivery.id, &status, &latency]).await?;
-            return Ok(());
+        self.sender.send(&delivery.url, headers, body).await
+    }
+
+    /// Records what happened to a claim's deliveries: the delivered ones in one statement, each
+    /// failure in one of its own (with its retry time and the endpoint's failure streak).
+    async fn record(&self, app: i64, claimed: &[Claimed], attempts: &[Attempt]) -> DbResult<()> {
+        let latency = |a: &Attempt| i32::try_from(a.latency.as_millis()).unwrap_or(i32::MAX);
+        let mut ids = Vec::new();
+        let mut statuses = Vec::new();
+        let mut latencies = Vec::new();
+        let mut failed = Vec::new();
+        for (delivery, attempt) in claimed.iter().zip(attempts) {
+            if attempt.delivered() {
+                ids.push(delivery.id);
+                statuses.push(attempt.status.map(i32::from));
+                latencies.push(latency(attempt));
+            } else {
+                failed.push((delivery, attempt));
+            }
         }
-        let error = attempt.error.clone().unwrap_or_default();
-        tracing::info!(app, delivery = delivery.id, url = %delivery.url, %error, "webhook delivery failed");
-        let retry_at = retry_delay(&attempt, delivery.attempts).map(|d| Utc::now() + d);
-        let sql = include_str!("sql/failed.sql");
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
-            &app,
-            &delivery.id,
-            &status,
-            &latency,
-            &error,
-            &retry_at,
-            &self.window_secs,
-        ];
-        self.db.query(sql, &params).await?;
+        let _slot = self.db_slots.acquire().await.expect("never closed");
+        if !ids.is_empty() {
+            let sql = include_str!("sql/delivered.sql");
+            self.db.query(sql, &[&app, &ids, &statuses, &latencies]).await?;
+        }
+        for (delivery, attempt) in failed {
+            let error = attempt.error.clone().unwrap_or_default();
+            tracing::info!(app, delivery = delivery.id, url = %delivery.url, %error, "webhook delivery failed");
+            let retry_at = retry_delay(attempt, delivery.attempts).map(|d| Utc::now() + d);
+            let sql = include_str!("sql/failed.sql");
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+                &app,
+                &delivery.id,
+                &attempt.status.map(i32::from),
+                &latency(attempt),
+                &error,
+                &retry_at,
+                &self.window_secs,
+            ];
+            self.db.query(sql, &params).await?;
+        }
         Ok(())
     }
 }
