@@ -323,7 +323,7 @@ pub async fn run(args: &[String]) -> Result<()> {
     ))
 }
 
-const NAIVE_SPREAD: &str = "\\set c random(0, 999)
+pub const NAIVE_SPREAD: &str = "\\set c random(0, 999)
 WITH c AS (UPDATE chat_counters SET last_message_number = last_message_number + 1
            WHERE application_id = 1 + :c / 100 AND chat_number = 1 + :c % 100
            RETURNING application_id, chat_number, last_message_number)
@@ -336,12 +336,12 @@ const NAIVE_HOT: &str = "WITH c AS (UPDATE chat_counters SET last_message_number
 INSERT INTO jobs (application_id, chat_number, message_number, body)
 SELECT application_id, chat_number, last_message_number, 'a naive message of a typical length' FROM c;
 ";
-const NAIVE_READ: &str = "\\set n random(0, 99999)
+pub const NAIVE_READ: &str = "\\set n random(0, 99999)
 SELECT number, body, created_at, updated_at FROM messages
 WHERE application_id = 1 AND chat_number = 1 + :n % 100 AND number = 1 + :n / 100;
 ";
 
-async fn seed_baseline(db: &Db) -> Result<()> {
+pub async fn seed_baseline(db: &Db) -> Result<()> {
     db.client()
         .await?
         .batch_execute(
@@ -360,7 +360,7 @@ async fn seed_baseline(db: &Db) -> Result<()> {
 }
 
 /// Runs pgbench with `script`; returns its transactions per second.
-fn pgbench(env: &Env, script: &str, clients: usize, secs: u64) -> Result<f64> {
+pub fn pgbench(env: &Env, script: &str, clients: usize, secs: u64) -> Result<f64> {
     let bin = chat_system::cluster::find_bin_dir(None)?;
     let path = std::env::temp_dir().join(format!("bench-{}.sql", std::process::id()));
     std::fs::write(&path, script)?;
@@ -402,7 +402,7 @@ pub fn create(token: &str, chat: i64, body: &str) -> Call {
     }
 }
 
-fn get(path: &str) -> Call {
+pub fn get(path: &str) -> Call {
     Call {
         method: Method::GET,
         path: path.to_owned(),
@@ -533,7 +533,7 @@ pub async fn hygiene_sampler(db: Db, running: Arc<AtomicBool>) -> Result<Vec<Str
 }
 
 /// Waits until the queue is empty; returns how long that took.
-async fn wait_drained(db: &Db) -> Result<Duration> {
+pub async fn wait_drained(db: &Db) -> Result<Duration> {
     let client = db.client().await?;
     let started = Instant::now();
     loop {

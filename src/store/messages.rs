@@ -4,11 +4,11 @@
 use tokio_postgres::{types::ToSql, Row};
 use uuid::Uuid;
 
-use super::{error::missing, Db, DbError, DbResult, Missing};
+use super::{Db, DbError, DbResult, Missing};
 use crate::model::{Cursor, Message, Page};
 
 /// A message from columns `first..first + 5` of a row (number, body, created, updated, sender).
-fn read(row: &Row, first: usize) -> Message {
+pub(super) fn read(row: &Row, first: usize) -> Message {
     Message {
         number: row.get(first),
         body: row.get(first + 1),
@@ -29,22 +29,6 @@ pub fn returned(row: &Row) -> Message {
 }
 
 impl Db {
-    /// The message, written or still queued.
-    pub async fn message(&self, token: Uuid, chat: i64, number: i64) -> DbResult<Message> {
-        let Some(app) = self.app_id(token).await? else {
-            return Err(DbError::NotFound(Missing::Application));
-        };
-        let sql = include_str!("sql/message_get.sql");
-        let Some(row) = self.query_opt(sql, &[&app, &token, &chat, &number]).await? else {
-            self.forget_app_id(token);
-            return Err(DbError::NotFound(Missing::Application));
-        };
-        match (row.get::<_, bool>(0), message(&row)) {
-            (true, Some(m)) => Ok(m),
-            (chat_exists, _) => Err(missing(true, chat_exists, Missing::Message)),
-        }
-    }
-
     /// A page of the chat's messages by number, queued ones included; only `sender`'s, if given.
     pub async fn messages(
         &self,

@@ -7,7 +7,7 @@
 //! - `error`: [`DbError`] and how to tell transient failures apart;
 //! - `retry`: sending an idempotent statement again after a transient failure;
 //! - `app_ids`, `rate_limit`, `applications`, `chats`, [`messages`], [`idempotency`]: one table
-//!   family each; `admin`: creating the database; `migrate`: the schema; [`webhook_outbox`]: the
+//!   family each; `reads`: single-message reads coalesced into batches under load; `admin`: creating the database; `migrate`: the schema; [`webhook_outbox`]: the
 //!   webhook deliveries of edits and deletes, in their transactions.
 
 mod admin;
@@ -20,6 +20,7 @@ pub mod messages;
 mod migrate;
 mod pool;
 mod rate_limit;
+mod reads;
 mod retry;
 pub mod tls;
 pub mod webhook_outbox;

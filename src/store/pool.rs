@@ -30,6 +30,8 @@ pub struct Db {
     /// Application ids by token. Both never change and an id is never reused, so an entry can
     /// only go stale by its application being deleted, which the statements using it check.
     pub(super) app_ids: Arc<RwLock<HashMap<Uuid, i64>>>,
+    /// Single-message reads waiting to go out together (`reads`).
+    pub(super) reads: Arc<super::reads::Reads>,
 }
 
 impl Db {
@@ -67,6 +69,7 @@ impl Db {
             pg_config,
             tls,
             app_ids: Default::default(),
+            reads: Default::default(),
         })
     }
 

@@ -147,3 +147,69 @@ async fn concurrent_chats_across_applications_are_numbered_per_application() {
         assert_eq!(numbers, (1..=40).collect::<BTreeSet<_>>());
     }
 }
+
+/// Many single-message reads at once (they go to the database together, `store::reads`): each
+/// gets its own message, or its own 404 naming what is missing.
+async fn concurrent_reads_each_get_their_own_answer(app: TestApp) {
+    let kept = app.create_app("Kept").await;
+    let gone = app.create_app("Gone").await;
+    let mut expected = Vec::new();
+    for token in [&kept, &gone] {
+        for _ in 0..3 {
+            let chat = app.create_chat(token).await;
+            for n in 1..=10 {
+                let body = format!("{token} {chat} {n}");
+                assert_eq!(app.create_message(token, chat, &body).await, n);
+                expected.push((token.clone(), chat, n, Some(body)));
+            }
+        }
+    }
+    let deleted = format!("/api/applications/{kept}/chats/2/messages/5");
+    assert_eq!(app.delete(&deleted).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.delete(&format!("/api/applications/{gone}")).await.status, StatusCode::NO_CONTENT);
+    let missing = |code: &str| Some(format!("!{code}"));
+    for e in expected.iter_mut() {
+        if e.0 == gone {
+            e.3 = missing("application_not_found");
+        } else if e.1 == 2 && e.2 == 5 {
+            e.3 = missing("message_not_found");
+        }
+    }
+    expected.push((kept.clone(), 1, 11, missing("message_not_found")));
+    expected.push((kept.clone(), 9, 1, missing("chat_not_found")));
+
+    let reads = (0..1200).map(|i| expected[i * 7 % expected.len()].clone());
+    let app = &app;
+    let answers: Vec<_> = stream::iter(reads)
+        .map(|(token, chat, n, want)| async move {
+            let r = app.get(&format!("/api/applications/{token}/chats/{chat}/messages/{n}")).await;
+            (r, want)
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    for (r, want) in answers {
+        match want.as_deref() {
+            Some(code) if code.starts_with('!') => {
+                assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
+                assert_eq!(r.body["code"], code[1..], "{:?}", r.body);
+            }
+            body => {
+                assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+                assert_eq!(r.body["body"].as_str(), body);
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_reads_of_written_messages_each_get_their_own() {
+    let app = TestApp::spawn().await;
+    concurrent_reads_each_get_their_own_answer(app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_reads_of_queued_messages_each_get_their_own() {
+    let app = TestApp::spawn_paused().await;
+    concurrent_reads_each_get_their_own_answer(app).await;
+}
