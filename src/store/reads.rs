@@ -10,7 +10,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use super::{error::missing, messages::read as read_message, Db, DbError, DbResult, Missing};
@@ -36,6 +36,8 @@ type Found = Option<(bool, Option<Message>)>;
 
 /// A read waiting for a slot, and whom to answer.
 struct Waiting {
+    /// Tells this read from the others in the queue.
+    id: u64,
     key: Key,
     answer: oneshot::Sender<DbResult<Found>>,
 }
@@ -43,6 +45,7 @@ struct Waiting {
 /// The reads waiting, and the slots.
 pub(super) struct Reads {
     queue: Mutex<Vec<Waiting>>,
+    next_id: std::sync::atomic::AtomicU64,
     slots: Arc<Semaphore>,
 }
 
@@ -50,6 +53,7 @@ impl Default for Reads {
     fn default() -> Self {
         Reads {
             queue: Mutex::new(Vec::new()),
+            next_id: Default::default(),
             slots: Arc::new(Semaphore::new(IN_FLIGHT)),
         }
     }
@@ -58,11 +62,13 @@ impl Default for Reads {
 impl Reads {
     /// Reads `key` through `db`, alone or with the reads waiting beside it.
     async fn read(self: &Arc<Self>, db: &Db, key: Key) -> DbResult<Found> {
-        let (tx, mut rx) = oneshot::channel();
+        let (tx, rx) = oneshot::channel();
+        let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.queue
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(Waiting { key, answer: tx });
+            .push(Waiting { id, key, answer: tx });
+        let mut rx = std::pin::pin!(rx);
         loop {
             let permit = tokio::select! {
                 biased;
@@ -74,33 +80,43 @@ impl Reads {
                 let n = queue.len().min(MAX_BATCH);
                 queue.drain(..n).collect()
             };
-            if batch.is_empty() {
-                // Another read's batch took this one: its answer comes.
-                drop(permit);
-                continue;
+            // Still queued (behind a full batch): wait for a slot again. Otherwise this read is
+            // in this batch or in another one already sent: its answer comes.
+            let mine = batch.iter().any(|w| w.id == id);
+            let queued = !mine && {
+                let queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+                queue.iter().any(|w| w.id == id)
+            };
+            if !batch.is_empty() {
+                self.send(db, batch, permit);
             }
-            // A task of its own, so that this request going away (its client hung up) cannot
-            // take the other reads of the batch with it.
-            let db = db.clone();
-            tokio::spawn(async move {
-                let keys: Vec<Key> = batch.iter().map(|w| w.key).collect();
-                match db.send_reads(&keys).await {
-                    Ok(found) => {
-                        for (waiting, found) in batch.into_iter().zip(found) {
-                            let _ = waiting.answer.send(Ok(found));
-                        }
-                    }
-                    Err(e) => {
-                        let e = Arc::new(e);
-                        for waiting in batch {
-                            let _ = waiting.answer.send(Err(DbError::Shared(e.clone())));
-                        }
+            if !queued {
+                return rx.await.unwrap_or(Err(DbError::ShuttingDown));
+            }
+        }
+    }
+
+    /// Sends `batch` in a task of its own, so that the request that sends it going away (its
+    /// client hung up) cannot take the other reads with it; `permit` is its slot.
+    fn send(&self, db: &Db, batch: Vec<Waiting>, permit: OwnedSemaphorePermit) {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let keys: Vec<Key> = batch.iter().map(|w| w.key).collect();
+            match db.send_reads(&keys).await {
+                Ok(found) => {
+                    for (waiting, found) in batch.into_iter().zip(found) {
+                        let _ = waiting.answer.send(Ok(found));
                     }
                 }
-                drop(permit);
-            });
-            // This read was in that batch, or is still queued and goes in a later one.
-        }
+                Err(e) => {
+                    let e = Arc::new(e);
+                    for waiting in batch {
+                        let _ = waiting.answer.send(Err(DbError::Shared(e.clone())));
+                    }
+                }
+            }
+            drop(permit);
+        });
     }
 }
 

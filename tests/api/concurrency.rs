@@ -166,7 +166,10 @@ async fn concurrent_reads_each_get_their_own_answer(app: TestApp) {
     }
     let deleted = format!("/api/applications/{kept}/chats/2/messages/5");
     assert_eq!(app.delete(&deleted).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.delete(&format!("/api/applications/{gone}")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.delete(&format!("/api/applications/{gone}")).await.status,
+        StatusCode::NO_CONTENT
+    );
     let missing = |code: &str| Some(format!("!{code}"));
     for e in expected.iter_mut() {
         if e.0 == gone {
@@ -182,7 +185,9 @@ async fn concurrent_reads_each_get_their_own_answer(app: TestApp) {
     let app = &app;
     let answers: Vec<_> = stream::iter(reads)
         .map(|(token, chat, n, want)| async move {
-            let r = app.get(&format!("/api/applications/{token}/chats/{chat}/messages/{n}")).await;
+            let r = app
+                .get(&format!("/api/applications/{token}/chats/{chat}/messages/{n}"))
+                .await;
             (r, want)
         })
         .buffer_unordered(64)
