@@ -29,7 +29,7 @@ pub async fn index_sizes(db: &Db) -> Result<String> {
     let mb = |b: i64| b as f64 / 1_048_576.0;
     Ok(format!(
         "### Index sizes\n\n| relation | size (MB) | × table |\n|---|---|---|\n\
-         | messages (all 32 partitions, with the stored `search_text` and `search_vector`) | {:.0} | 1.00 |\n\
+         | messages (all 32 partitions, with the stored `search_text`; `search_vector` too before V18) | {:.0} | 1.00 |\n\
          | full-text GIN (chat key + tsvector; dropped by V14) | {:.0} | {:.2} |\n\
          | trigram GIN (chat key + folded text) | {:.0} | {:.2} (aim ≤ 1.2) |\n\
          | word-pair GIN (`chat_pairs`, for phrases) | {:.0} | {:.2} |\n\
@@ -66,12 +66,17 @@ pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
     for (name, sql) in [
         ("with search columns and indexes (as shipped)", ""),
         (
+            "as shipped before V18 (also the generated `search_vector`)",
+            "ALTER TABLE messages ADD COLUMN search_vector tsvector \
+             GENERATED ALWAYS AS (to_tsvector('public.chat_simple'::regconfig, body)) STORED;",
+        ),
+        (
             "search columns, no search indexes",
             "DROP INDEX messages_search_trgm; DROP INDEX IF EXISTS messages_search_fts; DROP INDEX messages_search_pairs;",
         ),
         (
             "no search at all",
-            "ALTER TABLE messages DROP COLUMN search_text, DROP COLUMN search_vector;",
+            "ALTER TABLE messages DROP COLUMN search_text;",
         ),
     ] {
         let db = env.fresh_database("bench_write").await?;
@@ -158,4 +163,16 @@ async fn drain(db: &Db) -> Result<Samples> {
     }
     cleaner.abort();
     Ok(batches)
+}
+
+/// `bench -- writes [--text real]`: the worker write rates alone (they are part of `search`).
+pub async fn run(args: &[String]) -> Result<()> {
+    let env = Env::start()?;
+    let text = Text::choose(args, || crate::dataset::Vocabulary::new(5_000, 7))?;
+    let rates = write_rates(&env, &text).await?;
+    crate::stats::report(&format!(
+        "\n## Worker write rates ({})\n\nCommand: `cargo run --release --example bench -- writes {}`\n\n{rates}",
+        crate::stats::machine(),
+        args.join(" ")
+    ))
 }

@@ -4,6 +4,7 @@
 //! cargo run --release --example bench -- visibility   # 201 -> row in the messages table
 //! cargo run --release --example bench -- search       # issue 3: 10M-message search benchmark
 //! cargo run --release --example bench -- throughput   # issue 4: creations and reads vs pgbench
+//! cargo run --release --example bench -- writes       # issue 14: worker write rate with and without search structures
 //! cargo run --release --example bench -- cpu          # issue 14: CPU per create and per read, service and PostgreSQL
 //! cargo run --release --example bench -- profile      # perf profile of the service and PostgreSQL under S1
 //! cargo run --release --example bench -- faults       # creations through broken database connections
@@ -60,8 +61,9 @@ async fn main() -> anyhow::Result<()> {
         "texts" => queries::show(rest).await,
         "webhooks" => webhooks::run(rest).await,
         "cpu" => cpu::run(rest).await,
+        "writes" => indexes::run(rest).await,
         _ => {
-            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|cpu|profile|hygiene|faults|isolation|texts|webhooks> [options]");
+            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|cpu|writes|profile|hygiene|faults|isolation|texts|webhooks> [options]");
             std::process::exit(2);
         }
     }
