@@ -70,6 +70,8 @@ pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
             "ALTER TABLE messages ADD COLUMN search_vector tsvector \
              GENERATED ALWAYS AS (to_tsvector('public.chat_simple'::regconfig, body)) STORED;",
         ),
+        ("without the word-pair GIN (phrases)", "DROP INDEX messages_search_pairs;"),
+        ("without the trigram GIN", "DROP INDEX messages_search_trgm;"),
         (
             "search columns, no search indexes",
             "DROP INDEX messages_search_trgm; DROP INDEX IF EXISTS messages_search_fts; DROP INDEX messages_search_pairs;",
