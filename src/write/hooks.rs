@@ -1,40 +1,58 @@
 //! The webhook outbox of a worker batch: one statement in the batch's transaction, pipelined
 //! after the statements that write the batch, so the deliveries of `chat.created` and
 //! `message.created` exist exactly when the chats and messages do (a batch rolled back or lost in
-//! a crash takes them with it, and its jobs run again). It sends only the creations' keys and
-//! reads their data back from the rows just written, for applications with webhooks only. The
-//! delivery workers of `hooks` send them.
+//! a crash takes them with it, and its jobs run again). The delivery workers of `hooks` send
+//! them.
 
+use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
 use tokio_postgres::Statement;
 
 /// The outbox statement (`sql/webhooks_enqueue_created.sql`).
 pub(super) const ENQUEUE_CREATED: &str = include_str!("sql/webhooks_enqueue_created.sql");
 
-/// The keys of a batch's creations, in job order: application, chat, and the message number
-/// (`None` for a created chat).
+/// One created chat (`number` is `None`) or message, as its job held it.
+pub(super) struct Creation<'a> {
+    pub(super) application_id: i64,
+    pub(super) chat_number: i64,
+    pub(super) number: Option<i64>,
+    pub(super) body: Option<&'a str>,
+    pub(super) sender: Option<&'a str>,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) updated_at: DateTime<Utc>,
+}
+
+/// A batch's creations in job order, as the statement's arrays.
 #[derive(Debug, Default)]
-pub(super) struct Created {
+pub(super) struct Created<'a> {
     apps: Vec<i64>,
     chats: Vec<i64>,
     numbers: Vec<Option<i64>>,
+    bodies: Vec<Option<&'a str>>,
+    senders: Vec<Option<&'a str>>,
+    created_at: Vec<DateTime<Utc>>,
+    updated_at: Vec<DateTime<Utc>>,
 }
 
-impl FromIterator<(i64, i64, Option<i64>)> for Created {
-    fn from_iter<I: IntoIterator<Item = (i64, i64, Option<i64>)>>(keys: I) -> Self {
+impl<'a> FromIterator<Creation<'a>> for Created<'a> {
+    fn from_iter<I: IntoIterator<Item = Creation<'a>>>(creations: I) -> Self {
         let mut created = Created::default();
-        for (app, chat, number) in keys {
-            created.apps.push(app);
-            created.chats.push(chat);
-            created.numbers.push(number);
+        for c in creations {
+            created.apps.push(c.application_id);
+            created.chats.push(c.chat_number);
+            created.numbers.push(c.number);
+            created.bodies.push(c.body);
+            created.senders.push(c.sender);
+            created.created_at.push(c.created_at);
+            created.updated_at.push(c.updated_at);
         }
         created
     }
 }
 
-impl Created {
+impl Created<'_> {
     /// Queues the webhook deliveries of these creations in `tx` with `enqueue` (the prepared
-    /// `ENQUEUE_CREATED`); must run after the statements that wrote them.
+    /// `ENQUEUE_CREATED`).
     pub(super) async fn enqueue(
         &self,
         tx: &Transaction<'_>,
@@ -43,6 +61,15 @@ impl Created {
         if self.apps.is_empty() {
             return Ok(0);
         }
-        tx.execute(enqueue, &[&self.apps, &self.chats, &self.numbers]).await
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+            &self.apps,
+            &self.chats,
+            &self.numbers,
+            &self.bodies,
+            &self.created_at,
+            &self.updated_at,
+            &self.senders,
+        ];
+        tx.execute(enqueue, &params).await
     }
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
 use tokio_postgres::Row;
 
-use super::hooks::Created;
+use super::hooks::{Created, Creation};
 use crate::store::{Db, DbError, DbResult};
 
 /// A queued creation (or, for the bulk loader, one to write at once).
@@ -47,9 +47,17 @@ impl Job {
         }
     }
 
-    /// The creation's keys, for its webhook deliveries.
-    fn key(&self) -> (i64, i64, Option<i64>) {
-        (self.application_id, self.chat_number, self.message_number)
+    /// The creation, for its webhook deliveries.
+    fn created(&self) -> Creation<'_> {
+        Creation {
+            application_id: self.application_id,
+            chat_number: self.chat_number,
+            number: self.message_number,
+            body: self.body.as_deref(),
+            sender: self.sender.as_deref(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
     }
 }
 
@@ -189,7 +197,7 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbEr
     let outbox = tx.prepare_cached(super::hooks::ENQUEUE_CREATED);
     let (insert_chats, insert_messages, count_messages, count_chats, outbox) =
         tokio::try_join!(biased; insert_chats, insert_messages, count_messages, count_chats, outbox)?;
-    let created: Created = jobs.iter().map(Job::key).collect();
+    let created: Created = jobs.iter().map(Job::created).collect();
 
     let chat_apps: Vec<i64> = chats.iter().map(|j| j.application_id).collect();
     let chat_numbers: Vec<i64> = chats.iter().map(|j| j.chat_number).collect();
