@@ -35,6 +35,83 @@ pub struct Chat {
     pub created_at: DateTime<Utc>,
     /// When the chat was last changed.
     pub updated_at: DateTime<Utc>,
+    /// With `reader`: the number of the last message that reader has read (0: none; a reader
+    /// that is not a member has read none).
+    #[oai(skip_serializing_if_is_none)]
+    pub last_read: Option<i64>,
+    /// With `reader`: the chat's messages numbered above `last_read` that the reader did not
+    /// send, not deleted, queued ones included (a message counts from its 201). Counted up to
+    /// 1000: 1000 means "1000 or more" (a "999+" badge).
+    #[oai(skip_serializing_if_is_none)]
+    pub unread_count: Option<i64>,
+    /// With `reader`: the chat's latest message that is not deleted (absent when it has none).
+    #[oai(skip_serializing_if_is_none)]
+    pub last_message: Option<LastMessage>,
+}
+
+impl Chat {
+    /// A chat as every read shows it, without a reader's fields.
+    pub fn new(number: i64, messages_count: i64, created_at: DateTime<Utc>, updated_at: DateTime<Utc>) -> Self {
+        Chat {
+            number,
+            messages_count,
+            created_at,
+            updated_at,
+            last_read: None,
+            unread_count: None,
+            last_message: None,
+        }
+    }
+}
+
+/// Where `unread_count` stops counting: a chat with more unread messages shows this many, so
+/// that a page of chats with huge backlogs costs no more than this per chat to count.
+pub const UNREAD_COUNT_CAP: i64 = 1000;
+
+/// A chat's latest message, as an inbox shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+#[oai(example)]
+pub struct LastMessage {
+    /// The message's number.
+    pub number: i64,
+    /// Who wrote it, if the message said.
+    #[oai(skip_serializing_if_is_none)]
+    pub sender: Option<String>,
+    /// The start of its body: the first 100 characters.
+    pub preview: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a page of a reader's inbox starts: below this chat in the order of activity (latest
+/// first, then higher numbers first). `activity` None: the chats without a recorded activity
+/// (made before activity was recorded), which come last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InboxCursor {
+    /// The activity of the last chat of the previous page.
+    pub activity: Option<DateTime<Utc>>,
+    /// That chat's number.
+    pub chat: i64,
+}
+
+impl InboxCursor {
+    /// The first page: above every chat.
+    pub fn first() -> Self {
+        let end = DateTime::from_timestamp(253_402_300_799, 0).expect("9999-12-31 is a time");
+        InboxCursor {
+            activity: Some(end),
+            chat: i64::MAX,
+        }
+    }
+}
+
+/// One page of a reader's inbox: its chats, latest activity first.
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    /// The chats, each with the reader's fields.
+    pub chats: Vec<Chat>,
+    /// Where the next page starts, when more chats follow.
+    pub next: Option<InboxCursor>,
 }
 
 /// A message inside a chat.

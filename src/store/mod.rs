@@ -8,7 +8,8 @@
 //! - `retry`: sending an idempotent statement again after a transient failure;
 //! - `app_ids`, `rate_limit`, `applications`, `chats`, [`messages`], [`idempotency`]: one table
 //!   family each; `admin`: creating the database; `migrate`: the schema; [`webhook_outbox`]: the
-//!   webhook deliveries of edits and deletes, in their transactions.
+//!   webhook deliveries of edits and deletes, in their transactions; [`readers`]: chat members,
+//!   read positions and inboxes.
 
 mod admin;
 mod app_ids;
@@ -20,6 +21,7 @@ pub mod messages;
 mod migrate;
 mod pool;
 mod rate_limit;
+pub mod readers;
 mod retry;
 pub mod tls;
 pub mod webhook_outbox;
