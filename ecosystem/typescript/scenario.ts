@@ -162,7 +162,7 @@ async function scenario(): Promise<void> {
   const seen = await getChat({ client, path: { token, number: chatPath.chat }, query: { reader: 'carol' }, throwOnError: true });
   assert.deepEqual([seen.data.last_read, seen.data.unread_count, seen.data.last_message?.sender], [2, 3, 'bob']);
   const inbox = await listChats({ client, path: { token }, query: { reader: 'bob', order: 'activity' }, throwOnError: true });
-  assert.deepEqual(inbox.data.data.map((c) => [c.number, c.unread_count]), [[chatPath.chat, 3]]);
+  assert.deepEqual(inbox.data.data.map((c) => [c.number, c.unread_count]), [[chatPath.chat, 4]]);
 
   const found = await listMessages({ client, path: chatPath, query: { query: 'cafe' }, throwOnError: true });
   assert.deepEqual(found.data.data.map((m) => m.number), [2]);

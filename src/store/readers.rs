@@ -7,7 +7,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::{error::missing, Db, DbError, DbResult, Missing};
-use crate::model::{Chat, Inbox, InboxCursor, LastMessage, UNREAD_COUNT_CAP};
+use crate::model::{Chat, Inbox, InboxCursor, LastMessage, Latest, UNREAD_COUNT_CAP};
 
 /// A membership as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,11 +130,13 @@ fn found(row: Option<Row>, chat_exists: impl Fn(&Row) -> bool) -> DbResult<Row> 
 
 /// A chat of `inbox_details.sql` as its reader sees it.
 fn read_chat(row: &Row) -> Chat {
-    let last_message = row.get::<_, Option<i64>>(4).map(|number| LastMessage {
-        number,
-        sender: row.get(5),
-        preview: row.get(6),
-        created_at: row.get(7),
+    let last_message = row.get::<_, Option<i64>>(4).map(|number| {
+        Latest(LastMessage {
+            number,
+            sender: row.get(5),
+            preview: row.get(6),
+            created_at: row.get(7),
+        })
     });
     Chat {
         last_read: Some(row.get(9)),
