@@ -111,6 +111,7 @@ fn dataset(app: i64, chats: i64) -> String {
                 CASE WHEN n % 5000 = 0 THEN now() - n * interval '1 ms'
                      ELSE now() - interval '1 hour' - ((hashint8(n)::bigint % 2592000 + 2592000) % 2592000) * interval '1 s' END
          FROM generate_series(1, {chats}) n;
+         UPDATE chat_counters SET activity_slot = activity_slot(last_activity_at) WHERE application_id = {app};
          UPDATE applications SET last_chat_number = {chats}, chats_count = {chats} WHERE id = {app};
          INSERT INTO chats (application_id, number, messages_count, created_at, updated_at)
          SELECT {app}, n, CASE WHEN n % 5000 = 0 THEN {BACKLOG} ELSE 1 END, now() - interval '31 days', now()

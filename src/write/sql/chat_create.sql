@@ -13,8 +13,8 @@ WITH held AS (
     RETURNING id, last_chat_number
 ), counter AS (
     -- A new chat's activity is its creation (V17).
-    INSERT INTO chat_counters (application_id, chat_number, last_activity_at)
-    SELECT id, last_chat_number, now() FROM app
+    INSERT INTO chat_counters (application_id, chat_number, last_activity_at, activity_slot)
+    SELECT id, last_chat_number, now(), activity_slot(now()) FROM app
 ), job AS (
     INSERT INTO jobs (application_id, chat_number)
     SELECT id, last_chat_number FROM app

@@ -8,7 +8,8 @@
 -- cannot be taken over meanwhile) and record their result under it.
 -- The batch is recorded under $8 with what it created, in the same transaction: the answer is
 -- that row, and if the answer is lost with the connection, `intake_resolve.sql` finds it (V10).
--- The bump also records the chat's activity (the inbox's order, never moved back), and each
+-- The bump also records the chat's activity (the inbox's order, never moved back; its slot
+-- changes, making the update non-HOT, once per chat every 5 seconds at most, V17), and each
 -- sender joins the chat (`chat_members`, V17) here, so that the chat is in its inbox once the
 -- 201 is given; a member already there costs one probe of its key.
 WITH req AS (
@@ -34,7 +35,8 @@ WITH req AS (
              FOR NO KEY UPDATE OFFSET 0) c
 ), bumped AS (
     UPDATE chat_counters cc SET last_message_number = cc.last_message_number + w.n,
-                                last_activity_at = greatest(cc.last_activity_at, now())
+                                last_activity_at = greatest(cc.last_activity_at, now()),
+                                activity_slot = greatest(cc.activity_slot, activity_slot(now()))
     FROM wanted w
     WHERE cc.application_id = w.application_id AND cc.chat_number = w.chat_number
       AND (SELECT count(*) FROM locked) >= 0 -- locks first, in key order (evaluated once)

@@ -11,7 +11,8 @@ WITH held AS (
     FOR NO KEY UPDATE
 ), counter AS (
     UPDATE chat_counters cc SET last_message_number = cc.last_message_number + 1,
-                                last_activity_at = greatest(cc.last_activity_at, now())
+                                last_activity_at = greatest(cc.last_activity_at, now()),
+                                activity_slot = greatest(cc.activity_slot, activity_slot(now()))
     FROM applications a
     WHERE a.token = $1 AND cc.application_id = a.id AND cc.chat_number = $2
       AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM held))
