@@ -321,3 +321,44 @@ async fn counts_stay_exact_under_concurrent_creations_and_a_deleted_chat_leaves_
     app.eventually("the deleted application's members are purged", none)
         .await;
 }
+
+#[tokio::test]
+async fn chats_without_a_recorded_activity_come_last_by_number_through_either_plan() {
+    let app = TestApp::spawn().await;
+    let token = app.create_app("legacy").await;
+    for chat in 1..=6 {
+        app.create_chat(&token).await;
+        app.put(
+            &format!("/api/applications/{token}/chats/{chat}/members/alice"),
+            json!({}),
+        )
+        .await;
+        if chat <= 4 {
+            app.put(
+                &format!("/api/applications/{token}/chats/{chat}/members/bob"),
+                json!({}),
+            )
+            .await;
+        }
+    }
+    let counted = || async { app.get(&format!("/api/applications/{token}")).await.body["chats_count"] == 6 };
+    app.eventually("the chats are counted", counted).await;
+    // Chats made before activity was recorded (or by the previous release during an upgrade).
+    let client = app.db.client().await.unwrap();
+    let legacy = "UPDATE chat_counters SET last_activity_at = NULL, activity_slot = NULL WHERE chat_number <= 3";
+    client.execute(legacy, &[]).await.unwrap();
+    // Alice is in every chat (the walk by activity), bob in four (his memberships).
+    for (reader, expected) in [("alice", vec![6, 5, 4, 3, 2, 1]), ("bob", vec![4, 3, 2, 1])] {
+        let mut listed = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let page = inbox(&app, &token, reader, &format!("&limit=2{cursor}")).await;
+            listed.extend(chats(&page));
+            match page.body["next_cursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => break,
+            }
+        }
+        assert_eq!(listed, expected, "{reader}");
+    }
+}
