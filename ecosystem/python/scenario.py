@@ -90,7 +90,7 @@ def scenario() -> None:
         get_application,
         list_applications,
     )
-    from chat_client.api.chats import create_chat, get_chat
+    from chat_client.api.chats import create_chat, get_chat, join_chat, list_chats, mark_read
     from chat_client.api.messages import (
         create_message,
         delete_message,
@@ -146,6 +146,17 @@ def scenario() -> None:
     assert said.number == 5 and said.sender == "bob", said
     by_bob = list_messages.sync(token, chat.number, client=client, sender="bob")
     assert [(m.number, m.sender) for m in by_bob.data] == [(5, "bob")], by_bob
+
+    # Read positions and the inbox: bob joined by sending; carol joins and reads up to 2.
+    joined = join_chat.sync_detailed(token, chat.number, "carol", client=client)
+    assert joined.status_code == HTTPStatus.CREATED and joined.parsed.last_read == 0, joined
+    marked = mark_read.sync(token, chat.number, "carol", client=client, body=models.ReadBody(last_read=2))
+    assert marked.last_read == 2, marked
+    seen = get_chat.sync(token, chat.number, client=client, reader="carol")
+    assert (seen.last_read, seen.unread_count, seen.last_message.sender) == (2, 3, "bob"), seen
+    inbox = list_chats.sync(token, client=client, reader="bob", order=models.ListChatsOrder.ACTIVITY)
+    assert [c.number for c in inbox.data] == [chat.number] and inbox.data[0].unread_count == 4, inbox
+    expect_problem(mark_read.sync_detailed(token, chat.number, "carol", client=client, body=models.ReadBody(last_read=99)), 422, "invalid_field")
 
     found = list_messages.sync(token, chat.number, client=client, query="cafe")
     assert [m.number for m in found.data] == [2], found

@@ -24,6 +24,9 @@ import {
   deleteMessage,
   getApplication,
   getChat,
+  joinChat,
+  listChats,
+  markRead,
   getMessage,
   listApplications,
   listMessages,
@@ -148,6 +151,18 @@ async function scenario(): Promise<void> {
   assert.equal(said.data.sender, 'bob');
   const byBob = await listMessages({ client, path: chatPath, query: { sender: 'bob' }, throwOnError: true });
   assert.deepEqual(byBob.data.data.map((m) => [m.number, m.sender]), [[5, 'bob']]);
+
+  // Read positions and the inbox: bob joined by sending; carol joins and reads up to 2.
+  const readerPath = { token, number: chatPath.chat, reader: 'carol' };
+  const joined = await joinChat({ client, path: readerPath, throwOnError: true });
+  assert.equal(joined.response.status, 201);
+  assert.equal(joined.data.last_read, 0);
+  const marked = await markRead({ client, path: readerPath, body: { last_read: 2 }, throwOnError: true });
+  assert.equal(marked.data.last_read, 2);
+  const seen = await getChat({ client, path: { token, number: chatPath.chat }, query: { reader: 'carol' }, throwOnError: true });
+  assert.deepEqual([seen.data.last_read, seen.data.unread_count, seen.data.last_message?.sender], [2, 3, 'bob']);
+  const inbox = await listChats({ client, path: { token }, query: { reader: 'bob', order: 'activity' }, throwOnError: true });
+  assert.deepEqual(inbox.data.data.map((c) => [c.number, c.unread_count]), [[chatPath.chat, 4]]);
 
   const found = await listMessages({ client, path: chatPath, query: { query: 'cafe' }, throwOnError: true });
   assert.deepEqual(found.data.data.map((m) => m.number), [2]);

@@ -11,6 +11,7 @@
 //! cargo run --release --example bench -- isolation    # issue 12: creations while worst-case searches run
 //! cargo run --release --example bench -- texts        # message lengths (and real text's queries) of a text
 //! cargo run --release --example bench -- webhooks     # issue 17: deliveries and their lag under creation load
+//! cargo run --release --example bench -- inbox        # issue 17: inbox pages and unread counts, 100,000 chats
 //! ```
 //!
 //! `search` and `throughput` take `--text real` for messages of real text (Debian's `fortunes`,
@@ -26,6 +27,7 @@ mod cpu;
 mod dataset;
 mod env;
 mod faults;
+mod inbox;
 mod indexes;
 mod isolation;
 mod lengths;
@@ -62,8 +64,9 @@ async fn main() -> anyhow::Result<()> {
         "webhooks" => webhooks::run(rest).await,
         "cpu" => cpu::run(rest).await,
         "writes" => indexes::run(rest).await,
+        "inbox" => inbox::run(rest).await,
         _ => {
-            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|cpu|writes|profile|hygiene|faults|isolation|texts|webhooks> [options]");
+            eprintln!("usage: cargo run --release --example bench -- <visibility|search|throughput|cpu|writes|profile|hygiene|faults|isolation|texts|webhooks|inbox> [options]");
             std::process::exit(2);
         }
     }

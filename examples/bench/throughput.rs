@@ -6,7 +6,8 @@
 //! that every 201 is in the database exactly once with contiguous numbers and correct counts.
 //!
 //! `cargo run --release --example bench -- throughput [--seconds N] [--clients N] [--soak N] [--text synthetic|real]`
-//! (`--text real`: S1, S2, S4 and the fixed rate create messages of real text, `corpus`).
+//! (`--text real`: S1, S2, S4 and the fixed rate create messages of real text, `corpus`;
+//! `--senders N`: S1's messages name one of N senders, who thereby join their chats).
 
 use std::{
     collections::HashMap,
@@ -84,6 +85,7 @@ impl Book {
 pub async fn run(args: &[String]) -> Result<()> {
     let secs = arg(args, "--seconds", 10);
     let clients = arg(args, "--clients", 16) as usize;
+    let senders = arg(args, "--senders", 0);
     let duration = Duration::from_secs(secs);
     let env = Env::start()?;
 
@@ -124,7 +126,11 @@ pub async fn run(args: &[String]) -> Result<()> {
                 let mut rng = Rng::new((client as u64) << 32 | seq);
                 let app = rng.below(APPS);
                 let chat = 1 + rng.below(CHATS_PER_APP);
-                create(&tokens[app], chat as i64, &vocab.message(&mut rng))
+                let body = vocab.message(&mut rng);
+                match senders {
+                    0 => create(&tokens[app], chat as i64, &body),
+                    n => create_as(&tokens[app], chat as i64, &body, &format!("u{}", rng.below(n as usize))),
+                }
             },
             move |call, answer, at| book.record(call, answer, at),
         )
@@ -281,7 +287,7 @@ pub async fn run(args: &[String]) -> Result<()> {
     let max_depth = depths.iter().map(|d| d.1).max().unwrap_or(0);
     let series: Vec<String> = depths.iter().step_by(2).map(|(t, d)| format!("{t:.1}s:{d}")).collect();
     report(&format!(
-        "\n## Throughput\n\nCommand: `cargo run --release --example bench -- throughput --seconds {secs} --clients {clients}{}` ({})\n\n\
+        "\n## Throughput\n\nCommand: `cargo run --release --example bench -- throughput --seconds {secs} --clients {clients}{}{}` ({})\n\n\
          Message bodies: {}; {}.\n\n\
          pgbench baselines run the naive SQL (one transaction per message: counter `UPDATE … RETURNING`\n\
          and job `INSERT` in one statement; one indexed read) with {clients} clients, `-M prepared`,\n\
@@ -299,6 +305,7 @@ pub async fn run(args: &[String]) -> Result<()> {
          statement, rolled back): {}.\n\n\
          Verification: {verified}\n",
         vocab.flag(),
+        if senders > 0 { format!(" --senders {senders}") } else { String::new() },
         machine(),
         if vocab.is_real() {
             format!("S1, S2, S4 and the fixed rate: {}", vocab.describe())
@@ -391,6 +398,14 @@ pub fn pgbench(env: &Env, script: &str, clients: usize, secs: u64) -> Result<f64
     match tps {
         Some(tps) => Ok(tps),
         None => bail!("pgbench failed: {text}{}", String::from_utf8_lossy(&out.stderr)),
+    }
+}
+
+/// A message creation by `sender`.
+fn create_as(token: &str, chat: i64, body: &str, sender: &str) -> Call {
+    Call {
+        body: Some(json!({ "body": body, "sender": sender }).to_string()),
+        ..create(token, chat, body)
     }
 }
 

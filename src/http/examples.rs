@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use poem_openapi::types::Example;
 use uuid::Uuid;
 
-use crate::model::{self, Application, Chat};
+use crate::model::{self, Application, Chat, LastMessage};
 
 /// The example application's token.
 pub fn token() -> Uuid {
@@ -58,11 +58,18 @@ impl Example for Application {
 
 impl Example for Chat {
     fn example() -> Self {
-        Chat {
-            number: number(),
-            messages_count: 2,
-            created_at: at(0),
-            updated_at: at(0),
+        Chat::new(number(), 2, at(0), at(0))
+    }
+}
+
+impl Example for LastMessage {
+    fn example() -> Self {
+        let [_, last] = messages();
+        LastMessage {
+            number: last.number,
+            sender: last.sender,
+            preview: last.body,
+            created_at: last.created_at,
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The HTTP API: the OpenAPI service, Swagger UI at `/docs`, the spec at `/openapi.json`, health
 //! probes, and the middleware that makes every error problem+json and bounds request bodies.
 //!
-//! One handler module per resource (`applications`, `chats`, `messages` with `search`,
-//! `stream`): each takes its parameters, checks them (`params`, `text`, `idempotency`), calls
+//! One handler module per resource (`applications`, `chats`, `readers` (members and read
+//! positions; `inbox_params`), `messages` with `search`, `stream`): each takes its parameters, checks them (`params`, `text`, `idempotency`), calls
 //! the chat operations (`crate::ops`) and turns the result into its operation's response. The
 //! bodies and response enums are in `schema`, their example values beside them (`examples` holds
 //! the shared ones). Errors: `problem` (the problem+json body), `respond` (`op_response!` and
@@ -17,6 +17,7 @@ pub mod front;
 pub mod health;
 pub mod hook_fields;
 pub mod idempotency;
+pub mod inbox_params;
 pub mod input;
 pub mod limits;
 pub mod message;
@@ -26,6 +27,7 @@ pub mod params;
 mod paths;
 pub mod problem;
 pub mod problem_types;
+pub mod readers;
 pub mod respond;
 pub mod schema;
 pub mod search;
@@ -94,6 +96,7 @@ pub fn service(state: State) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
     let apis = (
         applications::ApplicationsApi(state.clone()),
         chats::ChatsApi(state.clone()),
+        readers::ReadersApi(state.clone()),
         stream::StreamApi(state.clone()),
         messages::MessagesApi(state.clone()),
         webhooks::WebhooksApi(state.clone()),

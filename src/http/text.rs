@@ -77,17 +77,24 @@ fn checked<'v, const MAX: usize>(value: &'v Option<Value>, field: &'static str) 
         None | Some(Value::Null) => return invalid("is missing".into()),
         Some(other) => return invalid(format!("is {}", kind(other))),
     };
+    match fault::<MAX>(text) {
+        Some(fault) => invalid(fault),
+        None => Ok(text),
+    }
+}
+
+/// What is wrong with `text` as a text of 1 to `MAX` characters with a visible one and no NUL
+/// ("is blank", "has 201 characters"), or None when it is acceptable. The body fields' rule, also
+/// checked on parameters that name the same things (a reader in a path or a query string).
+pub(super) fn fault<const MAX: usize>(text: &str) -> Option<String> {
     if text.trim().is_empty() {
-        return invalid(if text.is_empty() { "is empty" } else { "is blank" }.into());
+        return Some(if text.is_empty() { "is empty" } else { "is blank" }.into());
     }
     let chars = text.chars().count();
     if chars > MAX {
-        return invalid(format!("has {chars} characters"));
+        return Some(format!("has {chars} characters"));
     }
-    if text.contains('\0') {
-        return invalid("contains a NUL character".into());
-    }
-    Ok(text)
+    text.contains('\0').then(|| "contains a NUL character".into())
 }
 
 /// The `token` of the previous system's rename body: absent, or the application's token.

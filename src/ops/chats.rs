@@ -18,12 +18,7 @@ impl Ops {
     /// Creates a chat with the application's next number (or replays the one created earlier
     /// under `key`).
     pub async fn create_chat(&self, token: Uuid, key: Option<IdemKey>) -> Result<Created<Chat>, CreateError> {
-        let replay = |earlier: Remembered| Chat {
-            number: earlier.number.unwrap_or_default(),
-            messages_count: 0,
-            created_at: earlier.at,
-            updated_at: earlier.at,
-        };
+        let replay = |earlier: Remembered| Chat::new(earlier.number.unwrap_or_default(), 0, earlier.at, earlier.at);
         let create = |key| self.intake.create_chat(token, key);
         idempotency::create(&self.db, key, replay, create).await
     }

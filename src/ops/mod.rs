@@ -2,13 +2,15 @@
 //! chats and messages, and search. This layer owns what an operation means beyond its statement:
 //! idempotency (one claim-then-create path for every creation, `idempotency`) and the events it
 //! publishes (live streams, the purger's wake-up after a delete). It knows nothing of HTTP: its
-//! errors are domain errors (`error`), which the HTTP layer maps to problems.
+//! errors are domain errors (`error`), which the HTTP layer maps to problems. `readers`: chat
+//! members, read positions and inboxes.
 
 mod applications;
 mod chats;
 pub mod error;
 mod idempotency;
 mod messages;
+mod readers;
 mod search;
 
 use std::sync::Arc;

@@ -12,12 +12,8 @@ use crate::model::{Chat, Cursor, Page};
 
 /// A chat from a row whose first column may be NULL (the "no such chat" row of a LEFT JOIN).
 fn chat(row: &Row) -> Option<Chat> {
-    Some(Chat {
-        number: row.get::<_, Option<i64>>(0)?,
-        messages_count: row.get(1),
-        created_at: row.get(2),
-        updated_at: row.get(3),
-    })
+    let number = row.get::<_, Option<i64>>(0)?;
+    Some(Chat::new(number, row.get(1), row.get(2), row.get(3)))
 }
 
 impl Db {

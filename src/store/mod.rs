@@ -7,8 +7,9 @@
 //! - `error`: [`DbError`] and how to tell transient failures apart;
 //! - `retry`: sending an idempotent statement again after a transient failure;
 //! - `app_ids`, `rate_limit`, `applications`, `chats`, [`messages`], [`idempotency`]: one table
-//!   family each; `reads`: single-message reads coalesced into batches under load; `admin`: creating the database; `migrate`: the schema; [`webhook_outbox`]: the
-//!   webhook deliveries of edits and deletes, in their transactions.
+//!   family each; `reads`: single-message reads coalesced into batches under load; `admin`:
+//!   creating the database; `migrate`: the schema; [`webhook_outbox`]: the webhook deliveries of
+//!   chat deletes, in their transactions; [`readers`]: chat members, read positions and inboxes.
 
 mod admin;
 mod app_ids;
@@ -20,6 +21,7 @@ pub mod messages;
 mod migrate;
 mod pool;
 mod rate_limit;
+pub mod readers;
 mod reads;
 mod retry;
 pub mod tls;

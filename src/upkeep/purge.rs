@@ -31,15 +31,18 @@ const APP_PURGE: &[&str] = &[
     include_str!("sql/purge_app_dead_jobs.sql"),
     include_str!("sql/purge_app_messages.sql"),
     include_str!("sql/purge_app_chats.sql"),
+    include_str!("sql/purge_app_members.sql"),
     include_str!("sql/purge_app_idempotency.sql"),
     include_str!("sql/purge_app_webhook_deliveries.sql"),
     include_str!("sql/purge_app_webhooks.sql"),
 ];
-/// A chat purge's deletes (the chat delete itself removed its counter, jobs and row).
+/// A chat purge's deletes (the chat delete itself removed its counter, jobs and row; its
+/// members no longer see it, and their rows go here).
 const CHAT_PURGE: &[&str] = &[
     include_str!("sql/purge_chat_jobs.sql"),
     include_str!("sql/purge_chat_dead_jobs.sql"),
     include_str!("sql/purge_chat_messages.sql"),
+    include_str!("sql/purge_chat_members.sql"),
 ];
 
 /// Deletes one chunk of the oldest pending purge, in one transaction. False when none is pending.

@@ -216,6 +216,71 @@ fn table(token: &str) -> Vec<Case> {
         headers: vec![("Last-Event-ID", HeaderValue::from_static("-1"))],
         ..parameter(&format!("{messages}/stream"), "Last-Event-ID", "from 0 to")
     });
+    // Read positions and the inbox (the reader checked like a sender, in a path or a query).
+    let inbox = format!("{chats}?reader=alice&order=activity");
+    for (path, name, says) in [
+        (format!("{chats}?order=activity"), "order", "it needs `reader`"),
+        (format!("{chats}?order=bogus"), "order", "one of `number`, `activity`"),
+        (format!("{chats}?reader=alice"), "reader", "it needs `order=activity`"),
+        (format!("{chats}?cursor=1.1"), "cursor", "pages an inbox"),
+        (
+            format!("{inbox}&cursor=zzz"),
+            "cursor",
+            "the `next_cursor` of an earlier page",
+        ),
+        (
+            format!("{inbox}&cursor=1.0"),
+            "cursor",
+            "the `next_cursor` of an earlier page",
+        ),
+        (format!("{inbox}&page=2"), "page", "paged with `cursor`"),
+        (format!("{inbox}&after=1"), "after", "paged with `cursor`"),
+        (format!("{chats}?reader=%20&order=activity"), "reader", "is blank"),
+        (format!("{chats}?reader=&order=activity"), "reader", "is empty"),
+        (
+            format!("{chats}?reader={}&order=activity", "r".repeat(201)),
+            "reader",
+            "has 201 characters",
+        ),
+        (format!("{chats}/1?reader=%00"), "reader", "contains a NUL character"),
+    ] {
+        cases.push(parameter(&path, name, says));
+    }
+    for method in [Method::PUT, Method::DELETE] {
+        let path = format!("{chats}/1/members/%20");
+        cases.push(case(
+            method,
+            &path,
+            400,
+            "invalid_parameter",
+            Some("reader"),
+            "is blank",
+        ));
+    }
+    let reader = format!("{chats}/1/readers/alice");
+    for body in [
+        r#"{"last_read": -1}"#,
+        r#"{"last_read": 1.5}"#,
+        r#"{"last_read": "1"}"#,
+        "{}",
+        r#"{"last_read": null}"#,
+    ] {
+        cases.push(field(
+            Method::PUT,
+            &reader,
+            body.into(),
+            "last_read",
+            "a whole number from 0",
+        ));
+    }
+    let too_high = r#"{"last_read": 5}"#.to_owned();
+    cases.push(field(
+        Method::PUT,
+        &reader,
+        too_high,
+        "last_read",
+        "the chat's last message number, 1",
+    ));
     let long_key = "k".repeat(256);
     for value in [
         &b""[..],
@@ -255,6 +320,7 @@ async fn stored(app: &TestApp) -> Vec<i64> {
         "jobs",
         "idempotency_keys",
         "chat_counters",
+        "chat_members",
     ] {
         counts.push(app.count(&format!("SELECT count(*) FROM {table}")).await);
     }

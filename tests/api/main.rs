@@ -15,6 +15,7 @@ mod folding;
 mod healthcheck;
 mod helpers;
 mod idempotency;
+mod inbox;
 mod input;
 mod isolation;
 mod limits;

@@ -4,8 +4,8 @@
 use poem_openapi::{payload::Json, types::Example, Object};
 
 use crate::{
-    http::input::BadRequest,
-    model::{Chat, Page},
+    http::{inbox_params::Resume, input::BadRequest},
+    model::{Chat, Inbox, Page},
     op_response,
     ops::{CreateError, ReadError},
 };
@@ -14,7 +14,7 @@ use crate::{
 #[derive(Debug, Object)]
 #[oai(example)]
 pub struct ChatList {
-    /// The chats, by ascending number.
+    /// The chats, by ascending number (an inbox: by latest activity).
     pub data: Vec<Chat>,
     /// The page size.
     pub limit: i64,
@@ -27,6 +27,9 @@ pub struct ChatList {
     /// Number of the first chat on this page: pass it as `before` for the previous page.
     #[oai(skip_serializing_if_is_none)]
     pub next_before: Option<i64>,
+    /// An inbox (`order=activity`) with more chats: pass it as `cursor` for the next page.
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
 }
 
 impl From<(Page<Chat>, i64)> for ChatList {
@@ -37,6 +40,21 @@ impl From<(Page<Chat>, i64)> for ChatList {
             data: page.items,
             limit,
             has_more: page.has_more,
+            next_cursor: None,
+        }
+    }
+}
+
+impl ChatList {
+    /// A page of an inbox, and where the next one starts.
+    pub fn inbox(inbox: Inbox, limit: i64) -> Self {
+        ChatList {
+            data: inbox.chats,
+            limit,
+            has_more: inbox.next.is_some(),
+            next_after: None,
+            next_before: None,
+            next_cursor: inbox.next.map(Resume::encode),
         }
     }
 }
@@ -77,11 +95,11 @@ op_response! {
         Ok(Json<ChatList>),
     }
     errors {
-        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, or `page` (1 to 1000000), `limit` (1 to 100), `after` (0 or more) or `before` (1 or more) is not a whole number in its range.",
+        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, or `page` (1 to 1000000), `limit` (1 to 100), `after` (0 or more) or `before` (1 or more) is not a whole number in its range; `reader` is not 1–200 characters with a visible one and no NUL, `order` is not `number` or `activity`, `cursor` is not a `next_cursor`; or they are mixed: `order=activity` without `reader`, `reader` without it, `cursor` without it, `page`, `after` or `before` with it.",
         404 => NotFound: "`application_not_found`: no application has this token.",
         429 rate_limited,
     }
-    answers { ReadError }
+    answers { BadRequest, ReadError }
 }
 
 op_response! {
@@ -92,7 +110,7 @@ op_response! {
         Ok(Json<Chat>),
     }
     errors {
-        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, or the number is not a whole number from 1 to 9223372036854775807.",
+        400 => BadRequest: "`invalid_parameter` (`field` names it): the token is not a UUID, the number is not a whole number from 1 to 9223372036854775807, or `reader` is not 1–200 characters with a visible one and no NUL.",
         404 => NotFound: "`application_not_found`: no application has this token; `chat_not_found`: it has no chat with this number.",
         429 rate_limited,
     }

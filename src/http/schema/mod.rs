@@ -6,4 +6,5 @@
 pub mod applications;
 pub mod chats;
 pub mod messages;
+pub mod readers;
 pub mod webhooks;

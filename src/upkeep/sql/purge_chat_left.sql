@@ -6,3 +6,4 @@ SELECT EXISTS (SELECT 1 FROM chat_counters WHERE application_id = $1 AND chat_nu
     OR EXISTS (SELECT 1 FROM dead_jobs WHERE application_id = $1 AND chat_number = $2)
     OR EXISTS (SELECT 1 FROM messages WHERE application_id = $1 AND chat_number = $2)
     OR EXISTS (SELECT 1 FROM chats WHERE application_id = $1 AND number = $2)
+    OR EXISTS (SELECT 1 FROM chat_members WHERE application_id = $1 AND chat_number = $2)

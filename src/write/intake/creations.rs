@@ -85,12 +85,7 @@ impl Creation for NewChat {
     async fn created(self, _db: &Db, number: Option<i64>, at: DateTime<Utc>) -> DbResult<Chat> {
         match number {
             Some(0) => Err(DbError::ClaimLost),
-            Some(number) => Ok(Chat {
-                number,
-                messages_count: 0,
-                created_at: at,
-                updated_at: at,
-            }),
+            Some(number) => Ok(Chat::new(number, 0, at, at)),
             None => Err(DbError::NotFound(Missing::Application)),
         }
     }

@@ -12,8 +12,9 @@ WITH held AS (
     WHERE token = $1 AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM held))
     RETURNING id, last_chat_number
 ), counter AS (
-    INSERT INTO chat_counters (application_id, chat_number)
-    SELECT id, last_chat_number FROM app
+    -- A new chat's activity is its creation (V17).
+    INSERT INTO chat_counters (application_id, chat_number, last_activity_at, activity_slot)
+    SELECT id, last_chat_number, now(), activity_slot(now()) FROM app
 ), job AS (
     INSERT INTO jobs (application_id, chat_number)
     SELECT id, last_chat_number FROM app

@@ -30,7 +30,9 @@ WITH req AS (
            b.taken + row_number() OVER (PARTITION BY k.application_id ORDER BY k.ord) AS number
     FROM keyed k JOIN bumped b USING (application_id)
 ), counters AS (
-    INSERT INTO chat_counters (application_id, chat_number) SELECT application_id, number FROM numbered
+    -- A new chat's activity is its creation (V17): it opens its members' inboxes at the top.
+    INSERT INTO chat_counters (application_id, chat_number, last_activity_at, activity_slot)
+    SELECT application_id, number, now(), activity_slot(now()) FROM numbered
 ), queued AS (
     INSERT INTO jobs (application_id, chat_number) SELECT application_id, number FROM numbered
 ), remembered AS (

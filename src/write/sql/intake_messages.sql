@@ -8,6 +8,10 @@
 -- cannot be taken over meanwhile) and record their result under it.
 -- The batch is recorded under $8 with what it created, in the same transaction: the answer is
 -- that row, and if the answer is lost with the connection, `intake_resolve.sql` finds it (V10).
+-- The bump also records the chat's activity (the inbox's order, never moved back; its slot
+-- changes, making the update non-HOT, once per chat every 5 seconds at most, V17), and each
+-- sender joins the chat (`chat_members`, V17) here, so that the chat is in its inbox once the
+-- 201 is given; a member already there costs one probe of its key.
 WITH req AS (
     SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[])
         WITH ORDINALITY AS r(token, chat_number, body, sender, idem_scope, idem_key, idem_claim, ord)
@@ -30,7 +34,9 @@ WITH req AS (
              WHERE cc.application_id = w.application_id AND cc.chat_number = w.chat_number
              FOR NO KEY UPDATE OFFSET 0) c
 ), bumped AS (
-    UPDATE chat_counters cc SET last_message_number = cc.last_message_number + w.n
+    UPDATE chat_counters cc SET last_message_number = cc.last_message_number + w.n,
+                                last_activity_at = greatest(cc.last_activity_at, now()),
+                                activity_slot = greatest(cc.activity_slot, activity_slot(now()))
     FROM wanted w
     WHERE cc.application_id = w.application_id AND cc.chat_number = w.chat_number
       AND (SELECT count(*) FROM locked) >= 0 -- locks first, in key order (evaluated once)
@@ -46,6 +52,12 @@ WITH req AS (
            CASE WHEN sender IS NULL THEN now() ELSE 'infinity' END,
            CASE WHEN sender IS NULL THEN NULL ELSE now() END
     FROM numbered
+), joined AS (
+    -- Under the chat's counter lock, like every insert of a member row of this chat here: two
+    -- batches never insert the same member row in opposite orders.
+    INSERT INTO chat_members (application_id, chat_number, member)
+    SELECT DISTINCT application_id, chat_number, sender FROM numbered WHERE sender IS NOT NULL
+    ON CONFLICT DO NOTHING
 ), remembered AS (
     UPDATE idempotency_keys ik SET status = 201, result_number = n.number, result_at = now()
     FROM numbered n JOIN req r ON r.ord = n.ord

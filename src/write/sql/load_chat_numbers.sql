@@ -9,6 +9,7 @@ WITH bumped AS (
 ), numbered AS (
     SELECT b.taken + n AS number FROM bumped b, generate_series(1::bigint, $2::bigint) AS n
 ), counters AS (
-    INSERT INTO chat_counters (application_id, chat_number) SELECT $1, number FROM numbered
+    INSERT INTO chat_counters (application_id, chat_number, last_activity_at, activity_slot)
+    SELECT $1, number, now(), activity_slot(now()) FROM numbered
 )
 SELECT number FROM numbered ORDER BY number

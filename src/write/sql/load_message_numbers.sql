@@ -2,6 +2,8 @@
 -- $1, as `intake_messages.sql` does for a batch (one update of `last_message_number`). The last
 -- number taken before them (the loader's messages are numbered after it). No job is queued: the
 -- loader writes the messages itself, through the workers' statements.
-UPDATE chat_counters SET last_message_number = last_message_number + $3
+UPDATE chat_counters SET last_message_number = last_message_number + $3,
+                         last_activity_at = greatest(last_activity_at, now()),
+                         activity_slot = greatest(activity_slot, activity_slot(now()))
 WHERE application_id = $1 AND chat_number = $2
 RETURNING last_message_number - $3
