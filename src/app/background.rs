@@ -1,9 +1,9 @@
 //! The background tasks of one process: the queue workers, the LISTEN connection, the announcer
 //! the upkeep tasks and the webhook deliveries, started and stopped together.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
-use tokio::task::JoinHandle;
+use tokio::{sync::Notify, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
 use crate::{hooks, http::State, live, settings::Settings, upkeep, write};
@@ -21,7 +21,10 @@ impl Background {
         let cancel = CancellationToken::new();
         let db = state.db.clone();
         // The queue workers and their announcer are the write path: the write pool.
-        let worker = write::Worker::new(db.writer(), settings.worker_batch_size, settings.job_max_attempts);
+        // The queue workers wake this process's webhook dispatcher when a batch queued deliveries.
+        let deliveries = Arc::new(Notify::new());
+        let worker = write::Worker::new(db.writer(), settings.worker_batch_size, settings.job_max_attempts)
+            .waking(deliveries.clone());
         let mut tasks = write::spawn_workers(
             worker,
             settings.workers,
@@ -50,6 +53,7 @@ impl Background {
         tasks.push(tokio::spawn(hooks::run(
             db.clone(),
             settings.webhooks.clone(),
+            deliveries,
             cancel.clone(),
         )));
         tasks.extend(upkeep::spawn(db, state.purge_wake.clone(), upkeep, &cancel));

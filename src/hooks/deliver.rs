@@ -8,7 +8,10 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use chrono::Utc;
-use tokio::{sync::Semaphore, task::JoinHandle};
+use tokio::{
+    sync::{Notify, Semaphore},
+    task::JoinHandle,
+};
 use tokio_util::sync::CancellationToken;
 
 use super::{
@@ -50,8 +53,9 @@ struct Delivery {
 }
 
 /// The dispatcher task: runs until `cancel`, then waits for the endpoint tasks (which stop at
-/// once, leaving the attempts under way to be sent again).
-pub async fn run(db: Db, settings: WebhookSettings, cancel: CancellationToken) {
+/// once, leaving the attempts under way to be sent again). It looks for due deliveries every
+/// `POLL`, and at once when `wake` is told (this process's queue workers committed some).
+pub async fn run(db: Db, settings: WebhookSettings, wake: Arc<Notify>, cancel: CancellationToken) {
     let sender = match Sender::new(&settings) {
         Ok(sender) => sender,
         Err(e) => {
@@ -97,6 +101,7 @@ pub async fn run(db: Db, settings: WebhookSettings, cancel: CancellationToken) {
         }
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
+            _ = wake.notified() => {}
             _ = cancel.cancelled() => break,
         }
     }

@@ -65,7 +65,7 @@ impl<'a> Loader<'a> {
             .zip(messages)
             .map(|(number, (body, at))| job(app, chat, Some((number, body)), at))
             .collect();
-        apply(&self.tx, &jobs).await
+        apply(&self.tx, &jobs).await.map(drop)
     }
 
     /// Commits the load.

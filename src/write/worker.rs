@@ -9,10 +9,11 @@
 //! (`chat_jobs_stuck`). Transient failures (a lost connection, lock or statement timeouts,
 //! serialization failures and deadlocks) are not attempts: the batch is simply run again.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
+use tokio::sync::Notify;
 use tokio_postgres::Row;
 
 use super::hooks::{Created, Creation};
@@ -67,6 +68,8 @@ pub struct Worker {
     db: Db,
     batch_size: i64,
     stuck_after: i32,
+    /// Told when a batch queued webhook deliveries (`waking`).
+    deliveries: Option<Arc<Notify>>,
 }
 
 /// What one batch did.
@@ -86,6 +89,21 @@ impl Worker {
             db,
             batch_size: batch_size.max(1),
             stuck_after: stuck_after.max(1),
+            deliveries: None,
+        }
+    }
+
+    /// This worker tells `deliveries` when a batch it commits queued webhook deliveries, so that
+    /// this process's delivery workers look at once instead of at their next poll.
+    pub fn waking(mut self, deliveries: Arc<Notify>) -> Self {
+        self.deliveries = Some(deliveries);
+        self
+    }
+
+    /// Tells the delivery workers, if `queued` deliveries were committed.
+    fn committed(&self, queued: u64) {
+        if let (Some(deliveries), true) = (&self.deliveries, queued > 0) {
+            deliveries.notify_one();
         }
     }
 
@@ -111,8 +129,9 @@ impl Worker {
             return Ok(BatchOutcome::default());
         }
         match apply(&tx, &jobs).await {
-            Ok(()) => {
+            Ok(queued) => {
                 tx.commit().await?;
+                self.committed(queued);
                 Ok(BatchOutcome {
                     claimed: jobs.len(),
                     failed: 0,
@@ -146,7 +165,11 @@ impl Worker {
         };
         let job = Job::from_row(&row);
         let error = match apply(&tx, std::slice::from_ref(&job)).await {
-            Ok(()) => return tx.commit().await.map(|()| true).map_err(Into::into),
+            Ok(queued) => {
+                tx.commit().await?;
+                self.committed(queued);
+                return Ok(true);
+            }
             Err(e) if e.is_unavailable() => return Err(e),
             Err(e) => e.to_string(),
         };
@@ -185,8 +208,9 @@ fn tallies(chats: &[&Job], messages: &[&Job]) -> Tallies {
 }
 
 /// Writes the jobs' chats and messages and bumps the counts (the claim deleted the jobs). The statements
-/// are pipelined, the webhook outbox (`hooks`) last: one round trip for the lot. The bulk loader (`load`) writes through this too.
-pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbError> {
+/// are pipelined, the webhook outbox (`hooks`) last: one round trip for the lot. Returns how many
+/// webhook deliveries it queued. The bulk loader (`load`) writes through this too.
+pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<u64, DbError> {
     let (chats, messages): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.message_number.is_none());
     let (chats_per_app, messages_per_chat) = tallies(&chats, &messages);
 
@@ -217,7 +241,7 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbEr
     // Order matters for locks: chats rows before applications rows, as in a chat delete.
     // `biased`: polled in order, so the first failure is the error returned (after a failed
     // statement, the later ones of the transaction fail with 25P02, which names no cause).
-    tokio::try_join!(
+    let (_, _, _, _, queued) = tokio::try_join!(
         biased;
         async {
             if chats.is_empty() {
@@ -262,5 +286,5 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<(), DbEr
         },
         created.enqueue(tx, &outbox),
     )?;
-    Ok(())
+    Ok(queued)
 }
