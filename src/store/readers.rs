@@ -63,13 +63,24 @@ impl Db {
     }
 
     /// Chat `number` as `reader` sees it: with its read position, unread count and last message.
+    /// One statement (the application's id comes from the token cache); only a missing chat
+    /// takes a second, to say whether its application is there.
     pub async fn chat_for(&self, token: Uuid, number: i64, reader: &str) -> DbResult<Chat> {
-        let sql = include_str!("sql/reader_get.sql");
-        let row = self.query_opt(sql, &[&token, &number, &reader]).await?;
-        let row = found(row, |row| row.get(1))?;
-        let (app, last_read): (i64, i64) = (row.get(0), row.get(2));
-        let chats = self.reading(app, &[number], &[last_read], reader).await?;
-        chats.into_iter().next().ok_or(DbError::NotFound(Missing::Chat))
+        let Some(app) = self.app_id(token).await? else {
+            return Err(DbError::NotFound(Missing::Application));
+        };
+        let chats = self.reading(app, &[number], &[None], reader).await?;
+        if let Some(chat) = chats.into_iter().next() {
+            return Ok(chat);
+        }
+        let row = self
+            .query_opt(include_str!("sql/chat_lookup.sql"), &[&token, &number])
+            .await?;
+        if row.is_none() {
+            self.forget_app_id(token);
+        }
+        let chat_exists = row.as_ref().is_some_and(|r| r.get::<_, bool>(0));
+        Err(missing(row.is_some(), chat_exists, Missing::Chat))
     }
 
     /// A page of `reader`'s inbox: its chats below `cursor` by latest activity, at most `limit`.
@@ -100,14 +111,14 @@ impl Db {
             chat: row.get(0),
         });
         let numbers: Vec<i64> = rows.iter().map(|row| row.get(0)).collect();
-        let positions: Vec<i64> = rows.iter().map(|row| row.get(2)).collect();
+        let positions: Vec<Option<i64>> = rows.iter().map(|row| Some(row.get(2))).collect();
         let chats = self.reading(app, &numbers, &positions, reader).await?;
         Ok(Inbox { chats, next })
     }
 
-    /// Chats `numbers` of application `app` as `reader`, who has read them up to `positions`,
-    /// sees them, in that order (a chat deleted meanwhile is left out).
-    async fn reading(&self, app: i64, numbers: &[i64], positions: &[i64], reader: &str) -> DbResult<Vec<Chat>> {
+    /// Chats `numbers` of application `app` as `reader`, who has read them up to `positions`
+    /// (`None`: as stored), sees them, in that order (a chat deleted meanwhile is left out).
+    async fn reading(&self, app: i64, numbers: &[i64], positions: &[Option<i64>], reader: &str) -> DbResult<Vec<Chat>> {
         if numbers.is_empty() {
             return Ok(Vec::new());
         }

@@ -1,4 +1,5 @@
--- What reader $4 sees of chats $2 of application $1 (read up to $3, one position per chat), in
+-- What reader $4 sees of chats $2 of application $1 (read up to $3, one position per chat; NULL:
+-- the reader's stored one, 0 when it is not a member), in
 -- one snapshot, in the order given: the chat (written or queued), its latest message that is not
 -- deleted (written or queued; its body cut to 100 characters), and its unread messages: those
 -- numbered above the position and not sent by the reader, queued ones included, counted up to
@@ -18,7 +19,12 @@ SELECT c.chat_number, ch.messages_count, ch.created_at, ch.updated_at,
                     AND message_number > c.last_read AND sender IS DISTINCT FROM $4
                   LIMIT $5) q), $5) AS unread,
        c.last_read
-FROM unnest($2::bigint[], $3::bigint[]) WITH ORDINALITY AS c(chat_number, last_read, ord)
+FROM (SELECT u.chat_number, u.ord,
+             coalesce(u.last_read,
+                      (SELECT m.last_read FROM chat_members m
+                        WHERE m.application_id = $1 AND m.chat_number = u.chat_number AND m.member = $4),
+                      0) AS last_read
+      FROM unnest($2::bigint[], $3::bigint[]) WITH ORDINALITY AS u(chat_number, last_read, ord)) c
 JOIN LATERAL (
     (SELECT messages_count, created_at, updated_at
        FROM chats WHERE application_id = $1 AND number = c.chat_number)
@@ -37,4 +43,6 @@ LEFT JOIN LATERAL (
       ORDER BY message_number DESC LIMIT 1)
     ORDER BY 1 DESC LIMIT 1
 ) lm ON true
+-- Nothing once the application is gone (its id may still be cached; its rows go with the purge).
+WHERE EXISTS (SELECT 1 FROM applications a WHERE a.id = $1)
 ORDER BY c.ord
