@@ -82,7 +82,7 @@ impl Meter {
         (process_ticks(self.service), server_ticks(self.postmaster))
     }
 
-    /// Microseconds per request of each (`None`: the service was not measured) since `start`.
+    /// Microseconds per request of the service and of PostgreSQL since `start`.
     fn per_request(&self, start: (u64, u64), requests: f64) -> (f64, f64) {
         let (service, server) = self.read();
         let us = |ticks: u64| ticks as f64 * self.tick_us / requests.max(1.0);

@@ -2,8 +2,8 @@
 //! to them, signed as the Standard Webhooks specification says.
 //!
 //! The deliveries are rows of an outbox table (`webhook_deliveries`), inserted by the
-//! transaction that made the change (`write::worker`'s batches for creations,
-//! `store::webhook_outbox` for edits and deletes), so none is lost and none is sent for a change
+//! transaction that made the change (`write::worker`'s batches for creations, the edit and
+//! delete statements of `store::messages`, `store::webhook_outbox` for chat deletes), so none is lost and none is sent for a change
 //! that rolled back. This module sends them:
 //!
 //! - [`registry`]: the endpoints and the deliveries as the API shows them ([`model`]);

@@ -3,11 +3,7 @@
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use super::{
-    error::missing,
-    webhook_outbox::{self, Change},
-    Db, DbError, DbResult, Missing,
-};
+use super::{error::missing, webhook_outbox, Db, DbError, DbResult, Missing};
 use crate::model::{Chat, Cursor, Page};
 
 /// A chat from a row whose first column may be NULL (the "no such chat" row of a LEFT JOIN).
@@ -62,7 +58,7 @@ impl Db {
         tx.execute(&jobs, &[&app_id, &number]).await?;
         let chat_row = tx.prepare_cached(include_str!("sql/chat_delete_row.sql")).await?;
         tx.execute(&chat_row, &[&app_id, &number]).await?;
-        webhook_outbox::enqueue(&tx, token, number, Change::ChatDeleted).await?;
+        webhook_outbox::chat_deleted(&tx, token, number).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -9,19 +9,9 @@ use uuid::Uuid;
 
 use super::DbResult;
 
-/// A change to a chat that webhooks announce.
-#[derive(Debug, Clone, Copy)]
-pub enum Change {
-    /// `chat.deleted`.
-    ChatDeleted,
-}
-
-/// Queues `change` of chat `chat` of the application `token` for its endpoints, in `tx`.
-pub async fn enqueue(tx: &Transaction<'_>, token: Uuid, chat: i64, change: Change) -> DbResult<()> {
-    let kind = match change {
-        Change::ChatDeleted => "chat.deleted",
-    };
+/// Queues `chat.deleted` for chat `chat` of the application `token`, for its endpoints, in `tx`.
+pub async fn chat_deleted(tx: &Transaction<'_>, token: Uuid, chat: i64) -> DbResult<()> {
     let stmt = tx.prepare_cached(include_str!("sql/webhook_enqueue.sql")).await?;
-    tx.execute(&stmt, &[&token, &chat, &kind]).await?;
+    tx.execute(&stmt, &[&token, &chat, &"chat.deleted"]).await?;
     Ok(())
 }

@@ -122,13 +122,19 @@ async fn joining_sending_and_reading_put_a_chat_in_the_inbox_and_leaving_takes_i
         "{}",
         r.body
     );
-    let r = app.get(&format!("/api/applications/{token}/chats/9?reader=alice")).await;
+    let r = app
+        .get(&format!("/api/applications/{token}/chats/9?reader=alice"))
+        .await;
     r.assert_problem(404, "chat_not_found");
-    let r = app.get(&format!("/api/applications/{nobody}/chats/1?reader=alice")).await;
+    let r = app
+        .get(&format!("/api/applications/{nobody}/chats/1?reader=alice"))
+        .await;
     r.assert_problem(404, "application_not_found");
     // A deleted application is gone for readers at once, its chats' rows purged or not.
     assert_eq!(app.delete(&format!("/api/applications/{token}")).await.status, 204);
-    let r = app.get(&format!("/api/applications/{token}/chats/1?reader=alice")).await;
+    let r = app
+        .get(&format!("/api/applications/{token}/chats/1?reader=alice"))
+        .await;
     r.assert_problem(404, "application_not_found");
 }
 
