@@ -18,8 +18,10 @@
 mod budget;
 mod caps;
 mod error;
+mod expand;
 mod fetch;
 mod fold;
+pub mod keys;
 mod parse;
 mod plan;
 mod rank;

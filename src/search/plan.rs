@@ -1,11 +1,9 @@
 //! The search's dynamic statements: the one place that builds them.
 //!
 //! Why they are not static `.sql` files: a query has 1 to `MAX_TERMS` terms and each adds a
-//! condition of its own kind (a `LIKE` the trigram index serves, a word start the trigram index
-//! serves by word similarity, or for a paired phrase the pairs index's `@>`), so the statements' shapes are not
-//! finite. Each term's condition is written into the statement so that the planner can choose an
-//! index per condition and estimate it with the term's actual text (the statements are sent
-//! unnamed, planned for their parameters). Only the conditions vary, and every value is a
+//! condition on the text (a `LIKE`, and for a short term a word start), and the index path one
+//! condition on the search keys per anchor and phrase (`expand`), so the statements' shapes are
+//! not finite. The statements are sent unnamed, planned for their parameters. Only the conditions vary, and every value is a
 //! parameter: nothing the user types is formatted into SQL. The fixed statements are in `sql/`.
 //!
 //! Every statement here takes bigint parameters first and then each term's text, in the terms'
@@ -13,6 +11,7 @@
 
 use tokio_postgres::types::{ToSql, Type};
 
+use super::expand::KeyCondition;
 use super::fold::fold_str;
 use super::parse::Term;
 
@@ -38,6 +37,15 @@ impl<'t> Params<'t> {
         let bigints = bigints.iter().map(|v| (*v as &(dyn ToSql + Sync), Type::INT8));
         let texts = self.texts.iter().map(|t| (t as &(dyn ToSql + Sync), Type::TEXT));
         bigints.chain(texts).collect()
+    }
+
+    /// As `with`, then each key condition's keys (as `INT4[]`), for `indexed`.
+    pub(super) fn with_keys<'p>(&'p self, bigints: &[&'p i64], keys: &'p [KeyCondition]) -> Vec<Param<'p>> {
+        let mut params = self.with(bigints);
+        params.extend(keys.iter().map(|k| match k {
+            KeyCondition::Any(keys) | KeyCondition::All(keys) => (keys as &(dyn ToSql + Sync), Type::INT4_ARRAY),
+        }));
+        params
     }
 }
 
@@ -89,15 +97,33 @@ pub(super) fn count(terms: &[Term], sender: bool) -> String {
     )
 }
 
-/// The index path: every hit of the chat through the GIN indexes, then the newest `$5` of those
-/// numbered between `$4` and `$3`.
-pub(super) fn indexed(terms: &[Term], sender: bool) -> String {
+/// The index path: every hit of the chat among the candidates its search keys give (V19: the
+/// messages holding a key of every `Any` condition and all keys of every `All`, through the keys'
+/// GIN index), and the messages without keys yet (`messages_unkeyed`), each checked on its text;
+/// then the newest `$5` of those numbered between `$4` and `$3`. The conditions' key arrays are
+/// the parameters after the terms' texts and the sender (`Params::with_keys`). Without any
+/// condition, the whole chat is checked.
+pub(super) fn indexed(terms: &[Term], sender: bool, keys: &[KeyCondition]) -> String {
+    let first_key = 6 + terms.len() + usize::from(sender);
+    let keyed: Vec<String> = keys
+        .iter()
+        .zip(first_key..)
+        .map(|(k, p)| match k {
+            KeyCondition::Any(_) => format!("search_keys && ${p}"),
+            KeyCondition::All(_) => format!("search_keys @> ${p}"),
+        })
+        .collect();
+    let candidates = match keyed.is_empty() {
+        true => String::new(),
+        false => format!(" AND (({}) OR search_keys IS NULL)", keyed.join(" AND ")),
+    };
     format!(
         "WITH hits AS MATERIALIZED ( \
-           SELECT number FROM messages WHERE application_id = $1 AND chat_number = $2{} AND {}) \
+           SELECT number FROM messages WHERE application_id = $1 AND chat_number = $2{}{} AND {}) \
          SELECT number FROM hits WHERE number < $3 AND number > $4 ORDER BY number DESC LIMIT $5",
         by_sender(sender, terms, 6),
-        index_conditions(terms, 6)
+        candidates,
+        conditions(terms, "search_text", 6)
     )
 }
 
@@ -128,32 +154,3 @@ fn conditions(terms: &[Term], text: &str, first: usize) -> String {
         .collect::<Vec<_>>()
         .join(" AND ")
 }
-
-/// The conditions of the index path: as `conditions`, except that a paired phrase is found
-/// through the pairs index (its `LIKE` kept off the trigram index, which would only add a slow
-/// bitmap of the phrase's common words to intersect with), and that a short term is found
-/// through the trigram index by word similarity (`<%`): a word starting with the term holds all
-/// of the term's trigrams but the last (`"  h"`, `" ht"` of `"ht"`), so with the threshold at
-/// one half (`WORD_START_SIMILARITY`, set by the caller) every message with a word starting with
-/// the term is a candidate. The exact word-start expression is kept off the index (`|| ''`): no
-/// trigram can be taken from it, and as an index condition it would read the whole index.
-fn index_conditions(terms: &[Term], first: usize) -> String {
-    terms
-        .iter()
-        .zip(first..)
-        .map(|(term, p)| match term {
-            Term::Phrase(phrase) if paired(phrase) => format!(
-                "chat_pairs(search_text) @> chat_pairs(chat_search_text(${p})) \
-                 AND (search_text || '') LIKE chat_infix_pattern(${p})"
-            ),
-            Term::Prefix(_) => {
-                format!("chat_search_text(${p}) <% search_text AND (search_text || '') ~ chat_word_start(${p})")
-            }
-            other => conditions(std::slice::from_ref(other), "search_text", p),
-        })
-        .collect::<Vec<_>>()
-        .join(" AND ")
-}
-
-/// The `SET LOCAL` the index path runs with: see `index_conditions`.
-pub(super) const WORD_START_SIMILARITY: &str = "SET LOCAL pg_trgm.word_similarity_threshold = 0.5;";

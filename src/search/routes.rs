@@ -6,9 +6,9 @@
 //!    hits are found: common terms cost a few rows).
 //! 2. If that window did not yield enough, walk on when the hits' density (and, for a phrase of
 //!    short words, how common its words are together) says a walk will be cheaper than the index.
-//! 3. Otherwise the query is rare there: collect all older hits through the GIN indexes (trigram
-//!    for substrings and phrases, full text for word prefixes, pairs for phrases, all keyed by
-//!    chat) and take the newest. Few hits by construction, so the sort is cheap.
+//! 3. Otherwise the query is rare there: collect all older hits through the search keys (the
+//!    terms' words and a phrase's pairs, found in the dictionary and keyed by chat: `expand`) and
+//!    take the newest. Few hits by construction, so the sort is cheap.
 //!
 //! The routes find message numbers only. The figures they go by are in `tuning`; the statements
 //! they send are built by `plan`.
@@ -16,6 +16,7 @@
 use tokio_postgres::Transaction;
 
 use super::budget::Budget;
+use super::expand::key_conditions;
 use super::parse::Term;
 use super::plan::{self, paired, Params};
 use super::tuning::{
@@ -90,13 +91,14 @@ pub(super) async fn find(s: &Search<'_, '_>, last: i64, need: i64) -> DbResult<F
     }
     if found < need && lower > s.after.saturating_add(1) {
         let rest = need - found;
-        let indexed_sql = plan::indexed(s.terms, s.sender.is_some());
-        let params = params.with(&[&app, &chat, &lower, &s.after, &rest]);
+        let keys = key_conditions(s.tx, s.budget, s.chat, s.terms).await?;
+        let indexed_sql = plan::indexed(s.terms, s.sender.is_some(), &keys);
+        let params = params.with_keys(&[&app, &chat, &lower, &s.after, &rest], &keys);
         let indexed = s
             .budget
             .run(
                 s.tx,
-                &format!("SET LOCAL enable_sort = on; {}", plan::WORD_START_SIMILARITY),
+                "SET LOCAL enable_sort = on;",
                 s.tx.query_typed(&indexed_sql, &params),
             )
             .await?;

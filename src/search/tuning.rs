@@ -1,4 +1,4 @@
-//! The six tuned figures of the routing (see `routes`), with what is on record for each. They
+//! The seven tuned figures of the routing (see `routes`), with what is on record for each. They
 //! were set with the search benchmark (`cargo run --release --example bench -- search`: 10M
 //! messages, one chat of 1M; `--diagnose` prints the route and time per query; BENCHMARKS.md holds
 //! the runs): change one only with a before/after run of it.
@@ -23,3 +23,8 @@ pub(super) const MAX_DENSITY_WINDOW: i64 = 40_000;
 /// 1M-message chat with phrases of two common words: ~0.75 µs per walked row, 6–7 µs per
 /// candidate on the index path, bitmap included).
 pub(super) const INDEX_COST_IN_ROWS: i64 = 8;
+/// The most dictionary words one anchor of a term may expand to and still narrow the index path
+/// (Lucene's default bound on a query's clauses is 1,024). Beyond it the anchor is left to the
+/// check on the text: such an anchor ("ing", a 1-character word start) is common in the text,
+/// and the walks usually find its page first.
+pub(super) const EXPANSION_CAP: i64 = 2_048;

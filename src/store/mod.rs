@@ -17,6 +17,7 @@ mod applications;
 mod chats;
 mod error;
 pub mod idempotency;
+pub mod lexicon;
 pub mod messages;
 mod migrate;
 mod pool;

@@ -32,6 +32,8 @@ pub struct Db {
     pub(super) app_ids: Arc<RwLock<HashMap<Uuid, i64>>>,
     /// Single-message reads waiting to go out together (`reads`).
     pub(super) reads: Arc<super::reads::Reads>,
+    /// The dictionary words this process knows are stored (`lexicon`).
+    lexicon: super::lexicon::Lexicon,
 }
 
 impl Db {
@@ -70,7 +72,13 @@ impl Db {
             tls,
             app_ids: Default::default(),
             reads: Default::default(),
+            lexicon: Default::default(),
         })
+    }
+
+    /// The dictionary words this process knows are stored.
+    pub fn lexicon(&self) -> &super::lexicon::Lexicon {
+        &self.lexicon
     }
 
     /// The time budget of one search in the database, in milliseconds.

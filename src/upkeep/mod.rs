@@ -1,10 +1,11 @@
 //! Background upkeep shared by all instances: the purger (finishes application and chat deletes
 //! in small chunks), the count reconciler (corrects any drift of `chats_count` and
 //! `messages_count`, the safety net behind the 1-hour bound), the cleaner that merges the
-//! search indexes' GIN pending lists, and the job table's vacuum. Their statements are in `sql/`
-//! beside this module.
+//! search indexes' GIN pending lists, the job table's vacuum, and the filler of missing search
+//! keys. Their statements are in `sql/` beside this module.
 
 mod gin;
+mod keys;
 mod purge;
 mod reconcile;
 mod sleep;
@@ -12,6 +13,7 @@ mod tasks;
 mod vacuum;
 
 pub use gin::run_gin_cleaner;
+pub use keys::{fill_keys, run_key_filler};
 pub use purge::{purge_all, run_purger};
 pub use reconcile::{reconcile_counts, run_reconciler};
 pub use tasks::{spawn, Pace};

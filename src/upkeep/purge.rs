@@ -32,6 +32,7 @@ const APP_PURGE: &[&str] = &[
     include_str!("sql/purge_app_messages.sql"),
     include_str!("sql/purge_app_chats.sql"),
     include_str!("sql/purge_app_members.sql"),
+    include_str!("sql/purge_app_words.sql"),
     include_str!("sql/purge_app_idempotency.sql"),
     include_str!("sql/purge_app_webhook_deliveries.sql"),
     include_str!("sql/purge_app_webhooks.sql"),

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 use tokio::{sync::Notify, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
-use super::{gin, purge, reconcile, vacuum};
+use super::{gin, keys, purge, reconcile, vacuum};
 use crate::store::Db;
 
 /// How often the upkeep tasks run.
@@ -19,8 +19,8 @@ pub struct Pace {
     pub reconcile: Duration,
 }
 
-/// Starts the purger (woken by `purge_wake`), the GIN cleaner, the job table's vacuum and the
-/// reconciler; each stops when `cancel` fires.
+/// Starts the purger (woken by `purge_wake`), the GIN cleaner, the job table's vacuum, the
+/// search key filler and the reconciler; each stops when `cancel` fires.
 pub fn spawn(db: Db, purge_wake: Arc<Notify>, pace: Pace, cancel: &CancellationToken) -> Vec<JoinHandle<()>> {
     vec![
         tokio::spawn(purge::run_purger(db.clone(), purge_wake, cancel.clone())),
@@ -31,6 +31,7 @@ pub fn spawn(db: Db, purge_wake: Arc<Notify>, pace: Pace, cancel: &CancellationT
             cancel.clone(),
         )),
         tokio::spawn(vacuum::run_jobs_vacuum(db.clone(), pace.interval, cancel.clone())),
+        tokio::spawn(keys::run_key_filler(db.clone(), pace.interval, cancel.clone())),
         tokio::spawn(reconcile::run_reconciler(db, pace.reconcile, cancel.clone())),
     ]
 }

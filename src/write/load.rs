@@ -17,12 +17,14 @@ use deadpool_postgres::{Object, Transaction};
 use uuid::Uuid;
 
 use super::worker::{apply, Job};
-use crate::store::DbResult;
+use crate::store::{lexicon::Lexicon, DbResult};
 
 /// One bulk load: a transaction on a connection of its own; nothing of it is seen until
 /// [`Loader::commit`].
 pub struct Loader<'a> {
     tx: Transaction<'a>,
+    /// The dictionary words this load added (seen by its later statements, in its transaction).
+    lexicon: Lexicon,
 }
 
 impl<'a> Loader<'a> {
@@ -30,6 +32,7 @@ impl<'a> Loader<'a> {
     pub async fn begin(client: &'a mut Object) -> DbResult<Self> {
         Ok(Loader {
             tx: client.transaction().await?,
+            lexicon: Lexicon::default(),
         })
     }
 
@@ -51,7 +54,7 @@ impl<'a> Loader<'a> {
             .map(|row| row.get(0))
             .collect();
         let jobs: Vec<Job> = numbers.iter().map(|&number| job(app, number, None, at)).collect();
-        apply(&self.tx, &jobs).await?;
+        self.apply(&jobs).await?;
         Ok(numbers)
     }
 
@@ -65,7 +68,14 @@ impl<'a> Loader<'a> {
             .zip(messages)
             .map(|(number, (body, at))| job(app, chat, Some((number, body)), at))
             .collect();
-        apply(&self.tx, &jobs).await.map(drop)
+        self.apply(&jobs).await
+    }
+
+    /// Writes `jobs` as the workers do.
+    async fn apply(&self, jobs: &[Job]) -> DbResult<()> {
+        let applied = apply(&self.tx, jobs, &self.lexicon).await?;
+        self.lexicon.learned(applied.words);
+        Ok(())
     }
 
     /// Commits the load.

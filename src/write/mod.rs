@@ -13,6 +13,7 @@
 pub mod bell;
 mod hooks;
 pub mod intake;
+pub mod keys;
 pub mod load;
 pub mod stats;
 pub mod worker;

@@ -16,8 +16,11 @@ use deadpool_postgres::Transaction;
 use tokio::sync::Notify;
 use tokio_postgres::Row;
 
-use super::hooks::{Created, Creation};
-use crate::store::{Db, DbError, DbResult};
+use super::{
+    hooks::{Created, Creation},
+    keys::keyed,
+};
+use crate::store::{lexicon::Lexicon, lexicon::NewWords, Db, DbError, DbResult};
 
 /// A queued creation (or, for the bulk loader, one to write at once).
 #[derive(Debug, Clone)]
@@ -128,9 +131,10 @@ impl Worker {
             tx.commit().await?;
             return Ok(BatchOutcome::default());
         }
-        match apply(&tx, &jobs).await {
-            Ok(queued) => {
+        match apply(&tx, &jobs, self.db.lexicon()).await {
+            Ok(Applied { queued, words }) => {
                 tx.commit().await?;
+                self.db.lexicon().learned(words);
                 self.committed(queued);
                 Ok(BatchOutcome {
                     claimed: jobs.len(),
@@ -164,9 +168,10 @@ impl Worker {
             return Ok(true); // taken by another worker, or deleted with its chat
         };
         let job = Job::from_row(&row);
-        let error = match apply(&tx, std::slice::from_ref(&job)).await {
-            Ok(queued) => {
+        let error = match apply(&tx, std::slice::from_ref(&job), self.db.lexicon()).await {
+            Ok(Applied { queued, words }) => {
                 tx.commit().await?;
+                self.db.lexicon().learned(words);
                 self.committed(queued);
                 return Ok(true);
             }
@@ -207,10 +212,19 @@ fn tallies(chats: &[&Job], messages: &[&Job]) -> Tallies {
     (chats_per_app, messages_per_chat)
 }
 
-/// Writes the jobs' chats and messages and bumps the counts (the claim deleted the jobs). The statements
-/// are pipelined, the webhook outbox (`hooks`) last: one round trip for the lot. Returns how many
-/// webhook deliveries it queued. The bulk loader (`load`) writes through this too.
-pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<u64, DbError> {
+/// What `apply` did.
+pub(super) struct Applied {
+    /// Webhook deliveries queued.
+    pub(super) queued: u64,
+    /// Dictionary words it added: known to be stored once the transaction commits.
+    pub(super) words: NewWords,
+}
+
+/// Writes the jobs' chats and messages (with their search keys, and new words to the
+/// dictionary) and bumps the counts (the claim deleted the jobs). The statements are pipelined,
+/// the webhook outbox (`hooks`) last: one round trip for the lot. The bulk loader (`load`)
+/// writes through this too.
+pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job], lexicon: &Lexicon) -> Result<Applied, DbError> {
     let (chats, messages): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.message_number.is_none());
     let (chats_per_app, messages_per_chat) = tallies(&chats, &messages);
 
@@ -234,6 +248,12 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<u64, DbE
     let msg_created: Vec<DateTime<Utc>> = messages.iter().map(|j| j.created_at).collect();
     let msg_updated: Vec<DateTime<Utc>> = messages.iter().map(|j| j.updated_at).collect();
     let msg_senders: Vec<Option<&str>> = messages.iter().map(|j| j.sender.as_deref()).collect();
+    let keyed = keyed(
+        lexicon,
+        messages
+            .iter()
+            .map(|j| (j.application_id, j.chat_number, j.body.as_deref().unwrap_or_default())),
+    );
     let (count_chat_apps, count_chat_numbers): (Vec<i64>, Vec<i64>) = messages_per_chat.keys().copied().unzip();
     let count_chat_n: Vec<i64> = messages_per_chat.values().copied().collect();
     let (count_app_ids, count_app_n): (Vec<i64>, Vec<i64>) = chats_per_app.into_iter().unzip();
@@ -241,8 +261,9 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<u64, DbE
     // Order matters for locks: chats rows before applications rows, as in a chat delete.
     // `biased`: polled in order, so the first failure is the error returned (after a failed
     // statement, the later ones of the transaction fail with 25P02, which names no cause).
-    let (_, _, _, _, queued) = tokio::try_join!(
+    let (_, _, _, _, _, queued) = tokio::try_join!(
         biased;
+        keyed.words.add(tx),
         async {
             if chats.is_empty() {
                 return Ok(0);
@@ -267,6 +288,9 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<u64, DbE
                     &msg_created,
                     &msg_updated,
                     &msg_senders,
+                    &keyed.keys,
+                    &keyed.from,
+                    &keyed.to,
                 ],
             )
             .await
@@ -286,5 +310,8 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job]) -> Result<u64, DbE
         },
         created.enqueue(tx, &outbox),
     )?;
-    Ok(queued)
+    Ok(Applied {
+        queued,
+        words: keyed.words,
+    })
 }

@@ -356,6 +356,8 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
         }
         if n % 5000 == 11 {
             words.push("(see http://qz.example.org)".to_owned());
+            // One token of 62 letters and digits: stored in the dictionary as pieces.
+            words.push("0123456789abcdefghij0123456789abcdefghijKLMNOPQRSTUVWXYZzyxwvu".to_owned());
         }
         words.join(" ")
     };
@@ -388,7 +390,7 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
     // The route each query must take, where only this test's searches can take it (`/metrics`
     // is shared by the tests running beside this one, and they all walk).
     type Matches<'f> = &'f dyn Fn(i64) -> bool;
-    let cases: [(&str, Option<&str>, Matches); 10] = [
+    let cases: [(&str, Option<&str>, Matches); 13] = [
         // Dense: the first walk.
         ("alpha beta", None, &|n| n % 6 == 0 || n % 1000 == 7),
         // Hits every 700 messages: a longer walk.
@@ -403,31 +405,55 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
         ("\"ta rarew\"", Some("index"), &|n| n % 5000 == 11 && n % 3 == 0),
         // The word-pairs index, with the phrase starting and ending inside words.
         ("\"eta rarewo\"", Some("index"), &|n| n % 5000 == 11 && n % 3 == 0),
-        // Rare word starts, inside a URL: the trigram index by word similarity.
+        // Rare word starts, inside a URL: words of the dictionary by their start.
         ("qz", Some("index"), &|n| n % 5000 == 11),
         ("ht ex", Some("index"), &|n| n % 5000 == 11),
+        ("qz.ex", Some("index"), &|n| n % 5000 == 11),
+        // Inside a long token, past its 40th character, and across its pieces.
+        ("klmnopqrstuvwxyzzy", Some("index"), &|n| n % 5000 == 11),
+        ("89abcdefghijklmnopqrstu", Some("index"), &|n| n % 5000 == 11),
     ];
-    for (query, route, matches) in cases {
-        let routes_before = match route {
-            Some(route) => search_routes(&app, route).await,
-            None => 0,
-        };
-        let expected: Vec<i64> = (1..=total).rev().filter(|n| matches(*n)).collect();
-        let mut got = Vec::new();
-        let mut before = String::new();
-        loop {
-            let q = url_encode(query);
-            let r = app.get(&format!("{base}?query={q}&limit=20{before}")).await;
-            assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.body);
-            got.extend(r.numbers());
-            if r.body["has_more"] != true {
-                break;
-            }
-            before = format!("&before={}", r.body["next_before"]);
+    // The messages were written without search keys, as by a release before V19: searched
+    // first as they are (the key filler may have keyed some meanwhile), then once all are keyed.
+    for pass in ["as written", "keyed"] {
+        if pass == "keyed" {
+            app.eventually("every message keyed", || async {
+                app.count("SELECT count(*) FROM messages WHERE search_keys IS NULL")
+                    .await
+                    == 0
+            })
+            .await;
+            assert!(
+                app.count("SELECT count(*) FROM search_words WHERE word = 'rareword'")
+                    .await
+                    == 1
+            );
         }
-        assert_eq!(got, expected, "{query}");
-        if let Some(route) = route {
-            assert!(search_routes(&app, route).await > routes_before, "{query}: {route}");
+        for (query, route, matches) in cases {
+            let routes_before = match route {
+                Some(route) => search_routes(&app, route).await,
+                None => 0,
+            };
+            let expected: Vec<i64> = (1..=total).rev().filter(|n| matches(*n)).collect();
+            let mut got = Vec::new();
+            let mut before = String::new();
+            loop {
+                let q = url_encode(query);
+                let r = app.get(&format!("{base}?query={q}&limit=20{before}")).await;
+                assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.body);
+                got.extend(r.numbers());
+                if r.body["has_more"] != true {
+                    break;
+                }
+                before = format!("&before={}", r.body["next_before"]);
+            }
+            assert_eq!(got, expected, "{pass}: {query}");
+            if let Some(route) = route {
+                assert!(
+                    search_routes(&app, route).await > routes_before,
+                    "{pass}: {query}: {route}"
+                );
+            }
         }
     }
 }

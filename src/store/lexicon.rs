@@ -1,0 +1,84 @@
+//! The term dictionary's writes (`search_words`, migration V19): each application's words, added
+//! in the transaction that stores messages holding them, and this process's memory of the words
+//! it knows are there, so that a word is sent once, not with every message.
+//!
+//! A word is remembered only after the transaction that added it (or found it) committed, and
+//! the dictionary only loses words with their application (its purge; ids are never reused), so
+//! a remembered word is always in the dictionary. The memory is per `Db` (per database) and
+//! bounded: past `CAPACITY` words it starts again empty.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex},
+};
+
+use deadpool_postgres::Transaction;
+
+/// Words remembered per process at most (~50 bytes each).
+const CAPACITY: usize = 500_000;
+
+/// The words this process knows the dictionary holds.
+#[derive(Default, Clone)]
+pub struct Lexicon {
+    known: Arc<Mutex<Known>>,
+}
+
+/// Words by application, and how many in all.
+#[derive(Default)]
+struct Known {
+    words: HashMap<i64, HashSet<Box<str>>>,
+    count: usize,
+}
+
+/// Words to add, in the order `add` sends them.
+#[derive(Default)]
+pub struct NewWords {
+    apps: Vec<i64>,
+    words: Vec<String>,
+}
+
+impl Lexicon {
+    /// Of `words` (application id, word), those not known to be in the dictionary, sorted and
+    /// without repeats.
+    pub fn unknown<'w>(&self, words: impl IntoIterator<Item = (i64, &'w str)>) -> NewWords {
+        let known = self.known.lock().expect("lexicon lock");
+        let mut new: Vec<(i64, &str)> = words
+            .into_iter()
+            .filter(|(app, w)| !known.words.get(app).is_some_and(|set| set.contains(*w)))
+            .collect();
+        drop(known);
+        new.sort_unstable();
+        new.dedup();
+        let (apps, words) = new.into_iter().map(|(a, w)| (a, w.to_owned())).unzip();
+        NewWords { apps, words }
+    }
+
+    /// Remembers `new` as in the dictionary: call after the transaction that added them committed.
+    pub fn learned(&self, new: NewWords) {
+        let mut known = self.known.lock().expect("lexicon lock");
+        if known.count + new.words.len() > CAPACITY {
+            *known = Known::default();
+        }
+        for (app, word) in new.apps.into_iter().zip(new.words) {
+            if known.words.entry(app).or_default().insert(word.into_boxed_str()) {
+                known.count += 1;
+            }
+        }
+    }
+}
+
+impl NewWords {
+    /// True when there is nothing to add.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Adds the words to the dictionary (in the caller's transaction).
+    pub async fn add(&self, tx: &Transaction<'_>) -> Result<u64, tokio_postgres::Error> {
+        if self.words.is_empty() {
+            return Ok(0);
+        }
+        let statement = tx.prepare_cached(include_str!("sql/lexicon_add.sql")).await?;
+        tx.execute(&statement, &[&self.apps, &self.words]).await
+    }
+}

@@ -1,0 +1,6 @@
+-- Adds words to their applications' dictionaries (V19); $1 application ids, $2 words, sorted
+-- by both (two transactions adding the same new words wait for each other in the same order,
+-- never in a cycle). A word already there is left as it is.
+INSERT INTO search_words (application_id, word)
+SELECT * FROM unnest($1::bigint[], $2::text[])
+ON CONFLICT DO NOTHING
