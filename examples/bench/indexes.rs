@@ -63,22 +63,26 @@ pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
         lengths.line(),
     );
     let mut results = Vec::new();
-    for (name, sql) in [
-        ("with search columns and indexes (as shipped)", ""),
+    // Before V19: the generated folded text, its trigram GIN and the word-pair GIN (V6).
+    let before_v19 = "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed;
+         CREATE INDEX messages_search_trgm ON messages
+           USING gin (application_id, chat_number, search_text gin_trgm_ops)
+           WITH (fastupdate = on, gin_pending_list_limit = 8192);
+         CREATE INDEX messages_search_pairs ON messages USING gin (chat_pairs(search_text))
+           WITH (fastupdate = on, gin_pending_list_limit = 8192);";
+    for (name, sql, keys) in [
+        ("search keys and the dictionary (as shipped, V19)", "", true),
+        ("as shipped before V19 (trigram GIN and word-pair GIN)", before_v19, false),
+        ("keys and dictionary written, keys not indexed", "DROP INDEX messages_search_keys;", true),
         (
-            "as shipped before V18 (also the generated `search_vector`)",
-            "ALTER TABLE messages ADD COLUMN search_vector tsvector \
-             GENERATED ALWAYS AS (to_tsvector('public.chat_simple'::regconfig, body)) STORED;",
-        ),
-        ("without the word-pair GIN (phrases)", "DROP INDEX messages_search_pairs;"),
-        ("without the trigram GIN", "DROP INDEX messages_search_trgm;"),
-        (
-            "search columns, no search indexes",
-            "DROP INDEX messages_search_trgm; DROP INDEX IF EXISTS messages_search_fts; DROP INDEX messages_search_pairs;",
+            "the folded text column only (no keys, no search index)",
+            "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed;",
+            false,
         ),
         (
             "no search at all",
-            "ALTER TABLE messages DROP COLUMN search_text;",
+            "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed; ALTER TABLE messages DROP COLUMN search_text;",
+            false,
         ),
     ] {
         let db = env.fresh_database("bench_write").await?;
@@ -94,7 +98,7 @@ pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
             .await?;
         queue(&client, text, jobs).await?;
         let started = Instant::now();
-        let batches = drain(&db).await?;
+        let batches = drain(&db, keys).await?;
         let rate = jobs as f64 / started.elapsed().as_secs_f64();
         let written: i64 = client.query_one("SELECT count(*) FROM messages", &[]).await?.get(0);
         assert_eq!(written, jobs);
@@ -136,10 +140,12 @@ async fn queue(client: &tokio_postgres::Client, text: &Text, jobs: i64) -> Resul
 }
 
 /// Drains the queue with two workers and the service's pending-list cleaner: the batches' times.
-async fn drain(db: &Db) -> Result<Samples> {
+/// Without `keys`, the workers compute no search keys (the schemas that have none).
+async fn drain(db: &Db, keys: bool) -> Result<Samples> {
     let mut tasks = Vec::new();
     for _ in 0..2 {
         let worker = Worker::new(db.clone(), 500, 8);
+        let worker = if keys { worker } else { worker.without_search_keys() };
         tasks.push(tokio::spawn(async move {
             let mut batches = Samples::default();
             loop {

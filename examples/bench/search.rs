@@ -8,11 +8,14 @@
 //!
 //! `cargo run --release --example bench -- search [--text synthetic|real] [--messages N] [--rebuild] [--build-only] [--runs N] [--diagnose]`
 
-use std::{sync::Arc, time::Instant};
+use std::{collections::HashSet, sync::Arc, time::Instant};
 
 use anyhow::Result;
 use bytes::Bytes;
-use chat_system::store::Db;
+use chat_system::{
+    search::{fold_str, keys},
+    store::Db,
+};
 use futures::SinkExt;
 use uuid::Uuid;
 
@@ -146,8 +149,13 @@ async fn ready(env: &Env, name: &str, total: i64) -> Result<bool> {
         return Ok(false);
     }
     let client = env.db(name)?.client().await?;
+    // Built for this schema: with the search keys and the dictionary of V19.
     let row = client
-        .query_opt("SELECT value FROM bench_meta WHERE key = 'messages'", &[])
+        .query_opt(
+            "SELECT value FROM bench_meta WHERE key = 'messages'
+               AND EXISTS (SELECT 1 FROM bench_meta WHERE key = 'schema' AND value = 'V19')",
+            &[],
+        )
         .await
         .ok()
         .flatten();
@@ -162,7 +170,7 @@ async fn build(env: &Env, name: &str, text: &Arc<Text>, total: i64, big: i64) ->
     let client = db.client().await?;
     client
         .batch_execute(
-            "DROP INDEX messages_search_trgm; DROP INDEX IF EXISTS messages_search_fts; DROP INDEX messages_search_pairs;
+            "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed; DROP INDEX search_words_trgm;
              CREATE TABLE bench_meta (key text PRIMARY KEY, value text NOT NULL);",
         )
         .await?;
@@ -187,9 +195,13 @@ async fn build(env: &Env, name: &str, text: &Arc<Text>, total: i64, big: i64) ->
         }));
     }
     let mut lengths = Lengths::default();
+    let mut words: HashSet<(i64, String)> = HashSet::new();
     for t in tasks {
-        lengths.merge(&t.await??);
+        let (part_lengths, part_words) = t.await??;
+        lengths.merge(&part_lengths);
+        words.extend(part_words);
     }
+    copy_words(&client, words).await?;
     println!("  {}", lengths.summary().line());
     println!(
         "  copied in {:.0} s; building indexes…",
@@ -205,12 +217,12 @@ async fn build(env: &Env, name: &str, text: &Arc<Text>, total: i64, big: i64) ->
                SELECT application_id, number, messages_count FROM chats;
              UPDATE applications a SET chats_count = c.n, last_chat_number = c.n
                FROM (SELECT application_id, count(*) AS n FROM chats GROUP BY 1) c WHERE c.application_id = a.id;
-             CREATE INDEX messages_search_trgm ON messages
-               USING gin (application_id, chat_number, search_text gin_trgm_ops)
+             CREATE INDEX messages_search_keys ON messages USING gin (search_keys)
                WITH (fastupdate = on, gin_pending_list_limit = 8192);
-             CREATE INDEX messages_search_pairs ON messages
-               USING gin (chat_pairs(search_text))
-               WITH (fastupdate = on, gin_pending_list_limit = 8192);",
+             CREATE INDEX messages_unkeyed ON messages (application_id, chat_number, number)
+               WHERE search_keys IS NULL;
+             CREATE INDEX search_words_trgm ON search_words USING gin (application_id, word gin_trgm_ops)
+               WITH (fastupdate = off);",
         )
         .await?;
     for sql in ["VACUUM ANALYZE messages", "ANALYZE chats", "ANALYZE applications"] {
@@ -218,7 +230,8 @@ async fn build(env: &Env, name: &str, text: &Arc<Text>, total: i64, big: i64) ->
     }
     client
         .execute(
-            "INSERT INTO bench_meta VALUES ('big_token', $1), ('small_token', $2), ('messages', $3), ('lengths', $4)",
+            "INSERT INTO bench_meta VALUES ('big_token', $1), ('small_token', $2), ('messages', $3), ('lengths', $4),
+                                           ('schema', 'V19')",
             &[
                 &big_token.to_string(),
                 &small_token.to_string(),
@@ -233,11 +246,41 @@ async fn build(env: &Env, name: &str, text: &Arc<Text>, total: i64, big: i64) ->
 
 /// Generates the whole arrival sequence and COPYs every `parts`-th row starting at `part`; the
 /// lengths of the rows it wrote.
-async fn copy_part(db: &Db, text: &Text, total: i64, big: i64, part: i64, parts: i64) -> Result<Lengths> {
+/// The dictionary's words (V19), as the workers would have added them.
+async fn copy_words(client: &tokio_postgres::Client, words: HashSet<(i64, String)>) -> Result<()> {
+    let sink = client
+        .copy_in("COPY search_words (application_id, word) FROM STDIN")
+        .await?;
+    futures::pin_mut!(sink);
+    let mut buf = String::with_capacity(1 << 20);
+    for (app, word) in words {
+        buf.push_str(&format!("{app}\t{word}\n"));
+        if buf.len() > (1 << 20) - 4096 {
+            sink.send(Bytes::from(std::mem::take(&mut buf))).await?;
+        }
+    }
+    sink.send(Bytes::from(buf)).await?;
+    sink.finish().await?;
+    Ok(())
+}
+
+/// COPYs this part's messages, with the search keys the workers would have computed: their
+/// lengths and dictionary words.
+async fn copy_part(
+    db: &Db,
+    text: &Text,
+    total: i64,
+    big: i64,
+    part: i64,
+    parts: i64,
+) -> Result<(Lengths, HashSet<(i64, String)>)> {
     let client = db.client().await?;
     let sink = client
-        .copy_in("COPY messages (application_id, chat_number, number, body, created_at, updated_at) FROM STDIN")
+        .copy_in(
+            "COPY messages (application_id, chat_number, number, body, created_at, updated_at, search_keys) FROM STDIN",
+        )
         .await?;
+    let mut dictionary: HashSet<(i64, String)> = HashSet::new();
     futures::pin_mut!(sink);
     let mut arrival = Rng::new(7);
     let mut words = Rng::new(1000 + part as u64);
@@ -267,13 +310,27 @@ async fn copy_part(db: &Db, text: &Text, total: i64, big: i64, part: i64, parts:
         let at = (base + chrono::Duration::milliseconds(i * 3)).to_rfc3339();
         let body = text.message(&mut words);
         lengths.add(&body);
+        let folded = fold_str(&body);
+        let keys: Vec<String> = keys::message_keys(app, chat, &folded)
+            .iter()
+            .map(i32::to_string)
+            .collect();
+        for word in keys::words(&folded) {
+            if !dictionary.contains(&(app, word.to_owned())) {
+                dictionary.insert((app, word.to_owned()));
+            }
+        }
         let body = body.replace('\\', "\\\\");
-        buf.push_str(&format!("{app}\t{chat}\t{}\t{body}\t{at}\t{at}\n", counters[slot]));
+        buf.push_str(&format!(
+            "{app}\t{chat}\t{}\t{body}\t{at}\t{at}\t{{{}}}\n",
+            counters[slot],
+            keys.join(",")
+        ));
         if buf.len() > (1 << 20) - 4096 {
             sink.send(Bytes::from(std::mem::take(&mut buf))).await?;
         }
     }
     sink.send(Bytes::from(buf)).await?;
     sink.finish().await?;
-    Ok(lengths)
+    Ok((lengths, dictionary))
 }

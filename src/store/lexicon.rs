@@ -13,6 +13,10 @@ use std::{
 };
 
 use deadpool_postgres::Transaction;
+use tokio_postgres::Statement;
+
+/// The statement that adds words (`NewWords::add`).
+pub const ADD: &str = include_str!("sql/lexicon_add.sql");
 
 /// Words remembered per process at most (~50 bytes each).
 const CAPACITY: usize = 500_000;
@@ -74,11 +78,10 @@ impl NewWords {
     }
 
     /// Adds the words to the dictionary (in the caller's transaction).
-    pub async fn add(&self, tx: &Transaction<'_>) -> Result<u64, tokio_postgres::Error> {
+    pub async fn add(&self, tx: &Transaction<'_>, add: &Statement) -> Result<u64, tokio_postgres::Error> {
         if self.words.is_empty() {
             return Ok(0);
         }
-        let statement = tx.prepare_cached(include_str!("sql/lexicon_add.sql")).await?;
-        tx.execute(&statement, &[&self.apps, &self.words]).await
+        tx.execute(add, &[&self.apps, &self.words]).await
     }
 }

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::sleep::sleep;
 use crate::{
-    store::{Db, DbResult},
+    store::{lexicon, Db, DbResult},
     write::keys::keyed,
 };
 
@@ -30,7 +30,7 @@ pub async fn fill_keys(db: &Db) -> DbResult<usize> {
     let ids: Vec<(i64, i64, i64)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
     let bodies: Vec<&str> = rows.iter().map(|r| r.get(3)).collect();
     let keyed = keyed(
-        db.lexicon(),
+        Some(db.lexicon()),
         ids.iter()
             .zip(&bodies)
             .map(|(&(app, chat, _), body)| (app, chat, *body)),
@@ -39,9 +39,10 @@ pub async fn fill_keys(db: &Db) -> DbResult<usize> {
     let chats: Vec<i64> = ids.iter().map(|k| k.1).collect();
     let numbers: Vec<i64> = ids.iter().map(|k| k.2).collect();
     let fill = tx.prepare_cached(include_str!("sql/keys_fill.sql")).await?;
+    let add_words = tx.prepare_cached(lexicon::ADD).await?;
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
         [&apps, &chats, &numbers, &keyed.keys, &keyed.from, &keyed.to];
-    tokio::try_join!(biased; keyed.words.add(&tx), tx.execute(&fill, &params))?;
+    tokio::try_join!(biased; keyed.words.add(&tx, &add_words), tx.execute(&fill, &params))?;
     tx.commit().await?;
     db.lexicon().learned(keyed.words);
     Ok(rows.len())

@@ -12,19 +12,26 @@ pub struct Keyed {
     pub keys: Vec<i32>,
     /// Where each message's keys start in `keys` (1-based, as in SQL).
     pub from: Vec<i32>,
-    /// Where they end (inclusive; `from - 1` for none).
+    /// Where they end (inclusive; `from - 1` for none). Both 0: no keys computed (NULL).
     pub to: Vec<i32>,
     /// The words the dictionary may not have yet.
     pub words: NewWords,
 }
 
-/// Keys and new words for `messages` (application id, chat number, body).
-pub fn keyed<'m>(lexicon: &Lexicon, messages: impl IntoIterator<Item = (i64, i64, &'m str)>) -> Keyed {
+/// Keys and new words for `messages` (application id, chat number, body); without `lexicon`,
+/// none (NULL keys).
+pub fn keyed<'m>(lexicon: Option<&Lexicon>, messages: impl IntoIterator<Item = (i64, i64, &'m str)>) -> Keyed {
     let mut out = Keyed {
         keys: Vec::new(),
         from: Vec::new(),
         to: Vec::new(),
         words: NewWords::default(),
+    };
+    let Some(lexicon) = lexicon else {
+        let n = messages.into_iter().count();
+        out.from = vec![0; n];
+        out.to = vec![0; n];
+        return out;
     };
     let mut folded_all: Vec<(i64, String)> = Vec::new();
     for (app, chat, body) in messages {

@@ -73,7 +73,7 @@ impl<'a> Loader<'a> {
 
     /// Writes `jobs` as the workers do.
     async fn apply(&self, jobs: &[Job]) -> DbResult<()> {
-        let applied = apply(&self.tx, jobs, &self.lexicon).await?;
+        let applied = apply(&self.tx, jobs, Some(&self.lexicon)).await?;
         self.lexicon.learned(applied.words);
         Ok(())
     }

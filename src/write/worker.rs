@@ -20,7 +20,10 @@ use super::{
     hooks::{Created, Creation},
     keys::keyed,
 };
-use crate::store::{lexicon::Lexicon, lexicon::NewWords, Db, DbError, DbResult};
+use crate::store::{
+    lexicon::{self, Lexicon, NewWords},
+    Db, DbError, DbResult,
+};
 
 /// A queued creation (or, for the bulk loader, one to write at once).
 #[derive(Debug, Clone)]
@@ -73,6 +76,8 @@ pub struct Worker {
     stuck_after: i32,
     /// Told when a batch queued webhook deliveries (`waking`).
     deliveries: Option<Arc<Notify>>,
+    /// False: messages are written without search keys (`without_search_keys`).
+    keys: bool,
 }
 
 /// What one batch did.
@@ -93,7 +98,21 @@ impl Worker {
             batch_size: batch_size.max(1),
             stuck_after: stuck_after.max(1),
             deliveries: None,
+            keys: true,
         }
+    }
+
+    /// This worker writes messages without search keys or dictionary words (NULL keys: the key
+    /// filler computes them later), at none of their cost. For measuring what search costs the
+    /// write path (the benchmark's "no search" baseline).
+    pub fn without_search_keys(mut self) -> Self {
+        self.keys = false;
+        self
+    }
+
+    /// The dictionary memory to key messages with, unless this worker writes none.
+    fn lexicon(&self) -> Option<&Lexicon> {
+        self.keys.then(|| self.db.lexicon())
     }
 
     /// This worker tells `deliveries` when a batch it commits queued webhook deliveries, so that
@@ -131,7 +150,7 @@ impl Worker {
             tx.commit().await?;
             return Ok(BatchOutcome::default());
         }
-        match apply(&tx, &jobs, self.db.lexicon()).await {
+        match apply(&tx, &jobs, self.lexicon()).await {
             Ok(Applied { queued, words }) => {
                 tx.commit().await?;
                 self.db.lexicon().learned(words);
@@ -168,7 +187,7 @@ impl Worker {
             return Ok(true); // taken by another worker, or deleted with its chat
         };
         let job = Job::from_row(&row);
-        let error = match apply(&tx, std::slice::from_ref(&job), self.db.lexicon()).await {
+        let error = match apply(&tx, std::slice::from_ref(&job), self.lexicon()).await {
             Ok(Applied { queued, words }) => {
                 tx.commit().await?;
                 self.db.lexicon().learned(words);
@@ -221,10 +240,10 @@ pub(super) struct Applied {
 }
 
 /// Writes the jobs' chats and messages (with their search keys, and new words to the
-/// dictionary) and bumps the counts (the claim deleted the jobs). The statements are pipelined,
-/// the webhook outbox (`hooks`) last: one round trip for the lot. The bulk loader (`load`)
-/// writes through this too.
-pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job], lexicon: &Lexicon) -> Result<Applied, DbError> {
+/// dictionary, unless `lexicon` is `None`) and bumps the counts (the claim deleted the jobs). The
+/// statements are pipelined, the webhook outbox (`hooks`) last: one round trip for the lot. The
+/// bulk loader (`load`) writes through this too.
+pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job], lexicon: Option<&Lexicon>) -> Result<Applied, DbError> {
     let (chats, messages): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.message_number.is_none());
     let (chats_per_app, messages_per_chat) = tallies(&chats, &messages);
 
@@ -233,8 +252,10 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job], lexicon: &Lexicon)
     let count_messages = tx.prepare_cached(include_str!("sql/jobs_count_messages.sql"));
     let count_chats = tx.prepare_cached(include_str!("sql/jobs_count_chats.sql"));
     let outbox = tx.prepare_cached(super::hooks::ENQUEUE_CREATED);
-    let (insert_chats, insert_messages, count_messages, count_chats, outbox) =
-        tokio::try_join!(biased; insert_chats, insert_messages, count_messages, count_chats, outbox)?;
+    let add_words = tx.prepare_cached(lexicon::ADD);
+    let (insert_chats, insert_messages, count_messages, count_chats, outbox, add_words) = tokio::try_join!(
+        biased; insert_chats, insert_messages, count_messages, count_chats, outbox, add_words
+    )?;
     let created: Created = jobs.iter().map(Job::created).collect();
 
     let chat_apps: Vec<i64> = chats.iter().map(|j| j.application_id).collect();
@@ -263,7 +284,7 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job], lexicon: &Lexicon)
     // statement, the later ones of the transaction fail with 25P02, which names no cause).
     let (_, _, _, _, _, queued) = tokio::try_join!(
         biased;
-        keyed.words.add(tx),
+        keyed.words.add(tx, &add_words),
         async {
             if chats.is_empty() {
                 return Ok(0);
