@@ -63,7 +63,8 @@ pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
         lengths.line(),
     );
     let mut results = Vec::new();
-    // Before V19: the generated folded text, its trigram GIN and the word-pair GIN (V6).
+    // Before V19: the folded text computed by PostgreSQL (a trigger here, a generated column
+    // then: the same PL/pgSQL call), its trigram GIN and the word-pair GIN (V6).
     let before_v19 = "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed;
          CREATE INDEX messages_search_trgm ON messages
            USING gin (application_id, chat_number, search_text gin_trgm_ops)
@@ -75,13 +76,15 @@ pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
         ("as shipped before V19 (trigram GIN and word-pair GIN)", before_v19, false),
         ("keys and dictionary written, keys not indexed", "DROP INDEX messages_search_keys;", true),
         (
-            "the folded text column only (no keys, no search index)",
+            "the folded text column only (by a trigger; no keys, no search index)",
             "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed;",
             false,
         ),
         (
             "no search at all",
-            "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed; ALTER TABLE messages DROP COLUMN search_text;",
+            "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed;
+             DROP TRIGGER messages_search_text_inserted ON messages; DROP TRIGGER messages_search_text_edited ON messages;
+             ALTER TABLE messages DROP COLUMN search_text;",
             false,
         ),
     ] {

@@ -321,8 +321,9 @@ async fn copy_part(
             }
         }
         let body = body.replace('\\', "\\\\");
+        let folded = folded.replace('\\', "\\\\");
         buf.push_str(&format!(
-            "{app}\t{chat}\t{}\t{body}\t{at}\t{at}\t{{{}}}\n",
+            "{app}\t{chat}\t{}\t{body}\t{at}\t{at}\t{folded}\t{{{}}}\n",
             counters[slot],
             keys.join(",")
         ));

@@ -69,9 +69,13 @@ impl Ops {
         token: Uuid,
         chat: i64,
         number: i64,
-        edit: (&str, Option<&str>),
+        (body, sender): (&str, Option<&str>),
     ) -> Result<Message, ReadError> {
-        let message = self.db.edit_message(token, chat, number, edit).await?;
+        let folded = crate::search::fold_str(body);
+        let message = self
+            .db
+            .edit_message(token, chat, number, (body, &folded, sender))
+            .await?;
         let event = |app| ChatEvent::Edited { app, chat, number };
         self.announcer.publish_for(&self.db, token, event).await;
         Ok(message)

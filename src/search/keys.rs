@@ -24,26 +24,28 @@ pub const MAX_WORD: usize = 40;
 /// How far apart a long word's pieces start.
 const STEP: usize = 20;
 
-/// A key: FNV-1a (32 bits) of the application id and chat number (little endian), a tag byte
-/// (`w` word, `p` pair) and the text. Stable: stored keys are computed by earlier releases.
-fn key(app: i64, chat: i64, tag: u8, text: &str) -> i32 {
-    let mut h: u32 = 0x811c_9dc5;
-    let bytes = app
-        .to_le_bytes()
-        .into_iter()
-        .chain(chat.to_le_bytes())
-        .chain([tag])
-        .chain(text.bytes());
+/// FNV-1a (32 bits) over `bytes`, from `h`.
+fn fnv(mut h: u32, bytes: impl IntoIterator<Item = u8>) -> u32 {
     for b in bytes {
         h ^= u32::from(b);
         h = h.wrapping_mul(0x0100_0193);
     }
-    h as i32
+    h
+}
+
+/// The start of a key: FNV-1a's offset basis, then the application id and chat number (little
+/// endian) and a tag byte (`w` word, `p` pair). Stable: stored keys are computed by earlier
+/// releases, and the search computes the same keys again.
+fn seed(app: i64, chat: i64, tag: u8) -> u32 {
+    fnv(
+        0x811c_9dc5,
+        app.to_le_bytes().into_iter().chain(chat.to_le_bytes()).chain([tag]),
+    )
 }
 
 /// The key of `word` (a dictionary word) in the chat.
 pub fn word_key(app: i64, chat: i64, word: &str) -> i32 {
-    key(app, chat, b'w', word)
+    fnv(seed(app, chat, b'w'), word.bytes()) as i32
 }
 
 /// The words of `folded` (folded text) as the dictionary holds them: runs of letters and digits,
@@ -55,8 +57,33 @@ pub fn words(folded: &str) -> impl Iterator<Item = &str> {
         .flat_map(pieces)
 }
 
+/// A word's pieces: the word itself, or for a long one its pieces.
+enum Pieces<'w> {
+    One(Option<&'w str>),
+    Many(std::vec::IntoIter<&'w str>),
+}
+
+impl<'w> Iterator for Pieces<'w> {
+    type Item = &'w str;
+
+    fn next(&mut self) -> Option<&'w str> {
+        match self {
+            Pieces::One(word) => word.take(),
+            Pieces::Many(pieces) => pieces.next(),
+        }
+    }
+}
+
 /// `word` itself, or for a word of more than `MAX_WORD` characters its pieces.
-fn pieces(word: &str) -> Vec<&str> {
+fn pieces(word: &str) -> Pieces<'_> {
+    if word.len() <= MAX_WORD {
+        return Pieces::One(Some(word)); // no more bytes than the limit: no more characters either
+    }
+    Pieces::Many(long_pieces(word).into_iter())
+}
+
+/// The pieces of `word` when it has more than `MAX_WORD` characters (else the word).
+fn long_pieces(word: &str) -> Vec<&str> {
     let starts: Vec<usize> = word.char_indices().map(|(at, _)| at).collect();
     if starts.len() <= MAX_WORD {
         return vec![word];
@@ -74,27 +101,33 @@ fn pieces(word: &str) -> Vec<&str> {
     }
 }
 
-/// The pairs of `folded` (see the module doc), as the text hashed.
-fn pairs(folded: &str) -> Vec<String> {
-    let tokens: Vec<&str> = folded.split(' ').collect();
-    tokens
-        .windows(2)
-        .filter_map(|w| {
-            let (a, b) = (w[0], w[1]);
-            let (na, nb) = (a.chars().count(), b.chars().count());
-            (na >= 3 && nb >= 3).then(|| {
-                let tail: String = a.chars().skip(na - 3).collect();
-                let head: String = b.chars().take(3).collect();
-                format!("{tail} {head}")
-            })
-        })
-        .collect()
+/// The keys of the pairs of `folded` (see the module doc): for each two adjacent
+/// whitespace-separated words of 3+ characters, the last 3 characters of the first, a space and
+/// the first 3 of the second.
+fn pairs(app: i64, chat: i64, folded: &str) -> impl Iterator<Item = i32> + '_ {
+    let seed = seed(app, chat, b'p');
+    let mut tokens = folded.split(' ');
+    let mut previous = tokens.next();
+    tokens.filter_map(move |token| {
+        let tail = previous.and_then(last3);
+        previous = Some(token);
+        let head = token.char_indices().nth(3).map_or(token, |(at, _)| &token[..at]);
+        let (Some(tail), true) = (tail, head.chars().nth(2).is_some()) else {
+            return None;
+        };
+        Some(fnv(seed, tail.bytes().chain([b' ']).chain(head.bytes())) as i32)
+    })
+}
+
+/// The last 3 characters of `token`, if it has 3.
+fn last3(token: &str) -> Option<&str> {
+    token.char_indices().rev().nth(2).map(|(at, _)| &token[at..])
 }
 
 /// The keys of pairs every message holding the phrase `folded` has (none when it has no two
 /// adjacent words of 3+ characters).
 pub fn pair_keys(app: i64, chat: i64, folded: &str) -> Vec<i32> {
-    let mut keys: Vec<i32> = pairs(folded).iter().map(|p| key(app, chat, b'p', p)).collect();
+    let mut keys: Vec<i32> = pairs(app, chat, folded).collect();
     keys.sort_unstable();
     keys.dedup();
     keys
@@ -102,8 +135,9 @@ pub fn pair_keys(app: i64, chat: i64, folded: &str) -> Vec<i32> {
 
 /// A message's keys (sorted, without repeats), from its folded text.
 pub fn message_keys(app: i64, chat: i64, folded: &str) -> Vec<i32> {
-    let mut keys: Vec<i32> = words(folded).map(|w| word_key(app, chat, w)).collect();
-    keys.extend(pair_keys(app, chat, folded));
+    let seed = seed(app, chat, b'w');
+    let mut keys: Vec<i32> = words(folded).map(|w| fnv(seed, w.bytes()) as i32).collect();
+    keys.extend(pairs(app, chat, folded));
     keys.sort_unstable();
     keys.dedup();
     keys
@@ -172,7 +206,7 @@ mod tests {
         let w: Vec<&str> = words("hello, http://www.example.org/x-1 ünïcode").collect();
         assert_eq!(w, ["hello", "http", "www", "example", "org", "x", "1", "ünïcode"]);
         let long: String = ('a'..='z').chain('a'..='z').chain('a'..='j').collect(); // 62 chars
-        let p = pieces(&long);
+        let p: Vec<&str> = pieces(&long).collect();
         assert_eq!(p.len(), 3);
         assert_eq!(p[0].len(), 40);
         assert_eq!(p[1], &long[20..60]);

@@ -82,26 +82,32 @@ impl Db {
     }
 
     /// Edits the message's body (and its sender, when one is given), written or queued. An edit of a queued message changes its job,
-    /// so the worker writes the edited body; it is never undone.
+    /// so the worker writes the edited body; it is never undone. `folded` is the new body folded
+    /// for search (`search::fold_str`), stored with a written message.
     pub async fn edit_message(
         &self,
         token: Uuid,
         chat: i64,
         number: i64,
-        (body, sender): (&str, Option<&str>),
+        (body, folded, sender): (&str, &str, Option<&str>),
     ) -> DbResult<Message> {
         let row_sql = include_str!("sql/message_update_row.sql");
         let job_sql = include_str!("sql/message_update_job.sql");
-        let params: [&(dyn ToSql + Sync); 5] = [&token, &chat, &number, &body, &sender];
+        let row_params: [&(dyn ToSql + Sync); 6] = [&token, &chat, &number, &body, &sender, &folded];
+        let job_params = &row_params[..5];
         let client = self.client().await?;
         // Table, then queue, then table again: a worker may move the message from the queue to
         // the table between the first two statements; the third sees its commit. An edit of a
         // written row queues its `message.updated` deliveries in its own statement; an edit of a
         // queued message is in its `message.created`, sent when it is written (a
         // `message.updated` now would come before it).
-        for sql in [row_sql, job_sql, row_sql] {
+        for (sql, params) in [
+            (row_sql, &row_params[..]),
+            (job_sql, job_params),
+            (row_sql, &row_params[..]),
+        ] {
             let stmt = client.prepare_cached(sql).await?;
-            if let Some(row) = client.query_opt(&stmt, &params).await? {
+            if let Some(row) = client.query_opt(&stmt, params).await? {
                 return Ok(returned(&row));
             }
         }

@@ -30,7 +30,7 @@ pub async fn fill_keys(db: &Db) -> DbResult<usize> {
     let ids: Vec<(i64, i64, i64)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
     let bodies: Vec<&str> = rows.iter().map(|r| r.get(3)).collect();
     let keyed = keyed(
-        Some(db.lexicon()),
+        db.lexicon(),
         ids.iter()
             .zip(&bodies)
             .map(|(&(app, chat, _), body)| (app, chat, *body)),

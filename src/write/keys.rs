@@ -6,45 +6,85 @@ use crate::{
     store::lexicon::{Lexicon, NewWords},
 };
 
-/// The keys of a lot of messages, one after the other, with each message's range in them.
+/// The folded texts and keys of a lot of messages, the keys one after the other, with each
+/// message's range in them.
+#[derive(Default)]
 pub struct Keyed {
+    /// Every message's folded text.
+    pub folded: Vec<String>,
     /// Every message's keys, in the messages' order.
     pub keys: Vec<i32>,
     /// Where each message's keys start in `keys` (1-based, as in SQL).
     pub from: Vec<i32>,
-    /// Where they end (inclusive; `from - 1` for none). Both 0: no keys computed (NULL).
+    /// Where they end (inclusive; `from - 1` for none).
     pub to: Vec<i32>,
     /// The words the dictionary may not have yet.
     pub words: NewWords,
 }
 
-/// Keys and new words for `messages` (application id, chat number, body); without `lexicon`,
-/// none (NULL keys).
-pub fn keyed<'m>(lexicon: Option<&Lexicon>, messages: impl IntoIterator<Item = (i64, i64, &'m str)>) -> Keyed {
-    let mut out = Keyed {
-        keys: Vec::new(),
-        from: Vec::new(),
-        to: Vec::new(),
-        words: NewWords::default(),
-    };
-    let Some(lexicon) = lexicon else {
-        let n = messages.into_iter().count();
-        out.from = vec![0; n];
-        out.to = vec![0; n];
-        return out;
-    };
-    let mut folded_all: Vec<(i64, String)> = Vec::new();
+/// Folded texts, keys and new words for `messages` (application id, chat number, body).
+pub fn keyed<'m>(lexicon: &Lexicon, messages: impl IntoIterator<Item = (i64, i64, &'m str)>) -> Keyed {
+    let mut out = Keyed::default();
+    let mut apps = Vec::new();
     for (app, chat, body) in messages {
         let folded = fold_str(body);
         out.from.push(out.keys.len() as i32 + 1);
         out.keys.extend(keys::message_keys(app, chat, &folded));
         out.to.push(out.keys.len() as i32);
-        folded_all.push((app, folded));
+        out.folded.push(folded);
+        apps.push(app);
     }
     out.words = lexicon.unknown(
-        folded_all
-            .iter()
+        apps.iter()
+            .zip(&out.folded)
             .flat_map(|(app, folded)| keys::words(folded).map(move |w| (*app, w))),
     );
     out
+}
+
+#[cfg(test)]
+mod tmp_perf {
+    #[test]
+    #[ignore]
+    fn perf() {
+        let words = [
+            "hello",
+            "world",
+            "Crème",
+            "brûlée",
+            "submarine",
+            "yellow",
+            "the",
+            "and",
+            "of",
+            "chat",
+            "system",
+        ];
+        let bodies: Vec<String> = (0..100_000)
+            .map(|i| {
+                (0..(7 + i % 20))
+                    .map(|j| words[(i * 7 + j * 13) % words.len()])
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        let lexicon = crate::store::lexicon::Lexicon::default();
+        let t = std::time::Instant::now();
+        for chunk in bodies.chunks(500) {
+            let k = super::keyed(&lexicon, chunk.iter().map(|b| (1, 2, b.as_str())));
+            lexicon.learned(k.words);
+        }
+        eprintln!("keyed: {:?} per message", t.elapsed() / 100_000);
+        let t = std::time::Instant::now();
+        for b in &bodies {
+            std::hint::black_box(crate::search::fold_str(b));
+        }
+        eprintln!("fold: {:?} per message", t.elapsed() / 100_000);
+        let folded: Vec<String> = bodies.iter().map(|b| crate::search::fold_str(b)).collect();
+        let t = std::time::Instant::now();
+        for f in &folded {
+            std::hint::black_box(crate::search::keys::message_keys(1, 2, f));
+        }
+        eprintln!("message_keys: {:?} per message", t.elapsed() / 100_000);
+    }
 }

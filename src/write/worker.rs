@@ -14,11 +14,11 @@ use std::{collections::BTreeMap, sync::Arc};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
 use tokio::sync::Notify;
-use tokio_postgres::Row;
+use tokio_postgres::{types::ToSql, Row};
 
 use super::{
     hooks::{Created, Creation},
-    keys::keyed,
+    keys::{keyed, Keyed},
 };
 use crate::store::{
     lexicon::{self, Lexicon, NewWords},
@@ -248,7 +248,10 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job], lexicon: Option<&L
     let (chats_per_app, messages_per_chat) = tallies(&chats, &messages);
 
     let insert_chats = tx.prepare_cached(include_str!("sql/jobs_insert_chats.sql"));
-    let insert_messages = tx.prepare_cached(include_str!("sql/jobs_insert_messages.sql"));
+    let insert_messages = tx.prepare_cached(match lexicon {
+        Some(_) => include_str!("sql/jobs_insert_messages.sql"),
+        None => include_str!("sql/jobs_insert_messages_unkeyed.sql"),
+    });
     let count_messages = tx.prepare_cached(include_str!("sql/jobs_count_messages.sql"));
     let count_chats = tx.prepare_cached(include_str!("sql/jobs_count_chats.sql"));
     let outbox = tx.prepare_cached(super::hooks::ENQUEUE_CREATED);
@@ -269,12 +272,14 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job], lexicon: Option<&L
     let msg_created: Vec<DateTime<Utc>> = messages.iter().map(|j| j.created_at).collect();
     let msg_updated: Vec<DateTime<Utc>> = messages.iter().map(|j| j.updated_at).collect();
     let msg_senders: Vec<Option<&str>> = messages.iter().map(|j| j.sender.as_deref()).collect();
-    let keyed = keyed(
-        lexicon,
-        messages
-            .iter()
-            .map(|j| (j.application_id, j.chat_number, j.body.as_deref().unwrap_or_default())),
-    );
+    let keyed = lexicon.map_or_else(Keyed::default, |lexicon| {
+        keyed(
+            lexicon,
+            messages
+                .iter()
+                .map(|j| (j.application_id, j.chat_number, j.body.as_deref().unwrap_or_default())),
+        )
+    });
     let (count_chat_apps, count_chat_numbers): (Vec<i64>, Vec<i64>) = messages_per_chat.keys().copied().unzip();
     let count_chat_n: Vec<i64> = messages_per_chat.values().copied().collect();
     let (count_app_ids, count_app_n): (Vec<i64>, Vec<i64>) = chats_per_app.into_iter().unzip();
@@ -299,22 +304,19 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job], lexicon: Option<&L
             if messages.is_empty() {
                 return Ok(0);
             }
-            tx.execute(
-                &insert_messages,
-                &[
-                    &msg_apps,
-                    &msg_chats,
-                    &msg_numbers,
-                    &msg_bodies,
-                    &msg_created,
-                    &msg_updated,
-                    &msg_senders,
-                    &keyed.keys,
-                    &keyed.from,
-                    &keyed.to,
-                ],
-            )
-            .await
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+                &msg_apps,
+                &msg_chats,
+                &msg_numbers,
+                &msg_bodies,
+                &msg_created,
+                &msg_updated,
+                &msg_senders,
+            ];
+            if lexicon.is_some() {
+                params.extend([&keyed.folded as &(dyn ToSql + Sync), &keyed.keys, &keyed.from, &keyed.to]);
+            }
+            tx.execute(&insert_messages, &params).await
         },
         async {
             if count_chat_n.is_empty() {

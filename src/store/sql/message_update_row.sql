@@ -1,10 +1,12 @@
 -- Edits a written message: its body, and its sender when $5 is not NULL. Its `message.updated`
 -- webhook deliveries are queued by the same statement (the outbox, `store::webhook_outbox`): one
 -- per endpoint of the application that takes the event and is not paused; nothing, and no event
--- id taken, when there is none. Its search keys are those of the old text: set NULL, for the key
--- filler (`upkeep::keys`) to compute again; until then searches check the row's text (V19).
+-- id taken, when there is none. $6: the new body folded for search (V19). Its search keys are
+-- those of the old text: set NULL, for the key filler (`upkeep::keys`) to compute again; until
+-- then searches check the row's text.
 WITH edited AS (
-    UPDATE messages m SET body = $4, sender = coalesce($5, m.sender), updated_at = now(), search_keys = NULL
+    UPDATE messages m SET body = $4, sender = coalesce($5, m.sender), updated_at = now(),
+                          search_text = $6, search_keys = NULL
     FROM applications a, chat_counters cc
     WHERE a.token = $1 AND m.application_id = a.id AND m.chat_number = $2 AND m.number = $3
       AND cc.application_id = a.id AND cc.chat_number = $2
