@@ -74,6 +74,7 @@ pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
     for (name, sql, keys) in [
         ("search keys and the dictionary (as shipped, V19)", "", true),
         ("as shipped before V19 (trigram GIN and word-pair GIN)", before_v19, false),
+        ("without the dictionary's trigram index", "DROP INDEX search_words_trgm;", true),
         ("keys and dictionary written, keys not indexed", "DROP INDEX messages_search_keys;", true),
         (
             "the folded text column only (by a trigger; no keys, no search index)",

@@ -222,7 +222,7 @@ async fn build(env: &Env, name: &str, text: &Arc<Text>, total: i64, big: i64) ->
              CREATE INDEX messages_unkeyed ON messages (application_id, chat_number, number)
                WHERE search_keys IS NULL;
              CREATE INDEX search_words_trgm ON search_words USING gin (application_id, word gin_trgm_ops)
-               WITH (fastupdate = off);",
+               WITH (fastupdate = on, gin_pending_list_limit = 4096);",
         )
         .await?;
     for sql in ["VACUUM ANALYZE messages", "ANALYZE chats", "ANALYZE applications"] {

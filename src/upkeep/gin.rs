@@ -15,7 +15,7 @@ const GIN_CLEAN_LOCK: i64 = 0x6769_6e00_0000_0000; // "gin"
 /// can lag by seconds, be reset, or be switched off).
 const GIN_MERGE_MAX_AGE_SECS: f64 = 60.0;
 
-/// A GIN index of a messages partition, as the cleaner sees it.
+/// A GIN index of a messages partition or of the search dictionary, as the cleaner sees it.
 struct GinIndex {
     oid: u32,
     /// Rows written to its partition so far (from the statistics).
@@ -34,7 +34,7 @@ impl GinIndex {
     }
 }
 
-/// The GIN indexes of every messages partition.
+/// The GIN indexes of every messages partition and of the search dictionary.
 async fn gin_indexes(db: &Db) -> DbResult<Vec<GinIndex>> {
     let client = db.client().await?;
     let statement = client
