@@ -14,35 +14,65 @@ pub async fn index_sizes(db: &Db) -> Result<String> {
     let client = db.client().await?;
     let row = client
         .query_one(
-            "WITH parts AS (SELECT inhparent, inhrelid FROM pg_inherits)
+            "WITH parts AS (SELECT inhparent, inhrelid FROM pg_inherits),
+                  size AS (SELECT i.relname, sum(pg_relation_size(p.inhrelid))::bigint AS bytes
+                           FROM parts p JOIN pg_class i ON i.oid = p.inhparent GROUP BY 1)
              SELECT (SELECT sum(pg_table_size(inhrelid)) FROM parts WHERE inhparent = 'messages'::regclass)::bigint,
-                    coalesce((SELECT sum(pg_relation_size(inhrelid)) FROM parts
-                              WHERE inhparent = to_regclass('messages_search_fts')), 0)::bigint,
-                    (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_search_trgm'::regclass)::bigint,
-                    (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_pkey'::regclass)::bigint,
-                    (SELECT sum(pg_relation_size(inhrelid)) FROM parts WHERE inhparent = 'messages_search_pairs'::regclass)::bigint",
+                    (SELECT sum(pg_column_size(search_text))::bigint FROM messages),
+                    (SELECT coalesce(sum(pg_column_size(search_keys)), 0)::bigint FROM messages),
+                    (SELECT bytes FROM size WHERE relname = 'messages_search_keys'),
+                    (SELECT bytes FROM size WHERE relname = 'messages_unkeyed'),
+                    pg_total_relation_size('search_words'),
+                    (SELECT bytes FROM size WHERE relname = 'messages_pkey'),
+                    (SELECT count(*) FROM search_words)",
             &[],
         )
         .await?;
-    let (table, fts, trgm, pkey, pairs): (i64, i64, i64, i64, i64) =
-        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+    let (table, text, keys, gin, unkeyed, words, pkey, count): (i64, i64, i64, i64, i64, i64, i64, i64) = (
+        row.get(0),
+        row.get(1),
+        row.get(2),
+        row.get(3),
+        row.get(4),
+        row.get(5),
+        row.get(6),
+        row.get(7),
+    );
+    let before: Option<i64> = client
+        .query_opt("SELECT value FROM bench_meta WHERE key = 'before_v19_index_bytes'", &[])
+        .await?
+        .and_then(|r| r.get::<_, String>(0).parse().ok());
     let mb = |b: i64| b as f64 / 1_048_576.0;
+    let before = before.map_or(String::new(), |b| {
+        format!(
+            "Before V19 (the same data): the folded text, the trigram GIN and the word-pair GIN took\n\
+             {:.0} MB, {:.2}× the table (the GINs alone {:.0} MB, built on the same rows and dropped).\n",
+            mb(text + b),
+            (text + b) as f64 / table as f64,
+            mb(b)
+        )
+    });
+    let line = |name: &str, b: i64| format!("| {name} | {:.0} | {:.2} |\n", mb(b), b as f64 / table as f64);
     Ok(format!(
-        "### Index sizes\n\n| relation | size (MB) | × table |\n|---|---|---|\n\
-         | messages (all 32 partitions, with the stored `search_text`; `search_vector` too before V18) | {:.0} | 1.00 |\n\
-         | full-text GIN (chat key + tsvector; dropped by V14) | {:.0} | {:.2} |\n\
-         | trigram GIN (chat key + folded text) | {:.0} | {:.2} (aim ≤ 1.2) |\n\
-         | word-pair GIN (`chat_pairs`, for phrases) | {:.0} | {:.2} |\n\
-         | primary key (for comparison) | {:.0} | {:.2} |\n",
-        mb(table),
-        mb(fts),
-        fts as f64 / table as f64,
-        mb(trgm),
-        trgm as f64 / table as f64,
-        mb(pairs),
-        pairs as f64 / table as f64,
-        mb(pkey),
-        pkey as f64 / table as f64,
+        "### Search structures' sizes\n\n| relation | size (MB) | × table |\n|---|---|---|\n{}{}{}{}{}{}{}\n\
+         All search structures together (the folded text and the keys in the table, the keys' GIN, the\n\
+         unkeyed index, the dictionary): {:.0} MB, {:.2}× the table.\n{}",
+        line(
+            "messages (all 32 partitions, with the stored `search_text` and `search_keys`)",
+            table
+        ),
+        line("of which the folded text (`search_text`)", text),
+        line("of which the keys (`search_keys`)", keys),
+        line("the keys' GIN (`messages_search_keys`)", gin),
+        line("messages without keys yet (`messages_unkeyed`, partial)", unkeyed),
+        line(
+            &format!("the dictionary (`search_words`, {count} words: table and indexes)"),
+            words
+        ),
+        line("primary key (for comparison)", pkey),
+        mb(text + keys + gin + unkeyed + words),
+        (text + keys + gin + unkeyed + words) as f64 / table as f64,
+        before,
     ))
 }
 

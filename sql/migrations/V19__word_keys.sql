@@ -4,14 +4,18 @@
 --
 -- `messages.search_keys`: computed by the service (`search::keys`) from the folded text when it
 -- writes the message: for every word (a maximal run of letters and digits; a word longer than
--- 40 characters as overlapping pieces of 40 every 20) a 32-bit hash of the application, the
--- chat and the word, and for every two adjacent whitespace-separated words of 3+ characters one
--- of their 3 characters either side of the gap (the pairs V6 indexed, for phrases). Scoped by
--- chat, so a key's posting list holds one chat's messages. NULL = not computed yet: rows written
--- before this release, by the previous release during an upgrade, or edited (the keys of the
--- old text would be wrong; the edit sets them NULL); the service's key filler
--- (`upkeep::keys`) computes them in the background, and until then a search reads those rows
--- through `messages_unkeyed` and checks their text.
+-- 40 characters as overlapping pieces of 40 every 20) a 32-bit hash of the word, and for every
+-- two adjacent whitespace-separated words of 3+ characters a 16-bit one of their 3 characters
+-- either side of the gap (the pairs V6 indexed, for phrases). The index leads with the
+-- application id and chat number (btree_gin, V2), as the trigram index did: a search intersects
+-- its chat's entries with its keys'. Keys scoped by chat or application instead (hashed with
+-- them) made most entries unique, each with its own posting list: the index was 2.2–2.4 times
+-- the table (BENCHMARKS.md); a word's entry shared by every chat compresses.
+--
+-- NULL keys = not computed yet: rows written before this release, by the previous release
+-- during an upgrade, or edited (the keys of the old text would be wrong; the edit sets them
+-- NULL). The service's key filler (`upkeep::keys`) computes them in the background, and until
+-- then a search reads those rows through `messages_unkeyed` and checks their text.
 --
 -- `search_words`: each application's words (the same words and pieces), added by whoever
 -- computes keys, in the same transaction. A search term of 3+ characters is expanded to the
@@ -24,7 +28,7 @@ DO $$
 BEGIN
     PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
     EXECUTE 'ALTER TABLE messages ADD COLUMN search_keys int4[]';
-    EXECUTE 'CREATE INDEX messages_search_keys ON messages USING gin (search_keys) '
+    EXECUTE 'CREATE INDEX messages_search_keys ON messages USING gin (application_id, chat_number, search_keys) '
             'WITH (fastupdate = on, gin_pending_list_limit = 8192)';
     EXECUTE 'CREATE INDEX messages_unkeyed ON messages (application_id, chat_number, number) '
             'WHERE search_keys IS NULL';

@@ -1,7 +1,6 @@
 //! A query's terms to conditions on the messages' search keys (V19), through the application's
 //! dictionary: each anchor of each term (`keys::anchors`) is looked up as a pattern over the
-//! dictionary's words, and the words it matches, hashed with the chat, are keys one of which
-//! every hit holds; a phrase also needs every one of its pairs' keys. An anchor matching more
+//! dictionary's words, and the words it matches, hashed, are keys one of which every hit holds; a phrase also needs every one of its pairs' keys. An anchor matching more
 //! than `EXPANSION_CAP` words narrows little and costs a key lookup per word: it is left out
 //! (the check on the text that every candidate gets keeps the answer exact), as are anchors that
 //! cannot be looked up. Without any condition the index path reads the whole chat, within the
@@ -27,11 +26,11 @@ pub(super) enum KeyCondition {
     All(Vec<i32>),
 }
 
-/// The key conditions of `terms` in chat `chat` of application `app`.
+/// The key conditions of `terms` in application `app`.
 pub(super) async fn key_conditions(
     tx: &tokio_postgres::Transaction<'_>,
     budget: &Budget,
-    (app, chat): (i64, i64),
+    app: i64,
     terms: &[Term],
 ) -> DbResult<Vec<KeyCondition>> {
     let mut conditions = Vec::new();
@@ -39,7 +38,7 @@ pub(super) async fn key_conditions(
     for term in terms {
         let folded = fold_str(term.text());
         if let Term::Phrase(_) = term {
-            let pairs = pair_keys(app, chat, &folded);
+            let pairs = pair_keys(&folded);
             if !pairs.is_empty() {
                 conditions.push(KeyCondition::All(pairs));
             }
@@ -59,7 +58,7 @@ pub(super) async fn key_conditions(
         if words.len() as i64 > EXPANSION_CAP {
             continue;
         }
-        let keys = words.iter().map(|w| word_key(app, chat, w.get(0))).collect();
+        let keys = words.iter().map(|w| word_key(w.get(0))).collect();
         conditions.push(KeyCondition::Any(keys));
     }
     Ok(conditions)

@@ -6,16 +6,18 @@
 //! a word longer than `MAX_WORD` characters is stored as overlapping pieces of `MAX_WORD`
 //! characters every `STEP`, so that every run of up to `STEP + 1` characters inside it lies
 //! whole in one piece (a long token, such as a hash or a base64 blob, costs a few dictionary
-//! entries, not one per character). Its **keys** are a 32-bit hash of the application, the chat
-//! and each word, and of each **pair** (the last 3 characters of a whitespace-separated word of
-//! 3+ characters and the first 3 of the next: what a phrase and the message share, wherever
-//! the phrase starts and ends; V6 indexed the same pairs).
+//! entries, not one per character). Its **keys** are a 32-bit hash of each word, and a 16-bit
+//! one of each **pair** (the last 3 characters of a whitespace-separated word of 3+ characters
+//! and the first 3 of the next: what a phrase and the message share, wherever the phrase starts
+//! and ends; V6 indexed the same pairs). The index leads with the application id and chat number,
+//! so a search intersects its chat's entries with its keys' (V19); keys shared by every chat
+//! have long posting lists, which compress.
 //!
 //! A term is found through its **anchors**: each run of letters and digits in the folded term,
 //! with what the term says about where it lies in a word (a character that is not a letter or
 //! digit before it: it starts a word; after it: it ends one; a 1–2 character term starts a word
 //! by definition). An anchor is a `LIKE` pattern over the dictionary's words; the words it
-//! matches, hashed with the chat, are keys one of which every hit has. Anchors that cannot be
+//! matches, hashed, are keys one of which every hit has. Anchors that cannot be
 //! looked up cheaply (1–2 characters not starting a word: no trigram) are left to the check on
 //! the text that every candidate gets anyway.
 
@@ -33,19 +35,21 @@ fn fnv(mut h: u32, bytes: impl IntoIterator<Item = u8>) -> u32 {
     h
 }
 
-/// The start of a key: FNV-1a's offset basis, then the application id and chat number (little
-/// endian) and a tag byte (`w` word, `p` pair). Stable: stored keys are computed by earlier
-/// releases, and the search computes the same keys again.
-fn seed(app: i64, chat: i64, tag: u8) -> u32 {
-    fnv(
-        0x811c_9dc5,
-        app.to_le_bytes().into_iter().chain(chat.to_le_bytes()).chain([tag]),
-    )
+/// The start of a key: FNV-1a's offset basis, then a tag byte (`w` word, `p` pair). Stable:
+/// stored keys are computed by earlier releases, and the search computes the same keys again.
+fn seed(tag: u8) -> u32 {
+    fnv(0x811c_9dc5, [tag])
 }
 
-/// The key of `word` (a dictionary word) in the chat.
-pub fn word_key(app: i64, chat: i64, word: &str) -> i32 {
-    fnv(seed(app, chat, b'w'), word.bytes()) as i32
+/// The key of `word` (a dictionary word).
+pub fn word_key(word: &str) -> i32 {
+    fnv(seed(b'w'), word.bytes()) as i32
+}
+
+/// A pair's key, cut to 16 bits (V6's cut): each key then has enough messages for its posting
+/// list to compress; a collision only adds candidates, which the check on the text drops.
+fn pair_key(tail: &str, head: &str) -> i32 {
+    (fnv(seed(b'p'), tail.bytes().chain([b' ']).chain(head.bytes())) & 0xffff) as i32
 }
 
 /// The words of `folded` (folded text) as the dictionary holds them: runs of letters and digits,
@@ -104,8 +108,7 @@ fn long_pieces(word: &str) -> Vec<&str> {
 /// The keys of the pairs of `folded` (see the module doc): for each two adjacent
 /// whitespace-separated words of 3+ characters, the last 3 characters of the first, a space and
 /// the first 3 of the second.
-fn pairs(app: i64, chat: i64, folded: &str) -> impl Iterator<Item = i32> + '_ {
-    let seed = seed(app, chat, b'p');
+fn pairs(folded: &str) -> impl Iterator<Item = i32> + '_ {
     let mut tokens = folded.split(' ');
     let mut previous = tokens.next();
     tokens.filter_map(move |token| {
@@ -115,7 +118,7 @@ fn pairs(app: i64, chat: i64, folded: &str) -> impl Iterator<Item = i32> + '_ {
         let (Some(tail), true) = (tail, head.chars().nth(2).is_some()) else {
             return None;
         };
-        Some(fnv(seed, tail.bytes().chain([b' ']).chain(head.bytes())) as i32)
+        Some(pair_key(tail, head))
     })
 }
 
@@ -126,18 +129,18 @@ fn last3(token: &str) -> Option<&str> {
 
 /// The keys of pairs every message holding the phrase `folded` has (none when it has no two
 /// adjacent words of 3+ characters).
-pub fn pair_keys(app: i64, chat: i64, folded: &str) -> Vec<i32> {
-    let mut keys: Vec<i32> = pairs(app, chat, folded).collect();
+pub fn pair_keys(folded: &str) -> Vec<i32> {
+    let mut keys: Vec<i32> = pairs(folded).collect();
     keys.sort_unstable();
     keys.dedup();
     keys
 }
 
 /// A message's keys (sorted, without repeats), from its folded text.
-pub fn message_keys(app: i64, chat: i64, folded: &str) -> Vec<i32> {
-    let seed = seed(app, chat, b'w');
+pub fn message_keys(folded: &str) -> Vec<i32> {
+    let seed = seed(b'w');
     let mut keys: Vec<i32> = words(folded).map(|w| fnv(seed, w.bytes()) as i32).collect();
-    keys.extend(pairs(app, chat, folded));
+    keys.extend(pairs(folded));
     keys.sort_unstable();
     keys.dedup();
     keys
@@ -231,15 +234,14 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_scoped_by_chat_and_stable() {
-        assert_ne!(word_key(1, 1, "hello"), word_key(1, 2, "hello"));
-        assert_ne!(word_key(1, 1, "hello"), word_key(2, 1, "hello"));
+    fn keys_are_stable() {
         // Stored keys outlive releases: the hash must never change.
-        assert_eq!(word_key(1, 1, "hello"), -724_289_370);
-        let keys = message_keys(1, 1, "hello world hello");
+        assert_eq!(word_key("hello"), -603_476_858);
+        let keys = message_keys("hello world hello");
         assert_eq!(keys.len(), 4); // two words, two pairs
-        assert!(pair_keys(1, 1, "lo wor").is_empty());
-        assert_eq!(pair_keys(1, 1, "llo wor").len(), 1);
-        assert!(message_keys(1, 1, "hello world").contains(&pair_keys(1, 1, "hello world")[0]));
+        assert!(pair_keys("lo wor").is_empty());
+        assert_eq!(pair_keys("llo wor").len(), 1);
+        assert!((0..65_536).contains(&pair_keys("llo wor")[0]));
+        assert!(message_keys("hello world").contains(&pair_keys("hello world")[0]));
     }
 }

@@ -91,7 +91,7 @@ pub(super) async fn find(s: &Search<'_, '_>, last: i64, need: i64) -> DbResult<F
     }
     if found < need && lower > s.after.saturating_add(1) {
         let rest = need - found;
-        let keys = key_conditions(s.tx, s.budget, s.chat, s.terms).await?;
+        let keys = key_conditions(s.tx, s.budget, app, s.terms).await?;
         let indexed_sql = plan::indexed(s.terms, s.sender.is_some(), &keys);
         let params = params.with_keys(&[&app, &chat, &lower, &s.after, &rest], &keys);
         let indexed = s

@@ -31,9 +31,7 @@ pub async fn fill_keys(db: &Db) -> DbResult<usize> {
     let bodies: Vec<&str> = rows.iter().map(|r| r.get(3)).collect();
     let keyed = keyed(
         db.lexicon(),
-        ids.iter()
-            .zip(&bodies)
-            .map(|(&(app, chat, _), body)| (app, chat, *body)),
+        ids.iter().zip(&bodies).map(|(&(app, _, _), body)| (app, *body)),
     );
     let apps: Vec<i64> = ids.iter().map(|k| k.0).collect();
     let chats: Vec<i64> = ids.iter().map(|k| k.1).collect();

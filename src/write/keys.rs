@@ -22,14 +22,14 @@ pub struct Keyed {
     pub words: NewWords,
 }
 
-/// Folded texts, keys and new words for `messages` (application id, chat number, body).
-pub fn keyed<'m>(lexicon: &Lexicon, messages: impl IntoIterator<Item = (i64, i64, &'m str)>) -> Keyed {
+/// Folded texts, keys and new words for `messages` (application id, body).
+pub fn keyed<'m>(lexicon: &Lexicon, messages: impl IntoIterator<Item = (i64, &'m str)>) -> Keyed {
     let mut out = Keyed::default();
     let mut apps = Vec::new();
-    for (app, chat, body) in messages {
+    for (app, body) in messages {
         let folded = fold_str(body);
         out.from.push(out.keys.len() as i32 + 1);
-        out.keys.extend(keys::message_keys(app, chat, &folded));
+        out.keys.extend(keys::message_keys(&folded));
         out.to.push(out.keys.len() as i32);
         out.folded.push(folded);
         apps.push(app);
@@ -40,51 +40,4 @@ pub fn keyed<'m>(lexicon: &Lexicon, messages: impl IntoIterator<Item = (i64, i64
             .flat_map(|(app, folded)| keys::words(folded).map(move |w| (*app, w))),
     );
     out
-}
-
-#[cfg(test)]
-mod tmp_perf {
-    #[test]
-    #[ignore]
-    fn perf() {
-        let words = [
-            "hello",
-            "world",
-            "Crème",
-            "brûlée",
-            "submarine",
-            "yellow",
-            "the",
-            "and",
-            "of",
-            "chat",
-            "system",
-        ];
-        let bodies: Vec<String> = (0..100_000)
-            .map(|i| {
-                (0..(7 + i % 20))
-                    .map(|j| words[(i * 7 + j * 13) % words.len()])
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect();
-        let lexicon = crate::store::lexicon::Lexicon::default();
-        let t = std::time::Instant::now();
-        for chunk in bodies.chunks(500) {
-            let k = super::keyed(&lexicon, chunk.iter().map(|b| (1, 2, b.as_str())));
-            lexicon.learned(k.words);
-        }
-        eprintln!("keyed: {:?} per message", t.elapsed() / 100_000);
-        let t = std::time::Instant::now();
-        for b in &bodies {
-            std::hint::black_box(crate::search::fold_str(b));
-        }
-        eprintln!("fold: {:?} per message", t.elapsed() / 100_000);
-        let folded: Vec<String> = bodies.iter().map(|b| crate::search::fold_str(b)).collect();
-        let t = std::time::Instant::now();
-        for f in &folded {
-            std::hint::black_box(crate::search::keys::message_keys(1, 2, f));
-        }
-        eprintln!("message_keys: {:?} per message", t.elapsed() / 100_000);
-    }
 }

@@ -277,7 +277,7 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job], lexicon: Option<&L
             lexicon,
             messages
                 .iter()
-                .map(|j| (j.application_id, j.chat_number, j.body.as_deref().unwrap_or_default())),
+                .map(|j| (j.application_id, j.body.as_deref().unwrap_or_default())),
         )
     });
     let (count_chat_apps, count_chat_numbers): (Vec<i64>, Vec<i64>) = messages_per_chat.keys().copied().unzip();
