@@ -3,11 +3,13 @@
 //! | file | job | knows the database |
 //! |---|---|---|
 //! | `parse` | what the user typed, split into `Term`s | no |
-//! | `fold` | case and accent folding, mirroring the database's `chat_search_text` | no |
+//! | `fold` | case and accent folding, the same as the database's `chat_search_text` (the stored folded text is the service's since V19) | no |
+//! | `keys` | a message's words and search keys, a term's dictionary patterns (V19) | no |
 //! | `rank` | relevance scores and highlighted snippets | no |
 //! | `plan` | builds the dynamic statements (the fixed ones are in `sql/`) | statements only |
 //! | `tuning` | the routing's tuned figures, with their measurements | no |
 //! | `budget` | a search's time budget in the database | yes |
+//! | `expand` | a query's terms to conditions on the search keys, through the application's dictionary | yes |
 //! | `routes` | the route: first walk, walk on, or the index path | yes |
 //! | `fetch` | one search's snapshot: scope, route, ranking, the page's bodies | yes |
 //! | `caps` | the caps on searches running at once | no |

@@ -6,7 +6,7 @@ pub const MAX_TERMS: usize = 256;
 /// One thing every hit must contain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Term {
-    /// 3+ characters: anywhere in the body (trigram index).
+    /// 3+ characters: anywhere in the body.
     Infix(String),
     /// 1–2 characters with a letter or digit: where a word starts (at the start of the text or
     /// after any character that is not a letter or digit), as typed, punctuation included.

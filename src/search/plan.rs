@@ -127,8 +127,8 @@ pub(super) fn indexed(terms: &[Term], sender: bool, keys: &[KeyCondition]) -> St
     )
 }
 
-/// True when the phrase has two adjacent words of 3+ characters (folded): the pairs index
-/// (`chat_pairs`, migration V6) can then narrow the phrase down to messages with those pairs.
+/// True when the phrase has two adjacent words of 3+ characters (folded): the pair keys
+/// (`keys::pair_keys`, V19) can then narrow the phrase down to messages with those pairs.
 pub(super) fn paired(phrase: &str) -> bool {
     let folded = fold_str(phrase);
     let long: Vec<bool> = folded.split(' ').map(|w| w.chars().count() >= 3).collect();

@@ -126,7 +126,7 @@ async fn walk_on(
     let expected = (need - found).saturating_mul(per_hit);
     let rows_below_per_walked = (lower - floor) as f64 / walked.max(1) as f64;
     if s.terms.iter().any(|t| matches!(t, Term::Phrase(p) if paired(p))) {
-        // A paired phrase: the pairs index yields about as many candidates as there are hits, a
+        // A paired phrase: its pair keys yield about as many candidates as there are hits, a
         // few microseconds each; walk on only while that is dearer.
         let index_cost = ((found + 1) as f64 * rows_below_per_walked * (INDEX_COST_IN_ROWS * 3 / 2) as f64) as i64;
         return Ok((expected < index_cost).then_some((expected * 2).min(index_cost)));
@@ -160,9 +160,9 @@ async fn walk_on(
     Ok((expected < index_cost).then_some((expected * 2).min(index_cost)))
 }
 
-/// For a query with a phrase the pairs index cannot serve (its adjacent words are short), its
+/// For a query with a phrase its pair keys cannot serve (its adjacent words are short), its
 /// terms with every phrase split into its words; `None` otherwise. The rows holding all those
-/// words are what the trigram index yields as the phrase's candidates, so their count predicts
+/// words are what the word keys yield as the phrase's candidates, so their count predicts
 /// the index path's cost.
 fn phrase_words(terms: &[Term]) -> Option<Vec<Term>> {
     terms
