@@ -25,12 +25,21 @@
 --
 -- Each statement through EXECUTE, one per string (see V14), sequential on Citus (see V17).
 DO $$
+DECLARE
+    on_only text := 'ONLY ';
 BEGIN
     PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
     EXECUTE 'ALTER TABLE messages ADD COLUMN search_keys int4[]';
-    EXECUTE 'CREATE INDEX messages_search_keys ON messages USING gin (application_id, chat_number, search_keys) '
+    -- On the parent only: each partition's index is built CONCURRENTLY after the migrations, so
+    -- that writes go on meanwhile (`store::partition_indexes`; on 10M messages BENCHMARKS.md says
+    -- how long). On Citus, as one statement (DDL there goes to every shard).
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        on_only := '';
+    END IF;
+    EXECUTE 'CREATE INDEX messages_search_keys ON ' || on_only || 'messages '
+            'USING gin (application_id, chat_number, search_keys) '
             'WITH (fastupdate = on, gin_pending_list_limit = 8192)';
-    EXECUTE 'CREATE INDEX messages_unkeyed ON messages (application_id, chat_number, number) '
+    EXECUTE 'CREATE INDEX messages_unkeyed ON ' || on_only || 'messages (application_id, chat_number, number) '
             'WHERE search_keys IS NULL';
     -- What the keys replace: their maintenance was most of a message's write cost (BENCHMARKS.md,
     -- "Worker write rates"). The previous release's searches stay correct without them (its

@@ -38,15 +38,20 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
             tracing::warn!(error = %super::describe(&e), "migration connection failed");
         }
     });
-    let free: bool = client
+    // Waited for by polling, never inside a statement: a waiting statement is a transaction with
+    // a snapshot, which the holder's concurrent index builds (`partition_indexes`) would wait
+    // for in turn (a deadlock).
+    let mut said = false;
+    while !client
         .query_one(include_str!("sql/migration_try_lock.sql"), &[&MIGRATION_LOCK])
         .await?
-        .get(0);
-    if !free {
-        tracing::info!("another instance is applying migrations; waiting for it");
-        client
-            .execute(include_str!("sql/migration_lock.sql"), &[&MIGRATION_LOCK])
-            .await?;
+        .get::<_, bool>(0)
+    {
+        if !said {
+            tracing::info!("another instance is applying migrations; waiting for it");
+            said = true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     let result = match newer_schema(&client).await {
         Ok(true) => Ok(None),
@@ -55,6 +60,11 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
             .await
             .map(Some)
             .map_err(Into::into),
+        Err(e) => Err(e),
+    };
+    // Indexes a migration left to build partition by partition (`partition_indexes`).
+    let result = match result {
+        Ok(report) => super::partition_indexes::build(&client).await.map(|()| report),
         Err(e) => Err(e),
     };
     client

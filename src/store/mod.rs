@@ -20,6 +20,7 @@ pub mod idempotency;
 pub mod lexicon;
 pub mod messages;
 mod migrate;
+mod partition_indexes;
 mod pool;
 mod rate_limit;
 pub mod readers;

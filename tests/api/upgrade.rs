@@ -62,3 +62,51 @@ async fn a_newer_schema_without_one_of_this_releases_migrations_is_refused() {
     let error = store::migrate(&db).await.unwrap_err().to_string();
     assert!(error.contains("lacks"), "{error}");
 }
+
+/// An index a migration creates on the parent only is built partition by partition after the
+/// migrations (concurrently, so writes go on) and attached, and becomes valid; a build that was
+/// interrupted (an invalid leftover of a failed concurrent build) is taken up again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn indexes_left_to_the_partitions_are_built_and_valid_after_migrating() {
+    let url = fresh_database_url().await;
+    let db = store::Db::connect(&url, &Settings::defaults()).unwrap();
+    store::migrate(&db).await.unwrap();
+    let client = db.client().await.unwrap();
+    let count = |sql: &'static str| {
+        let client = &client;
+        async move { client.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) }
+    };
+    // V19's indexes: valid, one per partition.
+    assert_eq!(
+        count("SELECT count(*) FROM pg_index WHERE indrelid = 'messages'::regclass AND NOT indisvalid").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages_search_keys'::regclass").await,
+        32
+    );
+
+    // As a later migration would leave it, with one partition's build failed half-way.
+    client
+        .batch_execute(
+            "CREATE INDEX messages_later ON ONLY messages (number);
+             CREATE INDEX messages_later_messages_p3 ON messages_p3 (number);
+             UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'messages_later_messages_p3'::regclass;",
+        )
+        .await
+        .unwrap();
+    store::migrate(&db).await.unwrap();
+    assert_eq!(
+        count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages_later'::regclass").await,
+        32
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM pg_index WHERE indrelid = 'messages'::regclass AND NOT indisvalid").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM pg_index WHERE NOT indisvalid").await,
+        0,
+        "no invalid leftover"
+    );
+}
