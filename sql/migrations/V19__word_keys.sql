@@ -54,9 +54,14 @@ BEGIN
 END
 $$;
 
+-- `seen_at`: when a writer last sent the word (refreshed at most every 5 minutes; a process
+-- forgets the words it knows every 10 minutes, so a word in use is sent at least that often).
+-- The pruner (`upkeep::keys`) deletes words not seen for an hour that no message of their
+-- application holds any more, so the dictionary holds what the messages hold.
 CREATE TABLE search_words (
     application_id bigint NOT NULL,
     word           text COLLATE "C" NOT NULL,
+    seen_at        timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (application_id, word)
 );
 -- New words go to the pending list, merged by the service's cleaner (`upkeep::gin`) as the

@@ -2,14 +2,16 @@
 //! in the transaction that stores messages holding them, and this process's memory of the words
 //! it knows are there, so that a word is sent once, not with every message.
 //!
-//! A word is remembered only after the transaction that added it (or found it) committed, and
-//! the dictionary only loses words with their application (its purge; ids are never reused), so
-//! a remembered word is always in the dictionary. The memory is per `Db` (per database) and
-//! bounded: past `CAPACITY` words it starts again empty.
+//! A word is remembered only after the transaction that added it (or found it, marking it seen)
+//! committed, and for at most `REMEMBERED`; the pruner deletes only words not seen for an hour
+//! (`upkeep::keys`), and an application's words go with its purge (ids are never reused), so a
+//! remembered word is always in the dictionary. The memory is per `Db` (per database) and
+//! bounded: past `CAPACITY` words, or `REMEMBERED` after it started, it starts again empty.
 
 use std::{
     collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use deadpool_postgres::Transaction;
@@ -20,6 +22,9 @@ pub const ADD: &str = include_str!("sql/lexicon_add.sql");
 
 /// Words remembered per process at most (~50 bytes each).
 const CAPACITY: usize = 500_000;
+/// How long words are remembered: well under the hour the pruner leaves a word after it was
+/// last seen (a word is marked seen when sent, at most every 5 minutes).
+const REMEMBERED: Duration = Duration::from_secs(600);
 
 /// The words this process knows the dictionary holds.
 #[derive(Default, Clone)]
@@ -27,11 +32,21 @@ pub struct Lexicon {
     known: Arc<Mutex<Known>>,
 }
 
-/// Words by application, and how many in all.
-#[derive(Default)]
+/// Words by application, how many in all, and since when.
 struct Known {
     words: HashMap<i64, HashSet<Box<str>>>,
     count: usize,
+    since: Instant,
+}
+
+impl Default for Known {
+    fn default() -> Self {
+        Known {
+            words: HashMap::new(),
+            count: 0,
+            since: Instant::now(),
+        }
+    }
 }
 
 /// Words to add, in the order `add` sends them.
@@ -45,7 +60,10 @@ impl Lexicon {
     /// Of `words` (application id, word), those not known to be in the dictionary, sorted and
     /// without repeats.
     pub fn unknown<'w>(&self, words: impl IntoIterator<Item = (i64, &'w str)>) -> NewWords {
-        let known = self.known.lock().expect("lexicon lock");
+        let mut known = self.known.lock().expect("lexicon lock");
+        if known.since.elapsed() > REMEMBERED {
+            *known = Known::default();
+        }
         let mut new: Vec<(i64, &str)> = words
             .into_iter()
             .filter(|(app, w)| !known.words.get(app).is_some_and(|set| set.contains(*w)))
@@ -60,7 +78,7 @@ impl Lexicon {
     /// Remembers `new` as in the dictionary: call after the transaction that added them committed.
     pub fn learned(&self, new: NewWords) {
         let mut known = self.known.lock().expect("lexicon lock");
-        if known.count + new.words.len() > CAPACITY {
+        if known.count + new.words.len() > CAPACITY || known.since.elapsed() > REMEMBERED {
             *known = Known::default();
         }
         for (app, word) in new.apps.into_iter().zip(new.words) {

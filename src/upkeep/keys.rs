@@ -1,8 +1,10 @@
-//! The key filler: computes the search keys of messages that have none (V19): those written
-//! before V19, by the previous release during an upgrade, or edited since (an edit sets them
-//! NULL). Searches find such messages all the same, by checking the text of every one of them in
-//! the chat (`messages_unkeyed`), so the filler keeps that set small; every instance runs it
-//! (`SKIP LOCKED`: they share the work).
+//! The search keys' upkeep (V19). The key filler computes the keys of messages that have none:
+//! those written before V19, by the previous release during an upgrade, or edited since (an
+//! edit sets them NULL). Searches find such messages all the same, by checking the text of every
+//! one of them in the chat (`messages_unkeyed`), so the filler keeps that set small; every
+//! instance runs it (`SKIP LOCKED`: they share the work). The word pruner deletes dictionary words
+//! that no message holds any more (deleted messages and chats), once they have not been seen for
+//! an hour (see `store::lexicon` for why that is safe).
 
 use std::time::Duration;
 
@@ -10,12 +12,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::sleep::sleep;
 use crate::{
+    search::keys::word_key,
     store::{lexicon, Db, DbResult},
     write::keys::keyed,
 };
 
-/// Messages per transaction.
+/// Messages per transaction; dictionary words per pruning statement.
 const LOT: i64 = 1_000;
+/// How long a word must have gone unseen before the pruner may delete it.
+pub const PRUNE_AFTER: Duration = Duration::from_secs(3_600);
 
 /// Fills the keys of up to `LOT` messages: how many it filled.
 pub async fn fill_keys(db: &Db) -> DbResult<usize> {
@@ -59,6 +64,42 @@ pub async fn run_key_filler(db: Db, interval: Duration, cancel: CancellationToke
                     break;
                 }
             }
+        }
+    }
+}
+
+/// One pass of the pruner over the whole dictionary: deletes the words not seen for `unseen`
+/// that no message of their application holds. How many it deleted.
+pub async fn prune_words(db: &Db, unseen: Duration) -> DbResult<u64> {
+    let client = db.client().await?;
+    let old = client.prepare_cached(include_str!("sql/words_old.sql")).await?;
+    let prune = client.prepare_cached(include_str!("sql/words_prune.sql")).await?;
+    let secs = unseen.as_secs_f64();
+    let (mut after_app, mut after_word) = (0i64, String::new());
+    let mut deleted = 0;
+    loop {
+        let rows = client.query(&old, &[&after_app, &after_word, &LOT, &secs]).await?;
+        let Some(last) = rows.last() else {
+            return Ok(deleted);
+        };
+        (after_app, after_word) = (last.get(0), last.get(1));
+        let apps: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        let words: Vec<&str> = rows.iter().map(|r| r.get(1)).collect();
+        let keys: Vec<i32> = words.iter().map(|w| word_key(w)).collect();
+        deleted += client.execute(&prune, &[&apps, &words, &keys, &secs]).await?;
+        if (rows.len() as i64) < LOT {
+            return Ok(deleted);
+        }
+    }
+}
+
+/// The pruner's task: a pass every `PRUNE_AFTER`.
+pub async fn run_word_pruner(db: Db, cancel: CancellationToken) {
+    while sleep(PRUNE_AFTER, &cancel).await {
+        match prune_words(&db, PRUNE_AFTER).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(words = n, "pruned words no message holds from the search dictionary"),
+            Err(e) => tracing::warn!(error = %e, "pruning the search dictionary failed; will retry"),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Background upkeep shared by all instances: the purger (finishes application and chat deletes
 //! in small chunks), the count reconciler (corrects any drift of `chats_count` and
 //! `messages_count`, the safety net behind the 1-hour bound), the cleaner that merges the
-//! search indexes' GIN pending lists, the job table's vacuum, and the filler of missing search
-//! keys. Their statements are in `sql/` beside this module.
+//! search indexes' GIN pending lists, the job table's vacuum, the filler of missing search
+//! keys and the search dictionary's pruner. Their statements are in `sql/` beside this module.
 
 mod gin;
 mod keys;
@@ -13,7 +13,7 @@ mod tasks;
 mod vacuum;
 
 pub use gin::run_gin_cleaner;
-pub use keys::{fill_keys, run_key_filler};
+pub use keys::{fill_keys, prune_words, run_key_filler, run_word_pruner, PRUNE_AFTER};
 pub use purge::{purge_all, run_purger};
 pub use reconcile::{reconcile_counts, run_reconciler};
 pub use tasks::{spawn, Pace};

@@ -20,7 +20,7 @@ pub struct Pace {
 }
 
 /// Starts the purger (woken by `purge_wake`), the GIN cleaner, the job table's vacuum, the
-/// search key filler and the reconciler; each stops when `cancel` fires.
+/// search key filler, the dictionary's pruner and the reconciler; each stops when `cancel` fires.
 pub fn spawn(db: Db, purge_wake: Arc<Notify>, pace: Pace, cancel: &CancellationToken) -> Vec<JoinHandle<()>> {
     vec![
         tokio::spawn(purge::run_purger(db.clone(), purge_wake, cancel.clone())),
@@ -32,6 +32,7 @@ pub fn spawn(db: Db, purge_wake: Arc<Notify>, pace: Pace, cancel: &CancellationT
         )),
         tokio::spawn(vacuum::run_jobs_vacuum(db.clone(), pace.interval, cancel.clone())),
         tokio::spawn(keys::run_key_filler(db.clone(), pace.interval, cancel.clone())),
+        tokio::spawn(keys::run_word_pruner(db.clone(), cancel.clone())),
         tokio::spawn(reconcile::run_reconciler(db, pace.reconcile, cancel.clone())),
     ]
 }

@@ -466,3 +466,61 @@ async fn search_routes(app: &TestApp, route: &str) -> u64 {
         .find_map(|l| l.strip_prefix(&line))
         .map_or(0, |n| n.parse().unwrap())
 }
+
+/// The search dictionary holds the words messages hold: a word only deleted messages held goes
+/// at the pruner's pass; words still held stay, and an application with messages not keyed yet
+/// (their words unknown) keeps all of its words until they are keyed.
+#[tokio::test]
+async fn the_dictionary_keeps_only_words_messages_hold() {
+    let app = TestApp::spawn_paused().await;
+    let token = app.create_app("words").await;
+    let chat = app.create_chat(&token).await;
+    app.create_message(&token, chat, "Zebra unicorn").await;
+    app.create_message(&token, chat, "zebra lion").await;
+    app.drain().await;
+    let words = "SELECT count(*) FROM search_words WHERE word IN ('zebra', 'unicorn', 'lion')";
+    assert_eq!(app.count(words).await, 3);
+
+    let r = app
+        .delete(&format!("/api/applications/{token}/chats/{chat}/messages/1"))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // Not seen for long enough (any age, for the test), and held by no message: gone.
+    let pruned = chat_system::upkeep::prune_words(&app.db, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM search_words WHERE word = 'unicorn'")
+            .await,
+        0
+    );
+    assert_eq!(app.count(words).await, 2);
+    let found = Chat {
+        app: &app,
+        base: format!("/api/applications/{token}/chats/{chat}/messages"),
+    }
+    .find("zebr", "")
+    .await;
+    assert_eq!(found, ["zebra lion"]);
+
+    // A message without keys yet: nothing of its application is pruned until it is keyed.
+    let client = app.db.client().await.unwrap();
+    client
+        .batch_execute(
+            "UPDATE messages SET search_keys = NULL;
+             INSERT INTO search_words (application_id, word) SELECT id, 'orphan' FROM applications",
+        )
+        .await
+        .unwrap();
+    let pruned = chat_system::upkeep::prune_words(&app.db, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 0);
+    while chat_system::upkeep::fill_keys(&app.db).await.unwrap() > 0 {}
+    let pruned = chat_system::upkeep::prune_words(&app.db, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(pruned, 1, "the orphan");
+    assert_eq!(app.count(words).await, 2);
+}
