@@ -172,7 +172,8 @@ impl Metrics {
             .observe(format!("order=\"{order}\""), took.as_secs_f64());
     }
 
-    /// One search answered by `route`: `walk` (the first walk), `second_walk`, or `index`.
+    /// One search answered by `route`: `walk` (the first walk), `second_walk`, `index`, or
+    /// `long_walk` (the rest of the chat, for terms the index cannot narrow).
     pub fn search_route(&self, route: &'static str) {
         self.search_routes.add(format!("route=\"{route}\""));
     }
@@ -217,7 +218,7 @@ impl Metrics {
         self.search_routes.render(
             &mut out,
             "chat_search_route_total",
-            "Searches by the last step they needed: walk, second_walk, index.",
+            "Searches by the last step they needed: walk, second_walk, index, long_walk.",
         );
         self.worker_batch_jobs.render(
             &mut out,

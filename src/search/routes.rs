@@ -7,8 +7,10 @@
 //! 2. If that window did not yield enough, walk on when the hits' density (and, for a phrase of
 //!    short words, how common its words are together) says a walk will be cheaper than the index.
 //! 3. Otherwise the query is rare there: collect all older hits through the search keys (the
-//!    terms' words and a phrase's pairs, found in the dictionary and keyed by chat: `expand`) and
-//!    take the newest. Few hits by construction, so the sort is cheap.
+//!    terms' words and a phrase's pairs, found in the dictionary: `expand`) and take the newest.
+//!    Few hits by construction, so the sort is cheap. When the keys cannot narrow anything (every
+//!    term matches too many words of the dictionary, or has nothing to look up), the rest of the
+//!    chat is walked instead, stopping at the last hit wanted (`long_walk`), within the budget.
 //!
 //! The routes find message numbers only. The figures they go by are in `tuning`; the statements
 //! they send are built by `plan`.
@@ -92,18 +94,26 @@ pub(super) async fn find(s: &Search<'_, '_>, last: i64, need: i64) -> DbResult<F
     if found < need && lower > s.after.saturating_add(1) {
         let rest = need - found;
         let keys = key_conditions(s.tx, s.budget, app, s.terms).await?;
-        let indexed_sql = plan::indexed(s.terms, s.sender.is_some(), &keys);
-        let params = params.with_keys(&[&app, &chat, &lower, &s.after, &rest], &keys);
-        let indexed = s
-            .budget
-            .run(
-                s.tx,
-                "SET LOCAL enable_sort = on;",
-                s.tx.query_typed(&indexed_sql, &params),
-            )
-            .await?;
-        hits.extend(indexed.iter().map(|r| r.get::<_, i64>(0)));
-        route = "index";
+        let more = if keys.is_empty() {
+            // Nothing the keys can narrow (every term common in the dictionary, or without a
+            // run to look up): the rest of the chat is walked, newest first, stopping at the
+            // last hit wanted, within the budget (the index path would read all of it).
+            let params = params.with(&[&app, &chat, &floor, &lower, &rest]);
+            route = "long_walk";
+            s.budget.run(s.tx, "", s.tx.query_typed(&walk_sql, &params)).await?
+        } else {
+            let indexed_sql = plan::indexed(s.terms, s.sender.is_some(), &keys);
+            let params = params.with_keys(&[&app, &chat, &lower, &s.after, &rest], &keys);
+            route = "index";
+            s.budget
+                .run(
+                    s.tx,
+                    "SET LOCAL enable_sort = on;",
+                    s.tx.query_typed(&indexed_sql, &params),
+                )
+                .await?
+        };
+        hits.extend(more.iter().map(|r| r.get::<_, i64>(0)));
     }
     hits.sort_unstable_by(|a, b| b.cmp(a));
     hits.dedup();

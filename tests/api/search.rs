@@ -390,7 +390,7 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
     // The route each query must take, where only this test's searches can take it (`/metrics`
     // is shared by the tests running beside this one, and they all walk).
     type Matches<'f> = &'f dyn Fn(i64) -> bool;
-    let cases: [(&str, Option<&str>, Matches); 13] = [
+    let cases: [(&str, Option<&str>, Matches); 14] = [
         // Dense: the first walk.
         ("alpha beta", None, &|n| n % 6 == 0 || n % 1000 == 7),
         // Hits every 700 messages: a longer walk.
@@ -412,6 +412,8 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
         // Inside a long token, past its 40th character, and across its pieces.
         ("klmnopqrstuvwxyzzy", Some("index"), &|n| n % 5000 == 11),
         ("89abcdefghijklmnopqrstu", Some("index"), &|n| n % 5000 == 11),
+        // Rare, but nothing the dictionary can look up: the rest of the chat walked.
+        ("://", Some("long_walk"), &|n| n % 5000 == 11),
     ];
     // The messages were written without search keys, as by a release before V19: searched
     // first as they are (the key filler may have keyed some meanwhile), then once all are keyed.
