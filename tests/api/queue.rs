@@ -322,11 +322,12 @@ async fn instances_share_the_record_of_merges() {
     config.maintenance_interval_ms = 50;
     config.gin_merge_rows = 1_000;
     let first = TestApp::spawn_with(config.clone(), true).await;
-    let partitions = first.count(&format!("SELECT count(*) {GIN_PARTITIONS}")).await;
+    // Every partition's keys index, and the search dictionary's trigram index.
+    let indexes = first.count(&format!("SELECT count(*) {GIN_PARTITIONS}")).await + 1;
     // A fresh database: the first cleaner merges every index once.
     first
         .eventually("every index merged once", || async {
-            first.count("SELECT count(*) FROM gin_merges").await == partitions
+            first.count("SELECT count(*) FROM gin_merges").await == indexes
         })
         .await;
     let merged_at = "SELECT (extract(epoch FROM max(merged_at)) * 1e6)::bigint FROM gin_merges";
