@@ -7,7 +7,7 @@
 //!   `load_chat_numbers.sql` and `load_message_numbers.sql` do what `intake_chats.sql` and
 //!   `intake_messages.sql` do for a batch, without enqueueing jobs);
 //! - the chats, the messages and their counts (`chats_count`, `messages_count`) are written by
-//!   the workers' own code and statements ([`worker::apply`](super::worker)), from jobs built
+//!   the workers' own code and statements ([`apply`](super::apply)), from jobs built
 //!   here instead of claimed from the queue.
 //!
 //! So the service carries on numbering after loaded data exactly as after its own creations.
@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{Object, Transaction};
 use uuid::Uuid;
 
-use super::worker::{apply, Job};
+use super::apply::{apply, Job};
 use crate::store::{lexicon::Lexicon, DbResult};
 
 /// One bulk load: a transaction on a connection of its own; nothing of it is seen until

@@ -10,6 +10,7 @@
 //! - `hooks`: the webhook deliveries of a batch's creations, in its transaction.
 //! - [`load`]: the bulk loader (`demo`): the same numbers and counts, without the queue.
 
+mod apply;
 pub mod bell;
 mod hooks;
 pub mod intake;
