@@ -24,11 +24,24 @@ pub async fn index_sizes(db: &Db) -> Result<String> {
                     (SELECT bytes FROM size WHERE relname = 'messages_unkeyed'),
                     pg_total_relation_size('search_words'),
                     (SELECT bytes FROM size WHERE relname = 'messages_pkey'),
-                    (SELECT count(*) FROM search_words)",
+                    (SELECT count(*) FROM search_words),
+                    (SELECT sum(pg_column_size(coalesce(search_text, lower(body COLLATE \"C\"))))::bigint FROM messages)",
             &[],
         )
         .await?;
-    let (table, text, keys, gin, unkeyed, words, pkey, count): (i64, i64, i64, i64, i64, i64, i64, i64) = (
+    // `text`: the stored folded texts (NULL for a plain body since V20); `full_text`: every
+    // message's, as stored before V20.
+    let (table, text, keys, gin, unkeyed, words, pkey, count, full_text): (
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+    ) = (
         row.get(0),
         row.get(1),
         row.get(2),
@@ -37,6 +50,7 @@ pub async fn index_sizes(db: &Db) -> Result<String> {
         row.get(5),
         row.get(6),
         row.get(7),
+        row.get(8),
     );
     let before: Option<i64> = client
         .query_opt("SELECT value FROM bench_meta WHERE key = 'before_v19_index_bytes'", &[])
@@ -47,21 +61,22 @@ pub async fn index_sizes(db: &Db) -> Result<String> {
         format!(
             "Before V19 (the same data): the folded text, the trigram GIN and the word-pair GIN took\n\
              {:.0} MB, {:.2}× the table (the GINs alone {:.0} MB, built on the same rows and dropped).\n",
-            mb(text + b),
-            (text + b) as f64 / table as f64,
+            mb(full_text + b),
+            (full_text + b) as f64 / table as f64,
             mb(b)
         )
     });
     let line = |name: &str, b: i64| format!("| {name} | {:.0} | {:.2} |\n", mb(b), b as f64 / table as f64);
     Ok(format!(
-        "### Search structures' sizes\n\n| relation | size (MB) | × table |\n|---|---|---|\n{}{}{}{}{}{}{}\n\
+        "### Search structures' sizes\n\n| relation | size (MB) | × table |\n|---|---|---|\n{}{}{}{}{}{}{}{}\n\
          All search structures together (the folded text and the keys in the table, the keys' GIN, the\n\
          unkeyed index, the dictionary): {:.0} MB, {:.2}× the table.\n{}",
         line(
             "messages (all 32 partitions, with the stored `search_text` and `search_keys`)",
             table
         ),
-        line("of which the folded text (`search_text`)", text),
+        line("of which the folded text (`search_text`; NULL for a plain body)", text),
+        line("(every message's folded text, as stored before V20)", full_text),
         line("of which the keys (`search_keys`)", keys),
         line("the keys' GIN (`messages_search_keys`)", gin),
         line("messages without keys yet (`messages_unkeyed`, partial)", unkeyed),
@@ -101,14 +116,18 @@ pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
            WITH (fastupdate = on, gin_pending_list_limit = 8192);
          CREATE INDEX messages_search_pairs ON messages USING gin (chat_pairs(search_text))
            WITH (fastupdate = on, gin_pending_list_limit = 8192);";
-    for (name, sql, keys) in [
-        ("search keys and the dictionary (as shipped, V19)", "", true),
-        ("as shipped before V19 (trigram GIN and word-pair GIN)", before_v19, false),
-        ("without the dictionary's trigram index", "DROP INDEX search_words_trgm;", true),
-        ("keys and dictionary written, keys not indexed", "DROP INDEX messages_search_keys;", true),
+    // `plain`: a plain body's folded text left NULL (V20), as the service does once no release
+    // before V20 is connected.
+    for (name, sql, keys, plain) in [
+        ("as shipped (V20: keys, dictionary, a plain body's folded text not stored)", "", true, true),
+        ("as shipped in V19 (every folded text stored)", "", true, false),
+        ("as shipped before V19 (trigram GIN and word-pair GIN)", before_v19, false, false),
+        ("without the dictionary's trigram index", "DROP INDEX search_words_trgm;", true, true),
+        ("keys and dictionary written, keys not indexed", "DROP INDEX messages_search_keys;", true, true),
         (
             "the folded text column only (by a trigger; no keys, no search index)",
             "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed;",
+            false,
             false,
         ),
         (
@@ -116,6 +135,7 @@ pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
             "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed;
              DROP TRIGGER messages_search_text_inserted ON messages; DROP TRIGGER messages_search_text_edited ON messages;
              ALTER TABLE messages DROP COLUMN search_text;",
+            false,
             false,
         ),
     ] {
@@ -132,6 +152,9 @@ pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
             .await?;
         queue(&client, text, jobs).await?;
         let started = Instant::now();
+        if plain {
+            anyhow::ensure!(db.look_for_earlier_releases().await?, "no earlier release in a fresh database");
+        }
         let batches = drain(&db, keys).await?;
         let rate = jobs as f64 / started.elapsed().as_secs_f64();
         let written: i64 = client.query_one("SELECT count(*) FROM messages", &[]).await?.get(0);

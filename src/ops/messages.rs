@@ -72,9 +72,13 @@ impl Ops {
         (body, sender): (&str, Option<&str>),
     ) -> Result<Message, ReadError> {
         let folded = crate::search::fold_str(body);
+        let stored = match self.db.leaves_plain_folded_unstored() {
+            true => crate::search::stored_folded(body, &folded),
+            false => Some(folded.as_str()),
+        };
         let message = self
             .db
-            .edit_message(token, chat, number, (body, &folded, sender))
+            .edit_message(token, chat, number, (body, stored, sender))
             .await?;
         let event = |app| ChatEvent::Edited { app, chat, number };
         self.announcer.publish_for(&self.db, token, event).await;

@@ -56,6 +56,21 @@ pub fn fold_str(text: &str) -> String {
     Folded::new(text).folded
 }
 
+/// The folded text `folded` of `body` as stored in `messages.search_text` (V20): `None` when it
+/// is `body` lower-cased in ASCII (an ASCII body without capitals' accents to fold, whose
+/// whitespace is single spaces: most chat messages), which the searches compute again
+/// (`lower(body COLLATE "C")`, ASCII only whatever the database's locale) rather than read, so
+/// it takes no room in the table, its indexes' heap pages or the WAL.
+pub fn stored_folded<'f>(body: &str, folded: &'f str) -> Option<&'f str> {
+    let plain = body.len() == folded.len()
+        && body.is_ascii()
+        && body
+            .bytes()
+            .zip(folded.bytes())
+            .all(|(b, f)| b.to_ascii_lowercase() == f);
+    (!plain).then_some(folded)
+}
+
 /// True when the capital sigma at byte `at` of `text` ends a word (a letter before it, none
 /// after): Unicode's Final_Sigma condition, with neighbouring letters for cased ones.
 fn final_sigma(text: &str, at: usize) -> bool {
@@ -159,5 +174,19 @@ mod tests {
             &"Crème \n\t BRÛLÉE"[f.original_range(s, e).0..f.original_range(s, e).1],
             "BRÛLÉE"
         );
+    }
+
+    #[test]
+    fn only_a_plain_bodys_folded_text_is_left_unstored() {
+        for plain in ["Hello World 42!", "", "a-b_c/d?e=f https://x.org"] {
+            assert_eq!(stored_folded(plain, &fold_str(plain)), None, "{plain:?}");
+        }
+        for not in ["Crème", "two  spaces", "tab\there", "line\nbreak", "emoji 🙂", " ẞ"] {
+            assert_eq!(
+                stored_folded(not, &fold_str(not)),
+                Some(fold_str(not).as_str()),
+                "{not:?}"
+            );
+        }
     }
 }

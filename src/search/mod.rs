@@ -3,7 +3,7 @@
 //! | file | job | knows the database |
 //! |---|---|---|
 //! | `parse` | what the user typed, split into `Term`s | no |
-//! | `fold` | case and accent folding, the same as the database's `chat_search_text` (the stored folded text is the service's since V19) | no |
+//! | `fold` | case and accent folding, the same as the database's `chat_search_text` (the stored folded text is the service's since V19, NULL for a plain body since V20) | no |
 //! | `keys` | a message's words and search keys, a term's dictionary patterns (V19) | no |
 //! | `rank` | relevance scores and highlighted snippets | no |
 //! | `plan` | builds the dynamic statements (the fixed ones are in `sql/`) | statements only |
@@ -34,7 +34,7 @@ mod tuning;
 pub use caps::{SearchPermit, Searches};
 pub use error::SearchError;
 pub use fetch::{fetch, Wanted};
-pub use fold::{fold_str, Folded};
+pub use fold::{fold_str, stored_folded, Folded};
 pub use parse::{parse, QueryError, Term, MAX_TERMS};
 pub use rank::{relevance, snippet};
 pub use run::{search, Hit, SearchOrder, SearchPage, SearchRequest, MAX_OFFSET, RELEVANCE_CANDIDATES, SNIPPET_CHARS};

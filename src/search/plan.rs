@@ -49,6 +49,12 @@ impl<'t> Params<'t> {
     }
 }
 
+/// A written message's folded text: stored, or for a plain body (NULL since V20,
+/// `fold::stored_folded`) the body lower-cased in ASCII (the `"C"` collation's `lower()`, the
+/// same whatever the database's locale), matched in the database's collation as the stored text
+/// is (its word starts are the same letters).
+const FOLDED: &str = r#"coalesce(search_text, lower(body COLLATE "C")) COLLATE "default""#;
+
 /// The queued messages (jobs) numbered between `$4` and `$3` that match, newest first, at most
 /// `$5`; `$1`, `$2`: application id, chat number.
 pub(super) fn queued(terms: &[Term], sender: bool) -> String {
@@ -76,12 +82,12 @@ fn by_sender(sender: bool, terms: &[Term], first: usize) -> String {
 pub(super) fn walk(terms: &[Term], sender: bool) -> String {
     format!(
         "SELECT number FROM ( \
-           SELECT number, search_text FROM messages \
+           SELECT number, search_text, body FROM messages \
            WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4{} \
            ORDER BY number DESC OFFSET 0) m \
          WHERE {} LIMIT $5",
         by_sender(sender, terms, 6),
-        conditions(terms, "search_text", 6)
+        conditions(terms, FOLDED, 6)
     )
 }
 
@@ -89,11 +95,11 @@ pub(super) fn walk(terms: &[Term], sender: bool) -> String {
 pub(super) fn count(terms: &[Term], sender: bool) -> String {
     format!(
         "SELECT count(*) FROM ( \
-           SELECT search_text FROM messages \
+           SELECT search_text, body FROM messages \
            WHERE application_id = $1 AND chat_number = $2 AND number >= $3 AND number < $4{} OFFSET 0) m \
          WHERE {}",
         by_sender(sender, terms, 5),
-        conditions(terms, "search_text", 5)
+        conditions(terms, FOLDED, 5)
     )
 }
 
@@ -123,7 +129,7 @@ pub(super) fn indexed(terms: &[Term], sender: bool, keys: &[KeyCondition]) -> St
          SELECT number FROM hits WHERE number < $3 AND number > $4 ORDER BY number DESC LIMIT $5",
         by_sender(sender, terms, 6),
         candidates,
-        conditions(terms, "search_text", 6)
+        conditions(terms, FOLDED, 6)
     )
 }
 

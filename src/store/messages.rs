@@ -83,13 +83,14 @@ impl Db {
 
     /// Edits the message's body (and its sender, when one is given), written or queued. An edit of a queued message changes its job,
     /// so the worker writes the edited body; it is never undone. `folded` is the new body folded
-    /// for search (`search::fold_str`), stored with a written message.
+    /// for search (`search::fold_str`), stored with a written message (`None`: a plain body's,
+    /// left NULL, `releases`).
     pub async fn edit_message(
         &self,
         token: Uuid,
         chat: i64,
         number: i64,
-        (body, folded, sender): (&str, &str, Option<&str>),
+        (body, folded, sender): (&str, Option<&str>, Option<&str>),
     ) -> DbResult<Message> {
         let row_sql = include_str!("sql/message_update_row.sql");
         let job_sql = include_str!("sql/message_update_job.sql");

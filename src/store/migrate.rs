@@ -25,12 +25,14 @@ pub const MIGRATION_LOCK: i64 = 0x0063_6861_746d_6967;
 /// tables and get PostgreSQL's defaults. The connection has the pool's address and TLS settings.
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     let mut config = db.pg_config().clone();
-    config.application_name("chat-system migrations").options(
-        // No timeouts; and no NOTICEs ("refinery_schema_history already exists, skipping" at
-        // every start, logged by the client as if it meant something).
-        "-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0 \
+    config
+        .application_name(super::releases::MIGRATIONS_APPLICATION_NAME)
+        .options(
+            // No timeouts; and no NOTICEs ("refinery_schema_history already exists, skipping" at
+            // every start, logged by the client as if it meant something).
+            "-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0 \
              -c client_min_messages=warning",
-    );
+        );
     let (mut client, connection) = config.connect(db.tls()).await?;
     // Ends when `client` is dropped below; closing the session releases the lock in any case.
     tokio::spawn(async move {

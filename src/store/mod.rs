@@ -9,7 +9,8 @@
 //! - `app_ids`, `rate_limit`, `applications`, `chats`, [`messages`], [`idempotency`]: one table
 //!   family each; `reads`: single-message reads coalesced into batches under load; `admin`:
 //!   creating the database; `migrate`: the schema; [`webhook_outbox`]: the webhook deliveries of
-//!   chat deletes, in their transactions; [`readers`]: chat members, read positions and inboxes.
+//!   chat deletes, in their transactions; [`readers`]: chat members, read positions and inboxes;
+//!   `releases`: which releases are connected (what the schema lets this one skip).
 
 mod admin;
 mod app_ids;
@@ -25,6 +26,7 @@ mod pool;
 mod rate_limit;
 pub mod readers;
 mod reads;
+mod releases;
 mod retry;
 pub mod tls;
 pub mod webhook_outbox;
@@ -34,4 +36,5 @@ pub(crate) use error::describe;
 pub use error::{is_transient, DbError, DbResult, Missing};
 pub use migrate::{migrate, migrations_applied, MIGRATION_LOCK};
 pub use pool::Db;
+pub use releases::APPLICATION_NAME;
 pub(crate) use retry::retry_idempotent;

@@ -34,13 +34,15 @@ pub struct Db {
     pub(super) reads: Arc<super::reads::Reads>,
     /// The dictionary words this process knows are stored (`lexicon`).
     lexicon: super::lexicon::Lexicon,
+    /// Whether a plain body's folded text may be left unstored (`releases`).
+    pub(super) plain_folded: super::releases::PlainFolded,
 }
 
 impl Db {
     /// Builds the pool for `url`; connections are opened lazily.
     pub fn connect(url: &str, config: &Settings) -> anyhow::Result<Self> {
         let (mut pg_config, tls) = tls::connection(url)?;
-        pg_config.application_name("chat-system");
+        pg_config.application_name(super::releases::APPLICATION_NAME);
         pg_config.connect_timeout(Duration::from_secs(5));
         // Generic plans for every prepared statement: the service's statements have fixed shapes
         // and take arrays or keys as parameters, and PostgreSQL otherwise kept re-planning the
@@ -73,6 +75,7 @@ impl Db {
             app_ids: Default::default(),
             reads: Default::default(),
             lexicon: Default::default(),
+            plain_folded: Default::default(),
         })
     }
 

@@ -2,12 +2,14 @@
 //! in small chunks), the count reconciler (corrects any drift of `chats_count` and
 //! `messages_count`, the safety net behind the 1-hour bound), the cleaner that merges the
 //! search indexes' GIN pending lists, the job table's vacuum, the filler of missing search
-//! keys and the search dictionary's pruner. Their statements are in `sql/` beside this module.
+//! keys, the search dictionary's pruner and the watch for earlier releases (what the schema lets
+//! this one skip). Their statements are in `sql/` beside this module.
 
 mod gin;
 mod keys;
 mod purge;
 mod reconcile;
+mod releases;
 mod sleep;
 mod tasks;
 mod vacuum;
@@ -16,5 +18,6 @@ pub use gin::run_gin_cleaner;
 pub use keys::{fill_keys, prune_words, run_key_filler, run_word_pruner, PRUNE_AFTER};
 pub use purge::{purge_all, run_purger};
 pub use reconcile::{reconcile_counts, run_reconciler};
+pub use releases::run_release_watch;
 pub use tasks::{spawn, Pace};
 pub use vacuum::{run_jobs_vacuum, vacuum_jobs};

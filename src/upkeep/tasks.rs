@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 use tokio::{sync::Notify, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
-use super::{gin, keys, purge, reconcile, vacuum};
+use super::{gin, keys, purge, reconcile, releases, vacuum};
 use crate::store::Db;
 
 /// How often the upkeep tasks run.
@@ -20,7 +20,8 @@ pub struct Pace {
 }
 
 /// Starts the purger (woken by `purge_wake`), the GIN cleaner, the job table's vacuum, the
-/// search key filler, the dictionary's pruner and the reconciler; each stops when `cancel` fires.
+/// search key filler, the dictionary's pruner, the watch for earlier releases and the
+/// reconciler; each stops when `cancel` fires.
 pub fn spawn(db: Db, purge_wake: Arc<Notify>, pace: Pace, cancel: &CancellationToken) -> Vec<JoinHandle<()>> {
     vec![
         tokio::spawn(purge::run_purger(db.clone(), purge_wake, cancel.clone())),
@@ -33,6 +34,7 @@ pub fn spawn(db: Db, purge_wake: Arc<Notify>, pace: Pace, cancel: &CancellationT
         tokio::spawn(vacuum::run_jobs_vacuum(db.clone(), pace.interval, cancel.clone())),
         tokio::spawn(keys::run_key_filler(db.clone(), pace.interval, cancel.clone())),
         tokio::spawn(keys::run_word_pruner(db.clone(), cancel.clone())),
+        tokio::spawn(releases::run_release_watch(db.clone(), pace.interval, cancel.clone())),
         tokio::spawn(reconcile::run_reconciler(db, pace.reconcile, cancel.clone())),
     ]
 }

@@ -13,6 +13,7 @@ use super::{
     hooks::{Created, Creation},
     keys::{keyed, Keyed},
 };
+use crate::search::stored_folded;
 use crate::store::{
     lexicon::{self, Lexicon, NewWords},
     DbError,
@@ -86,10 +87,16 @@ pub(super) struct Applied {
 }
 
 /// Writes the jobs' chats and messages (with their search keys, and new words to the
-/// dictionary, unless `lexicon` is `None`) and bumps the counts (the claim deleted the jobs). The
+/// dictionary, unless `lexicon` is `None`; with `plain_unstored`, a plain body's folded text left
+/// NULL: `search::stored_folded`) and bumps the counts (the claim deleted the jobs). The
 /// statements are pipelined, the webhook outbox (`hooks`) last: one round trip for the lot. The
 /// bulk loader (`load`) writes through this too.
-pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job], lexicon: Option<&Lexicon>) -> Result<Applied, DbError> {
+pub(super) async fn apply(
+    tx: &Transaction<'_>,
+    jobs: &[Job],
+    lexicon: Option<&Lexicon>,
+    plain_unstored: bool,
+) -> Result<Applied, DbError> {
     let (chats, messages): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.message_number.is_none());
     let (chats_per_app, messages_per_chat) = tallies(&chats, &messages);
 
@@ -111,7 +118,7 @@ pub(super) async fn apply(tx: &Transaction<'_>, jobs: &[Job], lexicon: Option<&L
     let chat_numbers: Vec<i64> = chats.iter().map(|j| j.chat_number).collect();
     let chat_created: Vec<DateTime<Utc>> = chats.iter().map(|j| j.created_at).collect();
     let chat_updated: Vec<DateTime<Utc>> = chats.iter().map(|j| j.updated_at).collect();
-    let columns = MessageColumns::new(&messages, lexicon);
+    let columns = MessageColumns::new(&messages, lexicon, plain_unstored);
     let (count_chat_apps, count_chat_numbers): (Vec<i64>, Vec<i64>) = messages_per_chat.keys().copied().unzip();
     let count_chat_n: Vec<i64> = messages_per_chat.values().copied().collect();
     let (count_app_ids, count_app_n): (Vec<i64>, Vec<i64>) = chats_per_app.into_iter().unzip();
@@ -166,10 +173,12 @@ struct MessageColumns<'j> {
     senders: Vec<Option<&'j str>>,
     with_keys: bool,
     keyed: Keyed,
+    /// Whether a plain body's folded text is left NULL.
+    plain_unstored: bool,
 }
 
 impl<'j> MessageColumns<'j> {
-    fn new(messages: &[&'j Job], lexicon: Option<&Lexicon>) -> Self {
+    fn new(messages: &[&'j Job], lexicon: Option<&Lexicon>, plain_unstored: bool) -> Self {
         let bodies: Vec<&str> = messages.iter().map(|j| j.body.as_deref().unwrap_or_default()).collect();
         let keyed = lexicon.map_or_else(Keyed::default, |lexicon| {
             keyed(
@@ -187,6 +196,7 @@ impl<'j> MessageColumns<'j> {
             senders: messages.iter().map(|j| j.sender.as_deref()).collect(),
             with_keys: lexicon.is_some(),
             keyed,
+            plain_unstored,
         }
     }
 
@@ -205,9 +215,15 @@ impl<'j> MessageColumns<'j> {
             &self.updated,
             &self.senders,
         ];
+        let folded: Vec<Option<&str>> = match self.plain_unstored {
+            true => (self.bodies.iter().zip(&self.keyed.folded))
+                .map(|(body, folded)| stored_folded(body, folded))
+                .collect(),
+            false => self.keyed.folded.iter().map(|f| Some(f.as_str())).collect(),
+        };
         if self.with_keys {
             params.extend([
-                &self.keyed.folded as &(dyn ToSql + Sync),
+                &folded as &(dyn ToSql + Sync),
                 &self.keyed.keys,
                 &self.keyed.from,
                 &self.keyed.to,

@@ -10,7 +10,8 @@
 //!   the workers' own code and statements ([`apply`](super::apply)), from jobs built
 //!   here instead of claimed from the queue.
 //!
-//! So the service carries on numbering after loaded data exactly as after its own creations.
+//! So the service carries on numbering after loaded data exactly as after its own creations. A
+//! load stores every message's folded text (`store::releases`: it may run beside any release).
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Object, Transaction};
@@ -73,7 +74,7 @@ impl<'a> Loader<'a> {
 
     /// Writes `jobs` as the workers do.
     async fn apply(&self, jobs: &[Job]) -> DbResult<()> {
-        let applied = apply(&self.tx, jobs, Some(&self.lexicon)).await?;
+        let applied = apply(&self.tx, jobs, Some(&self.lexicon), false).await?;
         self.lexicon.learned(applied.words);
         Ok(())
     }

@@ -98,7 +98,7 @@ impl Worker {
             tx.commit().await?;
             return Ok(BatchOutcome::default());
         }
-        match apply(&tx, &jobs, self.lexicon()).await {
+        match apply(&tx, &jobs, self.lexicon(), self.db.leaves_plain_folded_unstored()).await {
             Ok(Applied { queued, words }) => {
                 tx.commit().await?;
                 self.db.lexicon().learned(words);
@@ -135,7 +135,14 @@ impl Worker {
             return Ok(true); // taken by another worker, or deleted with its chat
         };
         let job = Job::from_row(&row);
-        let error = match apply(&tx, std::slice::from_ref(&job), self.lexicon()).await {
+        let error = match apply(
+            &tx,
+            std::slice::from_ref(&job),
+            self.lexicon(),
+            self.db.leaves_plain_folded_unstored(),
+        )
+        .await
+        {
             Ok(Applied { queued, words }) => {
                 tx.commit().await?;
                 self.db.lexicon().learned(words);

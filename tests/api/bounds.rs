@@ -238,8 +238,8 @@ async fn waiting_on_the_lock(client: &deadpool_postgres::Object, n: i64) {
         let waiting: i64 = client
             .query_one(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-                 AND application_name = 'chat-system' AND wait_event_type = 'Lock'",
-                &[],
+                 AND application_name = $1 AND wait_event_type = 'Lock'",
+                &[&chat_system::store::APPLICATION_NAME],
             )
             .await
             .unwrap()

@@ -6,7 +6,7 @@ use chat_system::{settings::Settings, store};
 
 use crate::{
     faults::{setup, Instance},
-    helpers::fresh_database_url,
+    helpers::{fresh_database_url, TestApp},
 };
 
 /// Records a migration as applied that no binary of this build knows (a newer release's).
@@ -108,5 +108,86 @@ async fn indexes_left_to_the_partitions_are_built_and_valid_after_migrating() {
         count("SELECT count(*) FROM pg_index WHERE NOT indisvalid").await,
         0,
         "no invalid leftover"
+    );
+}
+
+/// V20: while an instance of a release before V20 is connected (its sessions name themselves
+/// `chat-system`), the service stores every message's folded text, which that release's searches
+/// read; once none is, a plain body's (the body lower-cased) is left NULL, and the searches find
+/// messages of both kinds. A message written as the release before V19 writes one (no folded
+/// text, no keys) still gets its folded text from the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_bodys_folded_text_is_stored_only_while_an_earlier_release_is_connected() {
+    let url = fresh_database_url().await;
+    let mut earlier: tokio_postgres::Config = url.parse().unwrap();
+    earlier.application_name("chat-system");
+    let (earlier, connection) = earlier.connect(tokio_postgres::NoTls).await.unwrap();
+    let connection = tokio::spawn(connection);
+    let mut config = crate::helpers::test_config();
+    config.maintenance_interval_ms = 50;
+    let app = TestApp::spawn_on(&url, config, true).await;
+    let token = app.create_app("Upgrade").await;
+    let chat = app.create_chat(&token).await;
+    let stored = |plain: bool| {
+        let sql = match plain {
+            true => "SELECT count(*) FROM messages WHERE search_text IS NULL",
+            false => "SELECT count(*) FROM messages WHERE search_text IS NOT NULL",
+        };
+        app.count(sql)
+    };
+
+    app.create_message(&token, chat, "Plain words about a quokka").await;
+    app.eventually("written", || async { stored(false).await == 1 }).await;
+    // As the earlier release searches: on the stored column.
+    let found: i64 = earlier
+        .query_one(
+            "SELECT count(*) FROM messages WHERE search_text LIKE '%about a quokka%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(found, 1, "the earlier release finds the message");
+
+    drop(earlier);
+    connection.await.unwrap().unwrap();
+    app.eventually("the earlier release seen gone", || async {
+        app.db.leaves_plain_folded_unstored()
+    })
+    .await;
+    app.create_message(&token, chat, "Plain words about a wombat").await;
+    app.create_message(&token, chat, "Crème brûlée for the WOMBAT").await;
+    app.eventually("written", || async { stored(true).await + stored(false).await == 3 })
+        .await;
+    assert_eq!(stored(true).await, 1, "the plain body's folded text is not stored");
+    assert_eq!(stored(false).await, 2);
+
+    let base = format!("/api/applications/{token}/chats/{chat}/messages?query=");
+    let numbers = |query: &'static str| {
+        let (app, base) = (&app, &base);
+        async move { app.get(&format!("{base}{query}")).await.numbers() }
+    };
+    assert_eq!(numbers("wombat").await, vec![3, 2]);
+    assert_eq!(numbers("words%20about").await, vec![2, 1]);
+    assert_eq!(numbers("%22about%20a%20wombat%22").await, vec![2]);
+    assert_eq!(numbers("wo").await, vec![3, 2, 1]);
+    assert_eq!(numbers("creme").await, vec![3]);
+    assert_eq!(numbers("PLAIN").await, vec![2, 1]);
+
+    // The release before V19: neither folded text nor keys written.
+    app.db
+        .client()
+        .await
+        .unwrap()
+        .batch_execute(&format!(
+            "INSERT INTO messages (application_id, chat_number, number, body, created_at, updated_at) \
+             SELECT id, {chat}, 100, 'Before V19: Déjà vu', now(), now() FROM applications"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.count("SELECT count(*) FROM messages WHERE number = 100 AND search_text = 'before v19: deja vu'")
+            .await,
+        1
     );
 }
