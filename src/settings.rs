@@ -133,7 +133,7 @@ pub struct Settings {
     #[arg(global = true, long, env = "INTAKE_MAX_BATCH", default_value_t = 500)]
     pub intake_max_batch: usize,
 
-    /// Creation batches committing at once; while they commit, the next batch fills.
+    /// Creation batches committing at once; the next fills meanwhile (beside them only when full).
     #[arg(global = true, long, env = "INTAKE_IN_FLIGHT", default_value_t = 4)]
     pub intake_in_flight: usize,
 

@@ -218,3 +218,61 @@ async fn concurrent_reads_of_queued_messages_each_get_their_own() {
     let app = TestApp::spawn_paused().await;
     concurrent_reads_each_get_their_own_answer(app).await;
 }
+
+/// While a creation batch commits, the next one waits for it unless it is full: creations in a
+/// chat whose counter is held go out together once the batch ahead commits (two batches in all),
+/// not as several statements queued on the same lock in the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creations_arriving_while_a_batch_commits_go_out_together() {
+    let app = TestApp::spawn().await;
+    let token = app.create_app("Together").await;
+    let chat = app.create_chat(&token).await;
+    let batches = || app.count("SELECT count(*) FROM intake_batches");
+    let before = batches().await;
+    let mut admin = app.db.client().await.unwrap();
+    let lock = admin.transaction().await.unwrap();
+    lock.execute(
+        "SELECT 1 FROM chat_counters WHERE chat_number = $1 FOR UPDATE",
+        &[&chat],
+    )
+    .await
+    .unwrap();
+    let waiting = || {
+        app.count(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND application_name LIKE 'chat-system%' AND wait_event_type = 'Lock'",
+        )
+    };
+    let post = |i: i64| {
+        let (http, url) = (
+            app.http.clone(),
+            format!("{}/api/applications/{token}/chats/{chat}/messages", app.base),
+        );
+        tokio::spawn(async move {
+            let r = http
+                .post(url)
+                .json(&json!({ "body": format!("together {i}") }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            r.json::<serde_json::Value>().await.unwrap()["number"].as_i64().unwrap()
+        })
+    };
+    let mut posted = vec![post(0)];
+    app.eventually("the first batch waits for the lock", || async { waiting().await == 1 })
+        .await;
+    posted.extend((1..=10).map(post));
+    // They reach the service and wait there (today's code sent them in up to three more batches).
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(waiting().await, 1, "one statement waits for the lock");
+
+    lock.commit().await.unwrap();
+    let mut numbers = Vec::new();
+    for p in posted {
+        numbers.push(p.await.unwrap());
+    }
+    numbers.sort();
+    assert_eq!(numbers, (1..=11).collect::<Vec<_>>());
+    assert_eq!(batches().await - before, 2, "the ten went out in one batch");
+}
