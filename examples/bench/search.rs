@@ -35,6 +35,8 @@ const VOCAB: usize = 50_000;
 const SEED: u64 = 42;
 const APPS: i64 = 100;
 const CHATS_PER_APP: i64 = 90;
+/// The dataset's size unless `--messages` says otherwise.
+const DEFAULT_MESSAGES: i64 = 10_000_000;
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -43,12 +45,12 @@ fn arg(args: &[String], name: &str) -> Option<String> {
 }
 
 pub async fn run(args: &[String]) -> Result<()> {
-    let total: i64 = arg(args, "--messages").map_or(10_000_000, |v| v.parse().unwrap());
+    let total: i64 = arg(args, "--messages").map_or(DEFAULT_MESSAGES, |v| v.parse().unwrap());
     let runs: usize = arg(args, "--runs").map_or(60, |v| v.parse().unwrap());
     let big = total / 10;
     let env = Env::start()?;
     let text = Arc::new(Text::choose(args, || Vocabulary::new(VOCAB, SEED))?);
-    let name = text.database(DB);
+    let name = dataset_name(&text, total);
     if args.iter().any(|a| a == "--rebuild") || !ready(&env, &name, total).await? {
         build(&env, &name, &text, total, big).await?;
     }
@@ -110,6 +112,19 @@ pub async fn run(args: &[String]) -> Result<()> {
         if misses.is_empty() { "none".to_owned() } else { misses.join(", ") },
         oracle.report(),
     ))
+}
+
+/// The database holding the dataset of `total` messages of `text`: the default 10M-message
+/// dataset keeps the name it always had (so a dataset built earlier is reused), any other size
+/// gets one of its own. One name for every size made a `--messages 200000` run drop and rebuild
+/// the 10M dataset (about 10 minutes plus its indexes), and the next 10M run rebuild it again.
+fn dataset_name(text: &Text, total: i64) -> String {
+    let base = text.database(DB);
+    if total == DEFAULT_MESSAGES {
+        base
+    } else {
+        format!("{base}_{total}")
+    }
 }
 
 /// `n` for a chat's label: 1M, 20k, 22.
