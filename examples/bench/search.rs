@@ -254,15 +254,18 @@ async fn build(env: &Env, name: &str, text: &Arc<Text>, total: i64, big: i64) ->
         client.batch_execute(sql).await?;
         println!("  {what} built in {:.1} s", t.elapsed().as_secs_f64());
     }
-    // What the structures V19 replaced took on the same data (built, measured, dropped).
+    // What the structures V19 replaced took on the same data (built, measured, dropped). They
+    // indexed the folded text of every message; a plain-ASCII body may be stored without it
+    // (its folded text is the body lower-cased), so that is what they index then.
     println!("  measuring the indexes before V19 on the same data…");
     let t = Instant::now();
     client
         .batch_execute(
-            "SET maintenance_work_mem = '1GB';
+            r#"SET maintenance_work_mem = '1GB';
              CREATE INDEX bench_before_trgm ON messages
-               USING gin (application_id, chat_number, search_text gin_trgm_ops);
-             CREATE INDEX bench_before_pairs ON messages USING gin (chat_pairs(search_text));",
+               USING gin (application_id, chat_number, (coalesce(search_text, lower(body COLLATE "C"))) gin_trgm_ops);
+             CREATE INDEX bench_before_pairs ON messages
+               USING gin (chat_pairs(coalesce(search_text, lower(body COLLATE "C"))));"#,
         )
         .await?;
     let before: i64 = client
