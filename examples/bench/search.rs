@@ -100,7 +100,9 @@ pub async fn run(args: &[String]) -> Result<()> {
          Each shape rotates over up to 10 queries of that shape; {runs} timed runs after 5 warm-ups,\n\
          one client, `limit=20`. *HTTP* is the service end to end (release build, 127.0.0.1);\n\
          *SQL* is the same statements run directly through the library's `search::fetch`\n\
-         (no HTTP, no JSON, no snippets), so the difference is the service's own overhead.\n\n\
+         (no HTTP, no JSON, no snippets), so the difference is the service's own overhead.\n\
+         *hits*: every hit of the shape's first query in the whole chat, counted by the database in\n\
+         one statement under the oracle's definition of a match (`oracle::count`).\n\n\
          | shape | example query | chat | order | hits (first query) | HTTP p50 / p95 / p99 ms | SQL p50 / p95 / p99 ms |\n\
          |---|---|---|---|---|---|---|\n{rows}\n\
          Target (big chat, newest 20): p95 ≤ 50 ms and p99 ≤ 200 ms. Missed: {}.\n\n{}\n{sizes}\n{writes}",
