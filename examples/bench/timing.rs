@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     dataset::Vocabulary,
+    oracle,
     queries::Shape,
     stats::{encode, Samples},
 };
@@ -26,13 +27,15 @@ pub async fn time_shapes(
     runs: usize,
 ) -> Result<(String, Vec<String>)> {
     let http = reqwest::Client::new();
+    let client = db.client().await?;
     let mut rows = String::new();
     let mut misses = Vec::new();
     let big_token = tokens[0].1;
     for shape in shapes {
         for (chat_name, token) in tokens {
             let chat = 1i64;
-            let hits = count_hits(db, token, chat, &shape.queries[0]).await?;
+            // Counted by the database (see `oracle::count` for why not through the library).
+            let hits = oracle::count(&client, token, &shape.queries[0]).await?;
             for order in [SearchOrder::Newest, SearchOrder::Relevance] {
                 let order_name = if order == SearchOrder::Newest {
                     "newest"
@@ -167,16 +170,6 @@ pub fn shapes(vocab: &Vocabulary) -> Vec<Shape> {
             queries: take(&|i| format!("\"{} {}\"", long[5 + i], long[20 + i])),
         },
     ]
-}
-
-pub async fn count_hits(db: &Db, token: Uuid, chat: i64, q: &str) -> Result<usize> {
-    let terms = search::parse(q).unwrap();
-    Ok(
-        search::fetch(db, token, chat, &terms, None, (0, i64::MAX), newest(1_000_000))
-            .await?
-            .0
-            .len(),
-    )
 }
 
 /// The `need` newest hits, all of them returned.
