@@ -87,8 +87,10 @@ pub async fn fetch(
     };
     tx.commit().await?;
     crate::metrics::metrics().search_route(route);
-    // In the page's order (the statement returns them in no particular order).
-    messages.sort_by_key(|m: &Message| page.iter().position(|n| *n == m.number));
+    // In the page's order (the statement returns them in no particular order); by a map of
+    // positions, not a search of the page per message: a library caller may ask for large pages.
+    let at: std::collections::HashMap<i64, usize> = page.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    messages.sort_by_key(|m: &Message| at.get(&m.number).copied());
     Ok((messages, has_more))
 }
 
