@@ -13,6 +13,20 @@ use super::{Db, DbResult};
 
 refinery::embed_migrations!("sql/migrations");
 
+/// The migrations as written (`sql/migrations/`).
+pub(super) fn embedded() -> Vec<refinery::Migration> {
+    migrations::runner().get_migrations().clone()
+}
+
+/// This database's migrations (`flavours`: their Citus forms where it has the extension).
+async fn known(client: &tokio_postgres::Client) -> anyhow::Result<Vec<refinery::Migration>> {
+    let citus: bool = client
+        .query_one(include_str!("sql/citus_present.sql"), &[])
+        .await?
+        .get(0);
+    super::flavours::migrations(&embedded(), citus)
+}
+
 /// The session-level advisory lock held while migrations run ("chatmig"): an instance that
 /// finds it taken waits until the holder is done, then finds nothing left to apply.
 pub const MIGRATION_LOCK: i64 = 0x0063_6861_746d_6967;
@@ -55,13 +69,16 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    let result = match newer_schema(&client).await {
-        Ok(true) => Ok(None),
-        Ok(false) => migrations::runner()
-            .run_async(&mut client)
-            .await
-            .map(Some)
-            .map_err(Into::into),
+    let result = match known(&client).await {
+        Ok(known) => match newer_schema(&client, &known).await {
+            Ok(true) => Ok(None),
+            Ok(false) => refinery::Runner::new(&known)
+                .run_async(&mut client)
+                .await
+                .map(Some)
+                .map_err(Into::into),
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     // Indexes a migration left to build partition by partition (`partition_indexes`).
@@ -82,7 +99,7 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
 /// True when the database holds migrations newer than this binary's, after checking that every
 /// migration this binary knows is among them unchanged (then there is nothing for it to apply).
 /// False when refinery should run as usual (nothing newer, or no schema yet).
-async fn newer_schema(client: &tokio_postgres::Client) -> anyhow::Result<bool> {
+async fn newer_schema(client: &tokio_postgres::Client, known: &[refinery::Migration]) -> anyhow::Result<bool> {
     let exists: bool = client
         .query_one(include_str!("sql/migration_history_exists.sql"), &[])
         .await?
@@ -96,12 +113,11 @@ async fn newer_schema(client: &tokio_postgres::Client) -> anyhow::Result<bool> {
         Err(e) => return Err(e.into()),
     };
     let applied: Vec<(i32, String, String)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
-    let known = migrations::runner().get_migrations().clone();
     let ours = known.iter().map(|m| m.version()).max().unwrap_or(0);
     let Some(newest) = applied.iter().map(|(v, _, _)| *v).max().filter(|&v| v > ours) else {
         return Ok(false);
     };
-    for m in &known {
+    for m in known {
         match applied.iter().find(|(v, _, _)| *v == m.version()) {
             None => anyhow::bail!(
                 "the database has migrations up to V{newest}, newer than this binary's (V{ours}), but lacks this \

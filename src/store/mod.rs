@@ -8,8 +8,8 @@
 //! - `retry`: sending an idempotent statement again after a transient failure;
 //! - `app_ids`, `rate_limit`, `applications`, `chats`, [`messages`], [`idempotency`]: one table
 //!   family each; `reads`: single-message reads coalesced into batches under load; `admin`:
-//!   creating the database; `migrate`: the schema; [`webhook_outbox`]: the webhook deliveries of
-//!   chat deletes, in their transactions; [`readers`]: chat members, read positions and inboxes;
+//!   creating the database; `migrate`: the schema (`flavours`: its Citus forms);
+//!   [`webhook_outbox`]: the webhook deliveries of chat deletes, in their transactions; [`readers`]: chat members, read positions and inboxes;
 //!   `releases`: which releases are connected (what the schema lets this one skip).
 
 mod admin;
@@ -17,6 +17,7 @@ mod app_ids;
 mod applications;
 mod chats;
 mod error;
+mod flavours;
 pub mod idempotency;
 pub mod lexicon;
 pub mod messages;
