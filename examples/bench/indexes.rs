@@ -116,12 +116,21 @@ pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
            WITH (fastupdate = on, gin_pending_list_limit = 8192);
          CREATE INDEX messages_search_pairs ON messages USING gin (chat_pairs(search_text))
            WITH (fastupdate = on, gin_pending_list_limit = 8192);";
+    let no_search = "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed;
+         DROP TRIGGER messages_search_text_inserted ON messages; DROP TRIGGER messages_search_text_edited ON messages;
+         ALTER TABLE messages DROP COLUMN search_text;";
     // `plain`: a plain body's folded text left NULL (V20), as the service does once no release
     // before V20 is connected. `warm`: the same application wrote 100,000 messages of the same
     // kind of text before (another draw), so its dictionary holds most of the words, as a running
     // application's does; the other rows start from an empty table and dictionary.
     for (name, sql, keys, plain, warm) in [
-        ("as shipped (V20: keys, dictionary, a plain body's folded text not stored)", "", true, true, false),
+        (
+            "as shipped (V20: keys, dictionary, a plain body's folded text not stored)",
+            "",
+            true,
+            true,
+            false,
+        ),
         (
             "as shipped, after 100,000 earlier messages (most words in the dictionary)",
             "",
@@ -130,9 +139,27 @@ pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
             true,
         ),
         ("as shipped in V19 (every folded text stored)", "", true, false, false),
-        ("as shipped before V19 (trigram GIN and word-pair GIN)", before_v19, false, false, false),
-        ("without the dictionary's trigram index", "DROP INDEX search_words_trgm;", true, true, false),
-        ("keys and dictionary written, keys not indexed", "DROP INDEX messages_search_keys;", true, true, false),
+        (
+            "as shipped before V19 (trigram GIN and word-pair GIN)",
+            before_v19,
+            false,
+            false,
+            false,
+        ),
+        (
+            "without the dictionary's trigram index",
+            "DROP INDEX search_words_trgm;",
+            true,
+            true,
+            false,
+        ),
+        (
+            "keys and dictionary written, keys not indexed",
+            "DROP INDEX messages_search_keys;",
+            true,
+            true,
+            false,
+        ),
         (
             "the folded text column only (by a trigger; no keys, no search index)",
             "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed;",
@@ -140,20 +167,10 @@ pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
             false,
             false,
         ),
-        (
-            "no search at all",
-            "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed;
-             DROP TRIGGER messages_search_text_inserted ON messages; DROP TRIGGER messages_search_text_edited ON messages;
-             ALTER TABLE messages DROP COLUMN search_text;",
-            false,
-            false,
-            false,
-        ),
+        ("no search at all", no_search, false, false, false),
         (
             "no search at all, after 100,000 earlier messages",
-            "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed;
-             DROP TRIGGER messages_search_text_inserted ON messages; DROP TRIGGER messages_search_text_edited ON messages;
-             ALTER TABLE messages DROP COLUMN search_text;",
+            no_search,
             false,
             false,
             true,
@@ -171,7 +188,10 @@ pub async fn write_rates(env: &Env, text: &Text) -> Result<String> {
             )
             .await?;
         if plain {
-            anyhow::ensure!(db.look_for_earlier_releases().await?, "no earlier release in a fresh database");
+            anyhow::ensure!(
+                db.look_for_earlier_releases().await?,
+                "no earlier release in a fresh database"
+            );
         }
         let earlier = if warm {
             queue(&client, text, jobs, 98, 0).await?;

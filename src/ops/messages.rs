@@ -72,10 +72,7 @@ impl Ops {
         (body, sender): (&str, Option<&str>),
     ) -> Result<Message, ReadError> {
         let folded = crate::search::fold_str(body);
-        let stored = match self.db.leaves_plain_folded_unstored() {
-            true => crate::search::stored_folded(body, &folded),
-            false => Some(folded.as_str()),
-        };
+        let stored = crate::search::stored_folded(body, &folded, self.db.leaves_plain_folded_unstored());
         let message = self
             .db
             .edit_message(token, chat, number, (body, stored, sender))

@@ -56,13 +56,15 @@ pub fn fold_str(text: &str) -> String {
     Folded::new(text).folded
 }
 
-/// The folded text `folded` of `body` as stored in `messages.search_text` (V20): `None` when it
-/// is `body` lower-cased in ASCII (an ASCII body without capitals' accents to fold, whose
+/// The folded text `folded` of `body` as stored in `messages.search_text` (V20): with
+/// `plain_unstored` (no release before V20 connected, `store::releases`), `None` when it is
+/// `body` lower-cased in ASCII (an ASCII body without capitals' accents to fold, whose
 /// whitespace is single spaces: most chat messages), which the searches compute again
 /// (`lower(body COLLATE "C")`, ASCII only whatever the database's locale) rather than read, so
 /// it takes no room in the table, its indexes' heap pages or the WAL.
-pub fn stored_folded<'f>(body: &str, folded: &'f str) -> Option<&'f str> {
-    let plain = body.len() == folded.len()
+pub fn stored_folded<'f>(body: &str, folded: &'f str, plain_unstored: bool) -> Option<&'f str> {
+    let plain = plain_unstored
+        && body.len() == folded.len()
         && body.is_ascii()
         && body
             .bytes()
@@ -179,11 +181,15 @@ mod tests {
     #[test]
     fn only_a_plain_bodys_folded_text_is_left_unstored() {
         for plain in ["Hello World 42!", "", "a-b_c/d?e=f https://x.org"] {
-            assert_eq!(stored_folded(plain, &fold_str(plain)), None, "{plain:?}");
+            assert_eq!(stored_folded(plain, &fold_str(plain), true), None, "{plain:?}");
+            assert_eq!(
+                stored_folded(plain, &fold_str(plain), false),
+                Some(fold_str(plain).as_str())
+            );
         }
         for not in ["Crème", "two  spaces", "tab\there", "line\nbreak", "emoji 🙂", " ẞ"] {
             assert_eq!(
-                stored_folded(not, &fold_str(not)),
+                stored_folded(not, &fold_str(not), true),
                 Some(fold_str(not).as_str()),
                 "{not:?}"
             );

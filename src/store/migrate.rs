@@ -69,18 +69,15 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    let result = match known(&client).await {
-        Ok(known) => match newer_schema(&client, &known).await {
-            Ok(true) => Ok(None),
-            Ok(false) => refinery::Runner::new(&known)
-                .run_async(&mut client)
-                .await
-                .map(Some)
-                .map_err(Into::into),
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    };
+    // (In a block, so that the lock below is released whatever it returns.)
+    let result: anyhow::Result<_> = async {
+        let known = known(&client).await?;
+        if newer_schema(&client, &known).await? {
+            return Ok(None);
+        }
+        Ok(Some(refinery::Runner::new(&known).run_async(&mut client).await?))
+    }
+    .await;
     // Indexes a migration left to build partition by partition (`partition_indexes`).
     let result = match result {
         Ok(report) => super::partition_indexes::build(&client).await.map(|()| report),

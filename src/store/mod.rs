@@ -9,8 +9,8 @@
 //! - `app_ids`, `rate_limit`, `applications`, `chats`, [`messages`], [`idempotency`]: one table
 //!   family each; `reads`: single-message reads coalesced into batches under load; `admin`:
 //!   creating the database; `migrate`: the schema (`flavours`: its Citus forms);
-//!   [`webhook_outbox`]: the webhook deliveries of chat deletes, in their transactions; [`readers`]: chat members, read positions and inboxes;
-//!   `releases`: which releases are connected (what the schema lets this one skip).
+//!   [`webhook_outbox`]: the webhook deliveries of chat deletes, in their transactions;
+//!   [`readers`]: chat members, read positions and inboxes; `releases`: which releases are connected (what the schema lets this one skip).
 
 mod admin;
 mod app_ids;

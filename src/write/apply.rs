@@ -215,12 +215,9 @@ impl<'j> MessageColumns<'j> {
             &self.updated,
             &self.senders,
         ];
-        let folded: Vec<Option<&str>> = match self.plain_unstored {
-            true => (self.bodies.iter().zip(&self.keyed.folded))
-                .map(|(body, folded)| stored_folded(body, folded))
-                .collect(),
-            false => self.keyed.folded.iter().map(|f| Some(f.as_str())).collect(),
-        };
+        let folded: Vec<Option<&str>> = (self.bodies.iter().zip(&self.keyed.folded))
+            .map(|(body, folded)| stored_folded(body, folded, self.plain_unstored))
+            .collect();
         if self.with_keys {
             params.extend([
                 &folded as &(dyn ToSql + Sync),
