@@ -19,11 +19,15 @@ pub(super) fn embedded() -> Vec<refinery::Migration> {
 }
 
 /// This database's migrations (`flavours`: their Citus forms where it has the extension).
-async fn known(client: &tokio_postgres::Client) -> anyhow::Result<Vec<refinery::Migration>> {
+/// Also records on `db` whether the database is a Citus coordinator.
+async fn known(db: &Db, client: &tokio_postgres::Client) -> anyhow::Result<Vec<refinery::Migration>> {
     let citus: bool = client
         .query_one(include_str!("sql/citus_present.sql"), &[])
         .await?
         .get(0);
+    if citus {
+        db.found_citus();
+    }
     super::flavours::migrations(&embedded(), citus)
 }
 
@@ -71,7 +75,7 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     }
     // (In a block, so that the lock below is released whatever it returns.)
     let result: anyhow::Result<_> = async {
-        let known = known(&client).await?;
+        let known = known(db, &client).await?;
         if newer_schema(&client, &known).await? {
             return Ok(None);
         }

@@ -3,7 +3,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, RwLock},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, RwLock,
+    },
     time::Duration,
 };
 
@@ -36,6 +39,9 @@ pub struct Db {
     lexicon: super::lexicon::Lexicon,
     /// Whether a plain body's folded text may be left unstored (`releases`).
     pub(super) plain_folded: super::releases::PlainFolded,
+    /// Whether the database is a Citus coordinator (found by `migrate`): statements then take
+    /// their Citus forms where they have one, and connections let Citus plan per execution.
+    citus: Arc<AtomicBool>,
 }
 
 impl Db {
@@ -66,9 +72,10 @@ impl Db {
         ));
         // Two pools: the write path (creations and the queue workers) has connections of its own,
         // so reads, however many and however slow, can never hold up acknowledging a creation.
+        let citus = Arc::new(AtomicBool::new(false));
         Ok(Db {
-            pool: pool(&pg_config, &tls, config.db_pool_size, config)?,
-            write: pool(&pg_config, &tls, config.db_write_pool_size, config)?,
+            pool: pool(&pg_config, &tls, config.db_pool_size, config, &citus)?,
+            write: pool(&pg_config, &tls, config.db_write_pool_size, config, &citus)?,
             search_timeout_ms: config.search_statement_timeout_ms.max(1),
             pg_config,
             tls,
@@ -76,7 +83,22 @@ impl Db {
             reads: Default::default(),
             lexicon: Default::default(),
             plain_folded: Default::default(),
+            citus,
         })
+    }
+
+    /// True on a Citus coordinator (known once `migrate` has run).
+    pub fn on_citus(&self) -> bool {
+        self.citus.load(Ordering::Relaxed)
+    }
+
+    /// Records that the database is a Citus coordinator: connections opened from now on let
+    /// Citus plan per execution, and those already open are closed when next returned.
+    pub(super) fn found_citus(&self) {
+        if !self.citus.swap(true, Ordering::Relaxed) {
+            self.pool.retain(|_, _| false);
+            self.write.retain(|_, _| false);
+        }
     }
 
     /// The dictionary words this process knows are stored.
@@ -158,6 +180,7 @@ fn pool(
     tls: &tls::Connector,
     size: usize,
     config: &Settings,
+    citus: &Arc<AtomicBool>,
 ) -> anyhow::Result<Pool> {
     let manager = Manager::from_config(
         pg_config.clone(),
@@ -179,8 +202,28 @@ fn pool(
             Ok(())
         }
     });
+    // On Citus, generic plans work only for its fast-path statements (one distributed table,
+    // equality on `application_id`); any other statement with unknown parameters fails with
+    // "could not create distributed plan". With PostgreSQL's default mode Citus makes the
+    // generic plan look too costly where it cannot build one, so such statements are planned
+    // per execution (on the parameters' values, which route them to one shard) and fast-path
+    // statements keep one plan per connection (FINDINGS.md, scale/citus).
+    let citus = citus.clone();
+    let custom_plans = Hook::async_fn(move |client: &mut deadpool_postgres::ClientWrapper, _| {
+        let citus = citus.load(Ordering::Relaxed);
+        Box::pin(async move {
+            if citus {
+                client
+                    .batch_execute("SET plan_cache_mode = auto")
+                    .await
+                    .map_err(|e| HookError::message(format!("setting the plan mode for Citus: {e}")))?;
+            }
+            Ok(())
+        })
+    });
     Ok(Pool::builder(manager)
         .max_size(size.max(1))
+        .post_create(custom_plans)
         .pre_recycle(retire)
         .runtime(Runtime::Tokio1)
         .timeouts(Timeouts {
