@@ -16,29 +16,31 @@ impl Db {
     /// The chat, written or still queued.
     pub async fn chat(&self, token: Uuid, number: i64) -> DbResult<Chat> {
         let sql = include_str!("sql/chat_get.sql");
+        let app = self.app(token).await?;
         let row = self
-            .query_opt(sql, &[&token, &number])
+            .query_opt(sql, &[&app, &number])
             .await?
-            .ok_or(DbError::NotFound(Missing::Application))?;
+            .ok_or_else(|| self.app_gone(token))?;
         chat(&row).ok_or(DbError::NotFound(Missing::Chat))
     }
 
     /// A page of the application's chats by number, queued ones included.
     pub async fn chats(&self, token: Uuid, cursor: Cursor, limit: i64) -> DbResult<Page<Chat>> {
+        let app = self.app(token).await?;
         let rows = if cursor.backwards {
             let sql = include_str!("sql/chat_list_desc.sql");
-            self.query(sql, &[&token, &cursor.before, &cursor.offset, &(limit + 1)])
+            self.query(sql, &[&app, &cursor.before, &cursor.offset, &(limit + 1)])
                 .await?
         } else {
             let sql = include_str!("sql/chat_list_asc.sql");
             self.query(
                 sql,
-                &[&token, &cursor.after, &cursor.before, &cursor.offset, &(limit + 1)],
+                &[&app, &cursor.after, &cursor.before, &cursor.offset, &(limit + 1)],
             )
             .await?
         };
         if rows.is_empty() {
-            return Err(DbError::NotFound(Missing::Application));
+            return Err(self.app_gone(token));
         }
         Ok(Page::from_rows(rows.iter().filter_map(chat).collect(), limit, cursor))
     }
@@ -67,7 +69,13 @@ impl Db {
     /// exist, the message).
     pub async fn chat_missing(&self, token: Uuid, number: i64) -> DbResult<DbError> {
         let sql = include_str!("sql/chat_lookup.sql");
-        let row = self.query_opt(sql, &[&token, &number]).await?;
+        let Some(app) = self.app_id(token).await? else {
+            return Ok(DbError::NotFound(Missing::Application));
+        };
+        let row = self.query_opt(sql, &[&app, &number]).await?;
+        if row.is_none() {
+            self.forget_app_id(token);
+        }
         let chat_exists = row.as_ref().is_some_and(|r| r.get::<_, bool>(0));
         Ok(missing(row.is_some(), chat_exists, Missing::Message))
     }

@@ -73,8 +73,12 @@ impl Db {
 
     async fn try_claim(&self, key: &IdemKey) -> DbResult<Claim> {
         let claim = include_str!("sql/idempotency_claim.sql");
+        let app = match key.application {
+            Some(token) => self.app_id(token).await?,
+            None => None,
+        };
         if self
-            .query_opt(claim, &[&key.scope, &key.key, &key.hash, &key.claim, &key.application])
+            .query_opt(claim, &[&key.scope, &key.key, &key.hash, &key.claim, &app])
             .await?
             .is_some()
         {

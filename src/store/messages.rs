@@ -39,27 +39,28 @@ impl Db {
         sender: Option<&str>,
     ) -> DbResult<Page<Message>> {
         let more = limit + 1;
+        let app = self.app(token).await?;
         let rows = match (cursor.backwards, sender) {
             (true, None) => {
                 let sql = include_str!("sql/message_list_desc.sql");
-                let params: [&(dyn ToSql + Sync); 5] = [&token, &chat, &cursor.before, &cursor.offset, &more];
+                let params: [&(dyn ToSql + Sync); 5] = [&app, &chat, &cursor.before, &cursor.offset, &more];
                 self.query(sql, &params).await?
             }
             (true, Some(sender)) => {
                 let sql = include_str!("sql/message_list_desc_sender.sql");
-                let params: [&(dyn ToSql + Sync); 6] = [&token, &chat, &cursor.before, &cursor.offset, &more, &sender];
+                let params: [&(dyn ToSql + Sync); 6] = [&app, &chat, &cursor.before, &cursor.offset, &more, &sender];
                 self.query(sql, &params).await?
             }
             (false, None) => {
                 let sql = include_str!("sql/message_list_asc.sql");
                 let params: [&(dyn ToSql + Sync); 6] =
-                    [&token, &chat, &cursor.after, &cursor.before, &cursor.offset, &more];
+                    [&app, &chat, &cursor.after, &cursor.before, &cursor.offset, &more];
                 self.query(sql, &params).await?
             }
             (false, Some(sender)) => {
                 let sql = include_str!("sql/message_list_asc_sender.sql");
                 let params: [&(dyn ToSql + Sync); 7] = [
-                    &token,
+                    &app,
                     &chat,
                     &cursor.after,
                     &cursor.before,
@@ -71,7 +72,7 @@ impl Db {
             }
         };
         match rows.first() {
-            None => Err(DbError::NotFound(Missing::Application)),
+            None => Err(self.app_gone(token)),
             Some(first) if !first.get::<_, bool>(0) => Err(DbError::NotFound(Missing::Chat)),
             Some(_) => Ok(Page::from_rows(
                 rows.iter().filter_map(message).collect(),

@@ -91,11 +91,15 @@ pub(super) struct Applied {
 /// NULL: `search::stored_folded`) and bumps the counts (the claim deleted the jobs). The
 /// statements are pipelined, the webhook outbox (`hooks`) last: one round trip for the lot. The
 /// bulk loader (`load`) writes through this too.
+///
+/// `one_app`: every job is this application's (a batch on Citus, `worker`): the counts and the
+/// outbox then take the forms that name the application, which Citus runs on its shard.
 pub(super) async fn apply(
     tx: &Transaction<'_>,
     jobs: &[Job],
     lexicon: Option<&Lexicon>,
     plain_unstored: bool,
+    one_app: Option<i64>,
 ) -> Result<Applied, DbError> {
     let (chats, messages): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.message_number.is_none());
     let (chats_per_app, messages_per_chat) = tallies(&chats, &messages);
@@ -105,10 +109,19 @@ pub(super) async fn apply(
         Some(_) => include_str!("sql/jobs_insert_messages.sql"),
         None => include_str!("sql/jobs_insert_messages_unkeyed.sql"),
     });
-    let count_messages = tx.prepare_cached(include_str!("sql/jobs_count_messages.sql"));
-    let count_chats = tx.prepare_cached(include_str!("sql/jobs_count_chats.sql"));
+    let count_messages = tx.prepare_cached(match one_app {
+        None => include_str!("sql/jobs_count_messages.sql"),
+        Some(_) => include_str!("sql/jobs_count_messages_app.sql"),
+    });
+    let count_chats = tx.prepare_cached(match one_app {
+        None => include_str!("sql/jobs_count_chats.sql"),
+        Some(_) => include_str!("sql/jobs_count_chats_app.sql"),
+    });
     let outbox = tx.prepare_cached(super::hooks::ENQUEUE_CREATED);
-    let add_words = tx.prepare_cached(lexicon::ADD);
+    let add_words = tx.prepare_cached(match one_app {
+        None => lexicon::ADD,
+        Some(_) => lexicon::ADD_CITUS,
+    });
     let (insert_chats, insert_messages, count_messages, count_chats, outbox, add_words) = tokio::try_join!(
         biased; insert_chats, insert_messages, count_messages, count_chats, outbox, add_words
     )?;
@@ -128,7 +141,7 @@ pub(super) async fn apply(
     // statement, the later ones of the transaction fail with 25P02, which names no cause).
     let (_, _, _, _, _, queued) = tokio::try_join!(
         biased;
-        columns.keyed.words.add(tx, &add_words),
+        columns.keyed.words.add(tx, &add_words, one_app.is_some()),
         async {
             if chats.is_empty() {
                 return Ok(0);
@@ -144,16 +157,27 @@ pub(super) async fn apply(
             if count_chat_n.is_empty() {
                 return Ok(0);
             }
-            tx.execute(&count_messages, &[&count_chat_apps, &count_chat_numbers, &count_chat_n])
-                .await
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![&count_chat_apps, &count_chat_numbers, &count_chat_n];
+            if let Some(app) = &one_app {
+                params.push(app);
+            }
+            tx.execute(&count_messages, &params).await
         },
         async {
             if count_app_n.is_empty() {
                 return Ok(0);
             }
-            tx.execute(&count_chats, &[&count_app_ids, &count_app_n]).await
+            match one_app {
+                None => tx.execute(&count_chats, &[&count_app_ids, &count_app_n]).await,
+                Some(ref app) => tx.execute(&count_chats, &[app, &count_app_n[0]]).await,
+            }
         },
-        created.enqueue(tx, &outbox),
+        async {
+            match one_app {
+                None => created.enqueue(tx, &outbox).await,
+                Some(app) => created.enqueue_one_app(tx, app).await,
+            }
+        },
     )?;
     Ok(Applied {
         queued,

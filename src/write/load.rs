@@ -74,7 +74,7 @@ impl<'a> Loader<'a> {
 
     /// Writes `jobs` as the workers do.
     async fn apply(&self, jobs: &[Job]) -> DbResult<()> {
-        let applied = apply(&self.tx, jobs, Some(&self.lexicon), false).await?;
+        let applied = apply(&self.tx, jobs, Some(&self.lexicon), false, None).await?;
         self.lexicon.learned(applied.words);
         Ok(())
     }

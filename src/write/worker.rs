@@ -16,6 +16,9 @@ use tokio::sync::Notify;
 use super::apply::{apply, Applied, Job};
 use crate::store::{lexicon::Lexicon, Db, DbResult};
 
+/// On Citus, how many applications with jobs ready one round of batches takes at most.
+const APPS_PER_ROUND: i64 = 64;
+
 /// Drains the job table; cheap to clone, one per worker task.
 #[derive(Clone)]
 pub struct Worker {
@@ -79,18 +82,60 @@ impl Worker {
 
     /// Runs one batch. Returns how many jobs it claimed (0: the queue has nothing ready).
     pub async fn run_batch(&self) -> DbResult<BatchOutcome> {
+        if self.db.on_citus() {
+            return self.run_per_application().await;
+        }
+        self.run_claimed(None).await
+    }
+
+    /// On Citus, a batch per application with jobs ready: row locks work only within one shard,
+    /// so each application's jobs are claimed on its shard (`jobs_claim_app.sql`). Which
+    /// applications have jobs is read from every shard, without locks; the list is rotated so
+    /// that workers starting together do not all begin with the same application.
+    async fn run_per_application(&self) -> DbResult<BatchOutcome> {
+        let rows = self
+            .db
+            .query(include_str!("sql/jobs_ready_apps.sql"), &[&APPS_PER_ROUND])
+            .await?;
+        let mut apps: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        if !apps.is_empty() {
+            let start = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos() as usize);
+            let len = apps.len();
+            apps.rotate_left(start % len);
+        }
+        let mut outcome = BatchOutcome::default();
+        for app in apps {
+            let one = self.run_claimed(Some(app)).await?;
+            outcome.claimed += one.claimed;
+            outcome.failed += one.failed;
+        }
+        Ok(outcome)
+    }
+
+    /// Claims a batch, of any application or of `app` only, and writes it.
+    async fn run_claimed(&self, app: Option<i64>) -> DbResult<BatchOutcome> {
         let mut client = self.db.client().await?;
         let tx = client.transaction().await?;
-        let claim = tx.prepare_cached(include_str!("sql/jobs_claim.sql")).await?;
+        let claim = tx
+            .prepare_cached(match app {
+                None => include_str!("sql/jobs_claim.sql"),
+                Some(_) => include_str!("sql/jobs_claim_app.sql"),
+            })
+            .await?;
         // The batch's commit need not wait for the disk: if a crash loses it, it loses the
         // jobs' deletion with their effects, and the jobs run again. Pipelined with the claim.
-        let limit: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&self.batch_size];
+        let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = match &app {
+            None => vec![&self.batch_size],
+            Some(app) => vec![&self.batch_size, app],
+        };
         // `biased`: polled in order, so the first failure is the error returned (after a failed
         // statement, the later ones of the transaction fail with 25P02, which names no cause).
         let (_, rows) = tokio::try_join!(
             biased;
             tx.batch_execute(include_str!("sql/jobs_async_commit.sql")),
-            tx.query(&claim, &limit)
+            tx.query(&claim, &params)
         )?;
         let mut jobs: Vec<Job> = rows.iter().map(Job::from_row).collect();
         jobs.sort_unstable_by_key(|j| j.id);
@@ -98,7 +143,7 @@ impl Worker {
             tx.commit().await?;
             return Ok(BatchOutcome::default());
         }
-        match apply(&tx, &jobs, self.lexicon(), self.db.leaves_plain_folded_unstored()).await {
+        match apply(&tx, &jobs, self.lexicon(), self.db.leaves_plain_folded_unstored(), app).await {
             Ok(Applied { queued, words }) => {
                 tx.commit().await?;
                 self.db.lexicon().learned(words);
@@ -135,11 +180,13 @@ impl Worker {
             return Ok(true); // taken by another worker, or deleted with its chat
         };
         let job = Job::from_row(&row);
+        let one_app = self.db.on_citus().then_some(job.application_id);
         let error = match apply(
             &tx,
             std::slice::from_ref(&job),
             self.lexicon(),
             self.db.leaves_plain_folded_unstored(),
+            one_app,
         )
         .await
         {
@@ -155,7 +202,7 @@ impl Worker {
         tx.rollback().await?;
         let retry = client.prepare_cached(include_str!("sql/jobs_retry.sql")).await?;
         let attempts: i32 = match client
-            .query_opt(&retry, &[&job.application_id, &job.id, &error])
+            .query_opt(&retry, &[&job.application_id, &job.id, &error, &epoch_now()])
             .await?
         {
             Some(row) => row.get(0),
@@ -168,4 +215,11 @@ impl Worker {
         }
         Ok(false)
     }
+}
+
+/// Now, in seconds since the epoch (`jobs_retry.sql`'s `$4`).
+fn epoch_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }

@@ -2,10 +2,11 @@
 -- result (the process died mid-request) is taken over after a minute: the creation statements
 -- lock the key row and create only under their own claim, so the earlier request can no longer
 -- commit once this happens. No row: someone else holds the key (or a result is recorded). The
--- key names the application its request addresses ($5, NULL when creating one), so that it is
+-- key names the application its request addresses ($5, its id; NULL when creating one, or when
+-- there is no such application), so that it is
 -- purged with it.
 INSERT INTO idempotency_keys AS ik (scope, key, request_hash, claim, application_id)
-VALUES ($1, $2, $3, $4, (SELECT id FROM applications WHERE token = $5))
+VALUES ($1, $2, $3, $4, $5::bigint)
 ON CONFLICT (scope, key) DO UPDATE
     SET request_hash = EXCLUDED.request_hash, created_at = now(), claim = EXCLUDED.claim,
         application_id = EXCLUDED.application_id

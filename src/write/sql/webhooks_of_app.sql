@@ -1,0 +1,3 @@
+-- On Citus: the application's endpoints that are not paused and the events each takes, in id
+-- order (`hooks::Created::enqueue_one_app`).
+SELECT id, events FROM webhooks WHERE application_id = $1 AND NOT paused ORDER BY id
