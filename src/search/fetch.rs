@@ -50,6 +50,9 @@ pub async fn fetch(
     wanted: Wanted<'_>,
 ) -> DbResult<(Vec<Message>, bool)> {
     let budget = Budget::new(db.search_timeout_ms());
+    let Some(app) = db.app_id(token).await? else {
+        return Err(DbError::NotFound(Missing::Application));
+    };
     let mut client = db.client().await?;
     let tx = client
         .build_transaction()
@@ -57,7 +60,13 @@ pub async fn fetch(
         .read_only(true)
         .start()
         .await?;
-    let (app, last) = scope(&tx, &budget, token, chat).await?;
+    let last = match scope(&tx, &budget, app, chat).await {
+        Err(DbError::NotFound(Missing::Application)) => {
+            db.forget_app_id(token);
+            return Err(DbError::NotFound(Missing::Application));
+        }
+        scoped => scoped?,
+    };
     let search = Search {
         tx: &tx,
         budget: &budget,
@@ -94,14 +103,9 @@ pub async fn fetch(
     Ok((messages, has_more))
 }
 
-/// The application's internal id and the chat's last message number, or which of them does not
-/// exist; and the settings every statement of the search runs with.
-async fn scope(
-    tx: &deadpool_postgres::Transaction<'_>,
-    budget: &Budget,
-    token: Uuid,
-    chat: i64,
-) -> DbResult<(i64, i64)> {
+/// The chat's last message number, or which of the application (`app`, its id) and the chat
+/// does not exist; and the settings every statement of the search runs with.
+async fn scope(tx: &deadpool_postgres::Transaction<'_>, budget: &Budget, app: i64, chat: i64) -> DbResult<i64> {
     let scope = tx.prepare_cached(include_str!("sql/search_scope.sql")).await?;
     // The service's connections plan prepared statements generically (see `Db::connect`); a
     // search is planned for its actual terms and bounds. A walk must read newest-first and stop
@@ -109,7 +113,7 @@ async fn scope(
     // window (in parallel, spilling to disk: 120 ms for an 80,000-row window against 30 ms);
     // sorting is off until the index path. Pipelined with the scope statement: no round trip of
     // its own.
-    let params: [&(dyn ToSql + Sync); 2] = [&token, &chat];
+    let params: [&(dyn ToSql + Sync); 2] = [&app, &chat];
     let row = budget
         .run(
             tx,
@@ -124,7 +128,7 @@ async fn scope(
     let Some(last) = row.get::<_, Option<i64>>(1) else {
         return Err(DbError::NotFound(Missing::Chat));
     };
-    Ok((row.get(0), last))
+    Ok(last)
 }
 
 /// `hits` ordered by `rank` of their bodies, best first (ties newest first). The bodies are read

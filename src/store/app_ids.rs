@@ -32,9 +32,7 @@ impl Db {
     /// Statements take the id rather than the token: on Citus only a statement that names the
     /// application by id (its distribution column) goes to one shard.
     pub(super) async fn app(&self, token: Uuid) -> DbResult<i64> {
-        self.app_id(token)
-            .await?
-            .ok_or(DbError::NotFound(Missing::Application))
+        self.app_id(token).await?.ok_or(DbError::NotFound(Missing::Application))
     }
 
     /// The NotFound error of an application found gone by a statement given its cached id

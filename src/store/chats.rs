@@ -48,19 +48,29 @@ impl Db {
     /// Deletes the chat: it is gone for readers and writers when this returns; its messages are
     /// removed by the purger. The number is never given out again.
     pub async fn delete_chat(&self, token: Uuid, number: i64) -> DbResult<()> {
+        let app = self.app(token).await?;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let counter = tx.prepare_cached(include_str!("sql/chat_delete_counter.sql")).await?;
-        let Some(row) = tx.query_opt(&counter, &[&token, &number]).await? else {
+        if tx.query_opt(&counter, &[&app, &number]).await?.is_none() {
             drop(tx);
             return Err(self.chat_missing(token, number).await?);
-        };
-        let app_id: i64 = row.get(0);
+        }
         let jobs = tx.prepare_cached(include_str!("sql/chat_delete_jobs.sql")).await?;
-        tx.execute(&jobs, &[&app_id, &number]).await?;
-        let chat_row = tx.prepare_cached(include_str!("sql/chat_delete_row.sql")).await?;
-        tx.execute(&chat_row, &[&app_id, &number]).await?;
-        webhook_outbox::chat_deleted(&tx, token, number).await?;
+        tx.execute(&jobs, &[&app, &number]).await?;
+        if self.on_citus() {
+            let row = tx.prepare_cached(include_str!("sql/chat_delete_row_citus.sql")).await?;
+            if tx.execute(&row, &[&app, &number]).await? > 0 {
+                let count = tx.prepare_cached(include_str!("sql/chat_delete_count.sql")).await?;
+                tx.execute(&count, &[&app]).await?;
+            }
+            let purge = tx.prepare_cached(include_str!("sql/chat_delete_purge.sql")).await?;
+            tx.execute(&purge, &[&app, &number]).await?;
+        } else {
+            let chat_row = tx.prepare_cached(include_str!("sql/chat_delete_row.sql")).await?;
+            tx.execute(&chat_row, &[&app, &number]).await?;
+        }
+        webhook_outbox::chat_deleted(&tx, app, number, self.on_citus()).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -65,6 +65,11 @@ pub fn params(key: Option<&IdemKey>) -> (Option<&str>, Option<&str>, Option<Uuid
 /// repeated claim recognise itself), so it is simply sent again.
 const KEY_STATEMENT_ATTEMPTS: u32 = 5;
 
+/// Claims made before this (a minute ago) whose request recorded no result are taken over.
+fn abandoned_before() -> DateTime<Utc> {
+    Utc::now() - chrono::Duration::seconds(60)
+}
+
 impl Db {
     /// Claims `key` for a new request, or says why not.
     pub async fn claim_idempotency(&self, key: &IdemKey) -> DbResult<Claim> {
@@ -78,7 +83,10 @@ impl Db {
             None => None,
         };
         if self
-            .query_opt(claim, &[&key.scope, &key.key, &key.hash, &key.claim, &app])
+            .query_opt(
+                claim,
+                &[&key.scope, &key.key, &key.hash, &key.claim, &app, &abandoned_before()],
+            )
             .await?
             .is_some()
         {

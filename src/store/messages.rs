@@ -93,6 +93,11 @@ impl Db {
         number: i64,
         (body, folded, sender): (&str, Option<&str>, Option<&str>),
     ) -> DbResult<Message> {
+        if self.on_citus() {
+            return self
+                .edit_message_citus(token, (chat, number), (body, folded, sender))
+                .await;
+        }
         let row_sql = include_str!("sql/message_update_row.sql");
         let job_sql = include_str!("sql/message_update_job.sql");
         let row_params: [&(dyn ToSql + Sync); 6] = [&token, &chat, &number, &body, &sender, &folded];
@@ -119,6 +124,9 @@ impl Db {
 
     /// Deletes the message, written or queued. Its number is never given out again.
     pub async fn delete_message(&self, token: Uuid, chat: i64, number: i64) -> DbResult<()> {
+        if self.on_citus() {
+            return self.delete_message_citus(token, chat, number).await;
+        }
         let row_sql = include_str!("sql/message_delete_row.sql");
         let job_sql = include_str!("sql/message_delete_job.sql");
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&token, &chat, &number];

@@ -7,7 +7,7 @@
 //! - `error`: [`DbError`] and how to tell transient failures apart;
 //! - `retry`: sending an idempotent statement again after a transient failure;
 //! - `app_ids`, `rate_limit`, `applications`, `chats`, [`messages`], [`idempotency`]: one table
-//!   family each; `reads`: single-message reads coalesced into batches under load; `admin`:
+//!   family each (`citus_edits`: message edits and deletes as Citus runs them); `reads`: single-message reads coalesced into batches under load; `admin`:
 //!   creating the database; `migrate`: the schema (`flavours`: its Citus forms);
 //!   [`webhook_outbox`]: the webhook deliveries of chat deletes, in their transactions;
 //!   [`readers`]: chat members, read positions and inboxes; `releases`: which releases are connected (what the schema lets this one skip).
@@ -16,6 +16,7 @@ mod admin;
 mod app_ids;
 mod applications;
 mod chats;
+mod citus_edits;
 mod error;
 mod flavours;
 pub mod idempotency;

@@ -43,7 +43,11 @@ pub async fn fill_keys(db: &Db) -> DbResult<usize> {
     let numbers: Vec<i64> = ids.iter().map(|k| k.2).collect();
     let fill = tx.prepare_cached(include_str!("sql/keys_fill.sql")).await?;
     let add_words = tx
-        .prepare_cached(if db.on_citus() { lexicon::ADD_CITUS } else { lexicon::ADD })
+        .prepare_cached(if db.on_citus() {
+            lexicon::ADD_CITUS
+        } else {
+            lexicon::ADD
+        })
         .await?;
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
         [&apps, &chats, &numbers, &keyed.keys, &keyed.from, &keyed.to];

@@ -6,7 +6,9 @@
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
-use tokio_postgres::{types::ToSql, Statement};
+use tokio_postgres::Statement;
+
+use crate::store::webhook_outbox::{self, Event};
 
 /// The outbox statement (`sql/webhooks_enqueue_created.sql`).
 pub(super) const ENQUEUE_CREATED: &str = include_str!("sql/webhooks_enqueue_created.sql");
@@ -74,80 +76,23 @@ impl Created<'_> {
     }
 }
 
-/// One outbox row of `enqueue_one_app`, by column.
-#[derive(Default)]
-struct Deliveries<'a> {
-    apps: Vec<i64>,
-    hooks: Vec<i64>,
-    events: Vec<i64>,
-    kinds: Vec<&'static str>,
-    chats: Vec<i64>,
-    numbers: Vec<Option<i64>>,
-    bodies: Vec<Option<&'a str>>,
-    senders: Vec<Option<&'a str>>,
-    created_at: Vec<DateTime<Utc>>,
-    updated_at: Vec<DateTime<Utc>>,
-}
-
 impl Created<'_> {
-    /// `enqueue` for a batch of one application (`app`), on Citus: the outbox statement's join
-    /// of many applications' creations with their endpoints is no single-shard statement, and the
-    /// event ids' sequence is the coordinator's. So the endpoints are read on the application's
-    /// shard, the ids taken on the coordinator, and the rows built here, in the same order as
-    /// `ENQUEUE_CREATED` gives them (event ids in job order, then by endpoint).
+    /// `enqueue` for a batch of one application (`app`), on Citus (`store::webhook_outbox`).
     pub(super) async fn enqueue_one_app(&self, tx: &Transaction<'_>, app: i64) -> Result<u64, tokio_postgres::Error> {
-        if self.apps.is_empty() {
-            return Ok(0);
-        }
-        let endpoints = tx.query(include_str!("sql/webhooks_of_app.sql"), &[&app]).await?;
-        if endpoints.is_empty() {
-            return Ok(0);
-        }
-        let endpoints: Vec<(i64, Vec<String>)> = endpoints.iter().map(|r| (r.get(0), r.get(1))).collect();
-        let kind = |i: usize| match self.numbers[i] {
-            None => "chat.created",
-            Some(_) => "message.created",
-        };
-        let takers = |i: usize| {
-            endpoints
-                .iter()
-                .filter(move |(_, events)| events.iter().any(|e| e == kind(i)))
-                .map(|(id, _)| *id)
-        };
-        let taken: Vec<usize> = (0..self.apps.len()).filter(|&i| takers(i).next().is_some()).collect();
-        if taken.is_empty() {
-            return Ok(0);
-        }
-        let count = taken.len() as i32;
-        let ids = tx.query(include_str!("sql/webhook_event_ids.sql"), &[&count]).await?;
-        let mut rows = Deliveries::default();
-        for (&i, id) in taken.iter().zip(&ids) {
-            for hook in takers(i) {
-                rows.apps.push(app);
-                rows.hooks.push(hook);
-                rows.events.push(id.get(0));
-                rows.kinds.push(kind(i));
-                rows.chats.push(self.chats[i]);
-                rows.numbers.push(self.numbers[i]);
-                rows.bodies.push(self.bodies[i]);
-                rows.senders.push(self.senders[i]);
-                rows.created_at.push(self.created_at[i]);
-                rows.updated_at.push(self.updated_at[i]);
-            }
-        }
-        let params: [&(dyn ToSql + Sync); 10] = [
-            &rows.apps,
-            &rows.hooks,
-            &rows.events,
-            &rows.kinds,
-            &rows.chats,
-            &rows.numbers,
-            &rows.bodies,
-            &rows.senders,
-            &rows.created_at,
-            &rows.updated_at,
-        ];
-        tx.execute(include_str!("sql/webhooks_insert_deliveries.sql"), &params)
-            .await
+        let events: Vec<Event> = (0..self.apps.len())
+            .map(|i| Event {
+                kind: match self.numbers[i] {
+                    None => "chat.created",
+                    Some(_) => "message.created",
+                },
+                chat: self.chats[i],
+                number: self.numbers[i],
+                body: self.bodies[i],
+                sender: self.senders[i],
+                created_at: Some(self.created_at[i]),
+                updated_at: Some(self.updated_at[i]),
+            })
+            .collect();
+        webhook_outbox::enqueue_for_app(tx, app, &events).await
     }
 }

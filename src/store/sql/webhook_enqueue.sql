@@ -1,10 +1,11 @@
--- The webhook outbox for one chat event ($3, e.g. `chat.deleted`) of chat $2, in that change's
+-- The webhook outbox for one chat event ($3, e.g. `chat.deleted`) of chat $2 of application $1
+-- (its id), in that change's
 -- transaction: one delivery per endpoint of the application that takes the event and is not
 -- paused; nothing (and no event id taken) when there is none.
 WITH event AS (
     SELECT a.id AS application_id, nextval('webhook_event_ids') AS event_id
     FROM applications a
-    WHERE a.token = $1
+    WHERE a.id = $1
       AND EXISTS (SELECT 1 FROM webhooks w
                    WHERE w.application_id = a.id AND NOT w.paused AND $3::text = ANY (w.events))
 )
