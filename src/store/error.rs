@@ -49,6 +49,9 @@ pub enum DbError {
     /// A creation's answer was lost and its outcome could not be learned: it may have committed.
     #[error("outcome of the creation unknown")]
     OutcomeUnknown,
+    /// The database answered something the service cannot read (a bug, never the client's).
+    #[error("unexpected answer from the database: {0}")]
+    Unexpected(String),
     /// One failure answered to every request of a batch.
     #[error(transparent)]
     Shared(std::sync::Arc<DbError>),
@@ -62,7 +65,7 @@ impl DbError {
     /// worth a 503 and a retry, not a bug.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            DbError::NotFound(_) | DbError::ClaimLost | DbError::OutcomeUnknown => false,
+            DbError::NotFound(_) | DbError::ClaimLost | DbError::OutcomeUnknown | DbError::Unexpected(_) => false,
             DbError::Shared(e) => e.is_unavailable(),
             DbError::Pool(_) | DbError::ShuttingDown | DbError::Busy | DbError::Expired => true,
             DbError::Postgres(e) => match e.code() {

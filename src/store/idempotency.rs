@@ -4,6 +4,7 @@
 //! the request made (a claim taken over after a minute can no longer commit anything).
 
 use chrono::{DateTime, Utc};
+use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use super::{retry_idempotent, Db, DbResult};
@@ -76,24 +77,38 @@ impl Db {
         retry_idempotent(KEY_STATEMENT_ATTEMPTS, || self.try_claim(key)).await
     }
 
-    async fn try_claim(&self, key: &IdemKey) -> DbResult<Claim> {
-        let claim = include_str!("sql/idempotency_claim.sql");
-        let app = match key.application {
-            Some(token) => self.app_id(token).await?,
-            None => None,
-        };
-        if self
-            .query_opt(
-                claim,
-                &[&key.scope, &key.key, &key.hash, &key.claim, &app, &abandoned_before()],
-            )
-            .await?
-            .is_some()
-        {
-            return Ok(Claim::Owned);
+    /// The id of the application `key`'s request addresses: `None` for an application creation
+    /// or a token no application has.
+    async fn key_app(&self, key: &IdemKey) -> DbResult<Option<i64>> {
+        match key.application {
+            Some(token) => self.app_id(token).await,
+            None => Ok(None),
         }
-        let get = include_str!("sql/idempotency_get.sql");
-        let Some(row) = self.query_opt(get, &[&key.scope, &key.key]).await? else {
+    }
+
+    async fn try_claim(&self, key: &IdemKey) -> DbResult<Claim> {
+        let app = self.key_app(key).await?;
+        // On Citus keys are kept under their application's id, 0 for none (V21).
+        let kept_under = app.unwrap_or(0);
+        let cutoff = abandoned_before();
+        let found = if self.on_citus() {
+            let claim = include_str!("sql/idempotency_claim_citus.sql");
+            let params: [&(dyn ToSql + Sync); 6] = [&key.scope, &key.key, &key.hash, &key.claim, &kept_under, &cutoff];
+            if self.query_opt(claim, &params).await?.is_some() {
+                return Ok(Claim::Owned);
+            }
+            let get = include_str!("sql/idempotency_get_citus.sql");
+            self.query_opt(get, &[&key.scope, &key.key, &kept_under]).await?
+        } else {
+            let claim = include_str!("sql/idempotency_claim.sql");
+            let params: [&(dyn ToSql + Sync); 6] = [&key.scope, &key.key, &key.hash, &key.claim, &app, &cutoff];
+            if self.query_opt(claim, &params).await?.is_some() {
+                return Ok(Claim::Owned);
+            }
+            let get = include_str!("sql/idempotency_get.sql");
+            self.query_opt(get, &[&key.scope, &key.key]).await?
+        };
+        let Some(row) = found else {
             // Freed between the two statements: the earlier request failed; try again.
             return Box::pin(self.try_claim(key)).await;
         };
@@ -120,9 +135,18 @@ impl Db {
     /// claim, and only while no result is recorded: a creation still committing holds the row
     /// locked, so this waits for it and then finds its result).
     pub async fn release_idempotency(&self, key: &IdemKey) -> DbResult<()> {
-        let sql = include_str!("sql/idempotency_release.sql");
+        let kept_under = self.key_app(key).await?.unwrap_or(0);
         retry_idempotent(KEY_STATEMENT_ATTEMPTS, || async {
-            self.query(sql, &[&key.scope, &key.key, &key.claim]).await
+            match self.on_citus() {
+                false => {
+                    let sql = include_str!("sql/idempotency_release.sql");
+                    self.query(sql, &[&key.scope, &key.key, &key.claim]).await
+                }
+                true => {
+                    let sql = include_str!("sql/idempotency_release_citus.sql");
+                    self.query(sql, &[&key.scope, &key.key, &key.claim, &kept_under]).await
+                }
+            }
         })
         .await
         .map(drop)

@@ -25,12 +25,16 @@ use crate::{
 pub(super) trait Creation: Sized + Send + Sync + 'static {
     /// What a request of this kind creates.
     type Created: Send + 'static;
+    /// The application the request creates in (its token; `None`: it creates one).
+    fn application(&self) -> Option<Uuid>;
     /// Sends one request alone (a batch of one: an idle or lightly loaded server), recorded under
-    /// `id`.
+    /// `id`. `app`: on Citus, the application every request of the batch is for (its id; 0 for
+    /// application creations), whose node runs it (`shards`).
     fn one<'a>(
         db: &'a Db,
         request: &'a Request<Self>,
         id: Uuid,
+        app: Option<i64>,
     ) -> impl Future<Output = DbResult<Recorded>> + Send + 'a;
     /// Sends a batch of several requests as one statement recorded under `id`. By default the
     /// batch's first request alone: for the kinds never coalesced (applications, which
@@ -39,8 +43,9 @@ pub(super) trait Creation: Sized + Send + Sync + 'static {
         db: &'a Db,
         batch: &'a [Request<Self>],
         id: Uuid,
+        app: Option<i64>,
     ) -> impl Future<Output = DbResult<Recorded>> + Send + 'a {
-        Self::one(db, &batch[0], id)
+        Self::one(db, &batch[0], id, app)
     }
     /// What the request created, from what its statement recorded for it (`number`, `at`).
     fn created(
@@ -59,7 +64,7 @@ pub(super) struct Request<C: Creation> {
 
 impl<C: Creation> Request<C> {
     /// Answers the request from what its statement recorded for it.
-    async fn answer(self, db: &Db, number: Option<i64>, at: DateTime<Utc>) {
+    pub(super) async fn answer(self, db: &Db, number: Option<i64>, at: DateTime<Utc>) {
         let result = self.what.created(db, number, at).await;
         self.pending.respond(db, result).await;
     }
@@ -140,15 +145,24 @@ fn fill<C: Creation>(rx: &mut mpsc::Receiver<Request<C>>, batch: &mut Vec<Reques
 /// committed when the next goes out) before its requests are answered with the error.
 const TRANSIENT_ATTEMPTS: u32 = 4;
 
-/// Runs a batch to its answers; if it fails as a whole for a reason that is not transient, runs
-/// its requests one by one, so that one request cannot fail the others.
+/// Runs a batch to its answers (on Citus, a batch per application: `shards`).
 pub(super) async fn run<C: Creation>(db: &Db, batch: Vec<Request<C>>) {
-    match send(db, batch).await {
+    if db.on_citus() {
+        return super::shards::run_per_application(db, batch).await;
+    }
+    run_on(db, batch, None).await
+}
+
+/// Runs a batch to its answers (on Citus, of application `app`); if it fails as a whole for a
+/// reason that is not transient, runs its requests one by one, so that one request cannot fail
+/// the others.
+pub(super) async fn run_on<C: Creation>(db: &Db, batch: Vec<Request<C>>, app: Option<i64>) {
+    match send(db, batch, app).await {
         // (Not when the outcome is unknown: the batch may have committed.)
         (batch, Err(e)) if batch.len() > 1 && !e.is_unavailable() && !matches!(e, DbError::OutcomeUnknown) => {
             tracing::warn!(error = %e, requests = batch.len(), "creation batch failed; running its requests one by one");
             for request in batch {
-                let (alone, result) = send(db, vec![request]).await;
+                let (alone, result) = send(db, vec![request], app).await;
                 finish(db, alone, result).await;
             }
         }
@@ -159,7 +173,11 @@ pub(super) async fn run<C: Creation>(db: &Db, batch: Vec<Request<C>>) {
 /// Sends a batch until it commits or fails for good: again after a transient failure (a few
 /// times), each time without the requests whose deadline passed (they are answered
 /// `Expired`). Returns the requests still to answer and the outcome.
-async fn send<C: Creation>(db: &Db, mut batch: Vec<Request<C>>) -> (Vec<Request<C>>, DbResult<Recorded>) {
+async fn send<C: Creation>(
+    db: &Db,
+    mut batch: Vec<Request<C>>,
+    app: Option<i64>,
+) -> (Vec<Request<C>>, DbResult<Recorded>) {
     let mut attempt = 1;
     loop {
         let now = Instant::now();
@@ -171,7 +189,7 @@ async fn send<C: Creation>(db: &Db, mut batch: Vec<Request<C>>) -> (Vec<Request<
         if batch.is_empty() {
             return (batch, Err(DbError::Expired));
         }
-        match run_fenced(db, |id| statement(db, &batch, id)).await {
+        match run_fenced(db, app, |id| statement(db, &batch, id, app)).await {
             Err(e) if e.is_unavailable() && attempt < TRANSIENT_ATTEMPTS => {
                 tracing::warn!(error = %e, requests = batch.len(), attempt, "creation batch not committed; sending it again");
                 tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
@@ -184,10 +202,10 @@ async fn send<C: Creation>(db: &Db, mut batch: Vec<Request<C>>) -> (Vec<Request<
 
 /// Sends `batch` as one statement recorded under `id`: the one-request statement for a batch of
 /// one (the same effect in a third less database time), the group-commit one otherwise.
-async fn statement<C: Creation>(db: &Db, batch: &[Request<C>], id: Uuid) -> DbResult<Recorded> {
+async fn statement<C: Creation>(db: &Db, batch: &[Request<C>], id: Uuid, app: Option<i64>) -> DbResult<Recorded> {
     match batch {
-        [one] => C::one(db, one, id).await,
-        all => C::many(db, all, id).await,
+        [one] => C::one(db, one, id, app).await,
+        all => C::many(db, all, id, app).await,
     }
 }
 

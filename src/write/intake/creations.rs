@@ -29,7 +29,14 @@ pub(super) struct NewMessage {
 impl Creation for NewMessage {
     type Created = Message;
 
-    async fn one(db: &Db, request: &Request<Self>, id: Uuid) -> DbResult<Recorded> {
+    fn application(&self) -> Option<Uuid> {
+        Some(self.token)
+    }
+
+    async fn one(db: &Db, request: &Request<Self>, id: Uuid, app: Option<i64>) -> DbResult<Recorded> {
+        if let Some(app) = app {
+            return Self::many(db, std::slice::from_ref(request), id, Some(app)).await;
+        }
         let NewMessage {
             token,
             chat,
@@ -40,11 +47,15 @@ impl Creation for NewMessage {
         alone(db, sql, &[token, chat, body, sender], request, id).await
     }
 
-    async fn many(db: &Db, batch: &[Request<Self>], id: Uuid) -> DbResult<Recorded> {
+    async fn many(db: &Db, batch: &[Request<Self>], id: Uuid, app: Option<i64>) -> DbResult<Recorded> {
         let tokens: Vec<Uuid> = batch.iter().map(|r| r.what.token).collect();
         let chats: Vec<i64> = batch.iter().map(|r| r.what.chat).collect();
         let bodies: Vec<&str> = batch.iter().map(|r| r.what.body.as_str()).collect();
         let senders: Vec<Option<&str>> = batch.iter().map(|r| r.what.sender.as_deref()).collect();
+        if let Some(app) = app {
+            let sql = include_str!("../sql/intake_messages_app.sql");
+            return on_shard(db, sql, &[&app, &chats, &bodies, &senders], batch, id).await;
+        }
         let sql = include_str!("../sql/intake_messages.sql");
         together(db, sql, &[&tokens, &chats, &bodies, &senders], batch, id).await
     }
@@ -72,12 +83,22 @@ pub(super) struct NewChat {
 impl Creation for NewChat {
     type Created = Chat;
 
-    async fn one(db: &Db, request: &Request<Self>, id: Uuid) -> DbResult<Recorded> {
+    fn application(&self) -> Option<Uuid> {
+        Some(self.token)
+    }
+
+    async fn one(db: &Db, request: &Request<Self>, id: Uuid, app: Option<i64>) -> DbResult<Recorded> {
+        if let Some(app) = app {
+            return Self::many(db, std::slice::from_ref(request), id, Some(app)).await;
+        }
         let sql = include_str!("../sql/chat_create.sql");
         alone(db, sql, &[&request.what.token], request, id).await
     }
 
-    async fn many(db: &Db, batch: &[Request<Self>], id: Uuid) -> DbResult<Recorded> {
+    async fn many(db: &Db, batch: &[Request<Self>], id: Uuid, app: Option<i64>) -> DbResult<Recorded> {
+        if let Some(app) = app {
+            return on_shard(db, include_str!("../sql/intake_chats_app.sql"), &[&app], batch, id).await;
+        }
         let tokens: Vec<Uuid> = batch.iter().map(|r| r.what.token).collect();
         together(db, include_str!("../sql/intake_chats.sql"), &[&tokens], batch, id).await
     }
@@ -100,8 +121,17 @@ pub(super) struct NewApplication {
 impl Creation for NewApplication {
     type Created = Application;
 
-    async fn one(db: &Db, request: &Request<Self>, id: Uuid) -> DbResult<Recorded> {
+    fn application(&self) -> Option<Uuid> {
+        None
+    }
+
+    async fn one(db: &Db, request: &Request<Self>, id: Uuid, app: Option<i64>) -> DbResult<Recorded> {
         let NewApplication { token, name } = &request.what;
+        if app.is_some() {
+            let (scope, key, claim) = idempotency::params(request.pending.key());
+            let sql = include_str!("../sql/application_create_citus.sql");
+            return Recorded::from_function(db, sql, &[token, name, &scope, &key, &claim, &id]).await;
+        }
         alone(
             db,
             include_str!("../sql/application_create.sql"),
@@ -154,6 +184,22 @@ async fn together<C: Creation>(
     let keyed: [&(dyn ToSql + Sync); 4] = [&scopes, &keys, &claims, &id];
     let params: Vec<_> = own.iter().copied().chain(keyed).collect();
     Recorded::from_statement(db, sql, &params).await
+}
+
+/// Calls a creation function of V21 on Citus for one application's batch: its parameters are the
+/// batch's own columns (`own`, the application's id first), then the idempotency scope, key and
+/// claim columns, then the batch id.
+async fn on_shard<C: Creation>(
+    db: &Db,
+    sql: &str,
+    own: &[&(dyn ToSql + Sync)],
+    batch: &[Request<C>],
+    id: Uuid,
+) -> DbResult<Recorded> {
+    let (scopes, keys, claims) = key_columns(batch.iter().map(|r| r.pending.key()));
+    let keyed: [&(dyn ToSql + Sync); 4] = [&scopes, &keys, &claims, &id];
+    let params: Vec<_> = own.iter().copied().chain(keyed).collect();
+    Recorded::from_function(db, sql, &params).await
 }
 
 /// The idempotency scope, key and claim columns of a batch (NULL where a request has no key).
