@@ -22,7 +22,11 @@ ALTER TABLE intake_batches ADD COLUMN application_id bigint;
 
 DO $citus$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') OR NOT citus_is_coordinator() THEN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+        RETURN;
+    END IF;
+    IF NOT citus_is_coordinator() THEN
+        RAISE NOTICE 'citus: not a coordinator with registered workers: V21 left undone';
         RETURN;
     END IF;
     -- One connection per node for the whole block: creating the functions below after the

@@ -33,7 +33,8 @@ impl Db {
     /// Makes `reader` a member of chat `number` (no change when it already is).
     pub async fn join_chat(&self, token: Uuid, number: i64, reader: &str) -> DbResult<Membership> {
         let sql = include_str!("sql/member_join.sql");
-        let row = self.query_opt(sql, &[&token, &number, &reader]).await?;
+        let app = self.app(token).await?;
+        let row = self.query_opt(sql, &[&app, &number, &reader]).await?;
         let row = found(row, |row| row.get(0))?;
         Ok(Membership {
             last_read: row.get(1),
@@ -46,7 +47,8 @@ impl Db {
     /// member); the chat must exist.
     pub async fn leave_chat(&self, token: Uuid, number: i64, reader: &str) -> DbResult<()> {
         let sql = include_str!("sql/member_leave.sql");
-        let row = self.query_opt(sql, &[&token, &number, &reader]).await?;
+        let app = self.app(token).await?;
+        let row = self.query_opt(sql, &[&app, &number, &reader]).await?;
         found(row, |row| row.get(0)).map(drop)
     }
 
@@ -54,7 +56,8 @@ impl Db {
     /// position only moves forward.
     pub async fn mark_read(&self, token: Uuid, number: i64, reader: &str, last_read: i64) -> DbResult<Marked> {
         let sql = include_str!("sql/reader_mark.sql");
-        let row = self.query_opt(sql, &[&token, &number, &reader, &last_read]).await?;
+        let app = self.app(token).await?;
+        let row = self.query_opt(sql, &[&app, &number, &reader, &last_read]).await?;
         let row = found(row, |row| row.get::<_, Option<i64>>(0).is_some())?;
         Ok(match row.get::<_, Option<i64>>(1) {
             Some(stored) => Marked::Stored(stored),
@@ -74,7 +77,7 @@ impl Db {
             return Ok(chat);
         }
         let row = self
-            .query_opt(include_str!("sql/chat_lookup.sql"), &[&token, &number])
+            .query_opt(include_str!("sql/chat_lookup.sql"), &[&app, &number])
             .await?;
         if row.is_none() {
             self.forget_app_id(token);
@@ -86,8 +89,9 @@ impl Db {
     /// A page of `reader`'s inbox: its chats below `cursor` by latest activity, at most `limit`.
     pub async fn inbox(&self, token: Uuid, reader: &str, cursor: InboxCursor, limit: i64) -> DbResult<Inbox> {
         let plan = include_str!("sql/inbox_plan.sql");
+        let app = self.app(token).await?;
         let row = self
-            .query_opt(plan, &[&token, &reader, &(limit + 1)])
+            .query_opt(plan, &[&app, &reader, &(limit + 1)])
             .await?
             .ok_or(DbError::NotFound(Missing::Application))?;
         let (app, walk): (i64, bool) = (row.get(0), row.get(1));

@@ -1,4 +1,4 @@
--- Reader $3 joins chat $2 of the application with token $1 (again: nothing changes). The chat's
+-- Reader $3 joins chat $2 of the application $1 (its id) (again: nothing changes). The chat's
 -- counter is read FOR KEY SHARE: a chat delete (which deletes the counter first) either waits
 -- for this join and its purge then removes the row, or commits first and nothing is inserted.
 -- Creations are not held up (their FOR NO KEY UPDATE does not conflict with it). A member's
@@ -6,10 +6,10 @@
 -- member from an earlier one.
 -- No row: unknown application. `chat` false: unknown chat.
 WITH app AS (
-    SELECT id FROM applications WHERE token = $1
+    SELECT id FROM applications WHERE id = $1
 ), counter AS (
     SELECT cc.application_id, cc.chat_number FROM chat_counters cc, app
-    WHERE cc.application_id = app.id AND cc.chat_number = $2
+    WHERE cc.application_id = $1 AND cc.chat_number = $2
     FOR KEY SHARE OF cc
 ), joined AS (
     INSERT INTO chat_members (application_id, chat_number, member)
