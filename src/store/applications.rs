@@ -54,9 +54,13 @@ impl Db {
     /// Deletes the application: its token stops working now, the rows under it go in the
     /// background. Returns its id (for the live event that ends its streams).
     pub async fn delete_application(&self, token: Uuid) -> DbResult<i64> {
-        let sql = include_str!("sql/application_delete.sql");
-        let row = self.query_opt(sql, &[&token]).await?;
+        let id = if self.on_citus() {
+            self.delete_application_citus(token).await?
+        } else {
+            let sql = include_str!("sql/application_delete.sql");
+            self.query_opt(sql, &[&token]).await?.map(|r| r.get(0))
+        };
         self.forget_app_id(token);
-        row.map(|r| r.get(0)).ok_or(DbError::NotFound(Missing::Application))
+        id.ok_or(DbError::NotFound(Missing::Application))
     }
 }

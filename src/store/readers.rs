@@ -34,6 +34,9 @@ impl Db {
     pub async fn join_chat(&self, token: Uuid, number: i64, reader: &str) -> DbResult<Membership> {
         let sql = include_str!("sql/member_join.sql");
         let app = self.app(token).await?;
+        if self.on_citus() {
+            return self.join_chat_citus(app, number, reader).await;
+        }
         let row = self.query_opt(sql, &[&app, &number, &reader]).await?;
         let row = found(row, |row| row.get(0))?;
         Ok(Membership {
@@ -57,6 +60,9 @@ impl Db {
     pub async fn mark_read(&self, token: Uuid, number: i64, reader: &str, last_read: i64) -> DbResult<Marked> {
         let sql = include_str!("sql/reader_mark.sql");
         let app = self.app(token).await?;
+        if self.on_citus() {
+            return self.mark_read_citus(app, number, reader, last_read).await;
+        }
         let row = self.query_opt(sql, &[&app, &number, &reader, &last_read]).await?;
         let row = found(row, |row| row.get::<_, Option<i64>>(0).is_some())?;
         Ok(match row.get::<_, Option<i64>>(1) {
