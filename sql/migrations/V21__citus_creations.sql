@@ -8,9 +8,10 @@
 --   other tables. Their keys gain the application: (application_id, id) and (application_id,
 --   scope, key). Keys of application creations, which have no application yet, are kept under
 --   application 0 (Citus takes no NULL distribution value; no application has id 0).
--- - `app_counters` holds each application's last chat number, colocated with its chats: the
---   chat creations' counter bump is then a write on one shard, not on every node (the
---   reference table's `applications.last_chat_number` is no longer updated there).
+-- - `app_counters` holds each application's last chat number and chat count, colocated with its
+--   chats: the chat creations' counter bump and the workers' count are then writes on one
+--   shard, not on every node (the reference table's `applications.last_chat_number` and
+--   `chats_count` are no longer updated there; reads take the count from here).
 -- - `intake_messages_app` and `intake_chats_app` are the group-commit statements for one
 --   application's batch (`intake_messages.sql`, `intake_chats.sql`), as functions that Citus
 --   delegates to the node holding the application (`force_delegation`): the whole batch, its
@@ -50,10 +51,12 @@ BEGIN
 
     CREATE TABLE app_counters (
         application_id   bigint PRIMARY KEY,
-        last_chat_number bigint NOT NULL DEFAULT 0
+        last_chat_number bigint NOT NULL DEFAULT 0,
+        chats_count      bigint NOT NULL DEFAULT 0
     );
     PERFORM create_distributed_table('app_counters', 'application_id', colocate_with => 'chat_counters');
-    INSERT INTO app_counters (application_id, last_chat_number) SELECT id, last_chat_number FROM applications;
+    INSERT INTO app_counters (application_id, last_chat_number, chats_count)
+    SELECT id, last_chat_number, chats_count FROM applications;
 
     -- intake_messages.sql for the batch of one application ($app): see there for each step.
     -- Returns {"numbers": [...], "at": accepted_at}.

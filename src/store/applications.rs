@@ -29,15 +29,35 @@ impl Db {
     pub async fn application(&self, token: Uuid) -> DbResult<Application> {
         let sql = include_str!("sql/application_get.sql");
         let row = self.query_opt(sql, &[&token]).await?;
-        row.map(|r| application(&r))
+        self.counted(row.iter().collect())
+            .await?
+            .pop()
             .ok_or(DbError::NotFound(Missing::Application))
+    }
+
+    /// The applications of `rows` (statements' rows: their columns, then the id), with their
+    /// chat counts: on Citus those are kept on each application's shard (V21's `app_counters`).
+    async fn counted(&self, rows: Vec<&Row>) -> DbResult<Vec<Application>> {
+        let mut items: Vec<Application> = rows.iter().map(|r| application(r)).collect();
+        if !self.on_citus() || rows.is_empty() {
+            return Ok(items);
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.get(5)).collect();
+        let counts = self
+            .query(include_str!("sql/application_counts_citus.sql"), &[&ids])
+            .await?;
+        let counts: std::collections::HashMap<i64, i64> = counts.iter().map(|r| (r.get(0), r.get(1))).collect();
+        for (item, id) in items.iter_mut().zip(&ids) {
+            item.chats_count = counts.get(id).copied().unwrap_or(0);
+        }
+        Ok(items)
     }
 
     /// Applications in creation order, `limit` after skipping `offset`.
     pub async fn applications(&self, offset: i64, limit: i64) -> DbResult<ApplicationPage> {
         let sql = include_str!("sql/application_list.sql");
         let rows = self.query(sql, &[&offset, &(limit + 1)]).await?;
-        let mut items: Vec<Application> = rows.iter().map(application).collect();
+        let mut items = self.counted(rows.iter().collect()).await?;
         let has_more = items.len() as i64 > limit;
         items.truncate(limit as usize);
         Ok(ApplicationPage { items, has_more })
@@ -47,7 +67,9 @@ impl Db {
     pub async fn rename_application(&self, token: Uuid, name: &str) -> DbResult<Application> {
         let sql = include_str!("sql/application_update.sql");
         let row = self.query_opt(sql, &[&token, &name]).await?;
-        row.map(|r| application(&r))
+        self.counted(row.iter().collect())
+            .await?
+            .pop()
             .ok_or(DbError::NotFound(Missing::Application))
     }
 

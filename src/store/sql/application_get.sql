@@ -1,1 +1,1 @@
-SELECT token, name, chats_count, created_at, updated_at FROM applications WHERE token = $1
+SELECT token, name, chats_count, created_at, updated_at, id FROM applications WHERE token = $1
