@@ -19,6 +19,8 @@ use tokio_postgres::Statement;
 
 /// The statement that adds words (`NewWords::add`).
 pub const ADD: &str = include_str!("sql/lexicon_add.sql");
+/// `ADD` on Citus.
+pub const ADD_CITUS: &str = include_str!("sql/lexicon_add_citus.sql");
 
 /// Words remembered per process at most (~50 bytes each).
 const CAPACITY: usize = 500_000;
@@ -96,9 +98,17 @@ impl NewWords {
     }
 
     /// Adds the words to the dictionary (in the caller's transaction).
-    pub async fn add(&self, tx: &Transaction<'_>, add: &Statement) -> Result<u64, tokio_postgres::Error> {
+    pub async fn add(
+        &self,
+        tx: &Transaction<'_>,
+        add: &Statement,
+        citus: bool,
+    ) -> Result<u64, tokio_postgres::Error> {
         if self.words.is_empty() {
             return Ok(0);
+        }
+        if citus {
+            return tx.execute(add, &[&self.apps, &self.words, &chrono::Utc::now()]).await;
         }
         tx.execute(add, &[&self.apps, &self.words]).await
     }
