@@ -98,12 +98,7 @@ impl NewWords {
     }
 
     /// Adds the words to the dictionary (in the caller's transaction).
-    pub async fn add(
-        &self,
-        tx: &Transaction<'_>,
-        add: &Statement,
-        citus: bool,
-    ) -> Result<u64, tokio_postgres::Error> {
+    pub async fn add(&self, tx: &Transaction<'_>, add: &Statement, citus: bool) -> Result<u64, tokio_postgres::Error> {
         if self.words.is_empty() {
             return Ok(0);
         }

@@ -2,9 +2,10 @@
 //! those written before V19, by the previous release during an upgrade, or edited since (an
 //! edit sets them NULL). Searches find such messages all the same, by checking the text of every
 //! one of them in the chat (`messages_unkeyed`), so the filler keeps that set small; every
-//! instance runs it (`SKIP LOCKED`: they share the work). The word pruner deletes dictionary words
-//! that no message holds any more (deleted messages and chats), once they have not been seen for
-//! an hour (see `store::lexicon` for why that is safe).
+//! instance runs it (`SKIP LOCKED`: they share the work; on Citus per application, as
+//! `keys_by_app` says). The word pruner deletes dictionary words that no message holds any more
+//! (deleted messages and chats), once they have not been seen for an hour (see `store::lexicon`
+//! for why that is safe).
 
 use std::time::Duration;
 
@@ -18,12 +19,16 @@ use crate::{
 };
 
 /// Messages per transaction; dictionary words per pruning statement.
-const LOT: i64 = 1_000;
+pub(super) const LOT: i64 = 1_000;
 /// How long a word must have gone unseen before the pruner may delete it.
 pub const PRUNE_AFTER: Duration = Duration::from_secs(3_600);
 
-/// Fills the keys of up to `LOT` messages: how many it filled.
+/// Fills the keys of up to `LOT` messages: how many it filled. On Citus, up to `LOT` of each
+/// application with some (`keys_by_app`).
 pub async fn fill_keys(db: &Db) -> DbResult<usize> {
+    if db.on_citus() {
+        return super::keys_by_app::fill_keys(db).await;
+    }
     let mut client = db.client().await?;
     let tx = client.transaction().await?;
     let unkeyed = tx.prepare_cached(include_str!("sql/keys_unkeyed.sql")).await?;
@@ -43,7 +48,11 @@ pub async fn fill_keys(db: &Db) -> DbResult<usize> {
     let numbers: Vec<i64> = ids.iter().map(|k| k.2).collect();
     let fill = tx.prepare_cached(include_str!("sql/keys_fill.sql")).await?;
     let add_words = tx
-        .prepare_cached(if db.on_citus() { lexicon::ADD_CITUS } else { lexicon::ADD })
+        .prepare_cached(if db.on_citus() {
+            lexicon::ADD_CITUS
+        } else {
+            lexicon::ADD
+        })
         .await?;
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
         [&apps, &chats, &numbers, &keyed.keys, &keyed.from, &keyed.to];
@@ -59,7 +68,7 @@ pub async fn run_key_filler(db: Db, interval: Duration, cancel: CancellationToke
     while sleep(interval, &cancel).await {
         loop {
             match fill_keys(&db).await {
-                Ok(n) if n as i64 == LOT && !cancel.is_cancelled() => continue,
+                Ok(n) if n as i64 >= LOT && !cancel.is_cancelled() => continue,
                 Ok(_) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, "filling search keys failed; will retry");
@@ -71,8 +80,12 @@ pub async fn run_key_filler(db: Db, interval: Duration, cancel: CancellationToke
 }
 
 /// One pass of the pruner over the whole dictionary: deletes the words not seen for `unseen`
-/// that no message of their application holds. How many it deleted.
+/// that no message of their application holds. How many it deleted. On Citus, application by
+/// application (`keys_by_app`).
 pub async fn prune_words(db: &Db, unseen: Duration) -> DbResult<u64> {
+    if db.on_citus() {
+        return super::keys_by_app::prune_words(db, unseen).await;
+    }
     let client = db.client().await?;
     let old = client.prepare_cached(include_str!("sql/words_old.sql")).await?;
     let prune = client.prepare_cached(include_str!("sql/words_prune.sql")).await?;

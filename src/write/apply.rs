@@ -128,7 +128,7 @@ pub(super) async fn apply(
     // statement, the later ones of the transaction fail with 25P02, which names no cause).
     let (_, _, _, _, _, queued) = tokio::try_join!(
         biased;
-        columns.keyed.words.add(tx, &add_words),
+        columns.keyed.words.add(tx, &add_words, false),
         async {
             if chats.is_empty() {
                 return Ok(0);
