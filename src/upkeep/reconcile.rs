@@ -41,26 +41,22 @@ pub async fn reconcile_counts(db: &Db) -> DbResult<Option<u64>> {
 
 /// The reconciliation on Citus. The applications with a drifted count are found by a read of
 /// every shard without locks; each is counted again and corrected by statements that name it,
-/// which Citus runs on its shard (the node that holds its chats and messages, and a copy of the
-/// applications table, all in one snapshot there).
+/// which Citus runs on its shard (the node that holds its chats, messages and chat count, all
+/// in one snapshot there).
 async fn reconcile_by_app(tx: &Transaction<'_>) -> DbResult<u64> {
-    let drifted = tx.query(include_str!("sql/reconcile_drifted_citus.sql"), &[]).await?;
-    let chats_drift = tx
-        .prepare_cached(include_str!("sql/reconcile_chats_drift_citus.sql"))
+    let drifted = tx
+        .query(include_str!("sql/reconcile_drifted_citus.sql"), &[])
         .await?;
-    let correct_chats = tx
+    let chats = tx
         .prepare_cached(include_str!("sql/reconcile_chats_count_citus.sql"))
         .await?;
-    let correct_messages = tx
+    let messages = tx
         .prepare_cached(include_str!("sql/reconcile_messages_count_citus.sql"))
         .await?;
     let mut corrected = 0;
     for app in drifted.iter().map(|r| r.get::<_, i64>(0)) {
-        let drift = tx.query_opt(&chats_drift, &[&app]).await?.map(|r| r.get::<_, i64>(0));
-        if let Some(drift) = drift.filter(|d| *d != 0) {
-            corrected += tx.execute(&correct_chats, &[&app, &drift]).await?;
-        }
-        corrected += tx.execute(&correct_messages, &[&app]).await?;
+        corrected += tx.execute(&chats, &[&app]).await?;
+        corrected += tx.execute(&messages, &[&app]).await?;
     }
     Ok(corrected)
 }

@@ -1,3 +1,9 @@
--- Corrects application $1's chats_count by its drift $2 (`reconcile_chats_drift_citus.sql`).
--- Adding the drift keeps any increment committed since.
-UPDATE applications SET chats_count = chats_count + $2::bigint WHERE id = $1
+-- `reconcile_chats_count.sql` within application $1, for Citus (one shard): corrects its chat
+-- count (`app_counters`, V21) by the drift seen in one snapshot.
+UPDATE app_counters ac SET chats_count = ac.chats_count + d.drift
+FROM (
+    SELECT (SELECT count(*) FROM chats c WHERE c.application_id = $1) - a2.chats_count AS drift
+    FROM app_counters a2
+    WHERE a2.application_id = $1
+) d
+WHERE ac.application_id = $1 AND d.drift <> 0
