@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// Messages per transaction; dictionary words per pruning statement.
-pub(super) const LOT: i64 = 1_000;
+const LOT: i64 = 1_000;
 /// How long a word must have gone unseen before the pruner may delete it.
 pub const PRUNE_AFTER: Duration = Duration::from_secs(3_600);
 
@@ -27,7 +27,7 @@ pub const PRUNE_AFTER: Duration = Duration::from_secs(3_600);
 /// application with some (`keys_by_app`).
 pub async fn fill_keys(db: &Db) -> DbResult<usize> {
     if db.on_citus() {
-        return super::keys_by_app::fill_keys(db).await;
+        return super::keys_by_app::fill_keys(db, LOT).await;
     }
     let mut client = db.client().await?;
     let tx = client.transaction().await?;
@@ -74,7 +74,7 @@ pub async fn run_key_filler(db: Db, interval: Duration, cancel: CancellationToke
     let mut round = 0u32;
     while sleep(interval, &cancel).await {
         round = round.wrapping_add(1);
-        if db.on_citus() && round % CITUS_LOOK_EVERY != 0 {
+        if db.on_citus() && !round.is_multiple_of(CITUS_LOOK_EVERY) {
             continue;
         }
         loop {
@@ -95,7 +95,7 @@ pub async fn run_key_filler(db: Db, interval: Duration, cancel: CancellationToke
 /// application (`keys_by_app`).
 pub async fn prune_words(db: &Db, unseen: Duration) -> DbResult<u64> {
     if db.on_citus() {
-        return super::keys_by_app::prune_words(db, unseen).await;
+        return super::keys_by_app::prune_words(db, unseen, LOT).await;
     }
     let client = db.client().await?;
     let old = client.prepare_cached(include_str!("sql/words_old.sql")).await?;

@@ -44,9 +44,7 @@ pub async fn reconcile_counts(db: &Db) -> DbResult<Option<u64>> {
 /// which Citus runs on its shard (the node that holds its chats, messages and chat count, all
 /// in one snapshot there).
 async fn reconcile_by_app(tx: &Transaction<'_>) -> DbResult<u64> {
-    let drifted = tx
-        .query(include_str!("sql/reconcile_drifted_citus.sql"), &[])
-        .await?;
+    let drifted = tx.query(include_str!("sql/reconcile_drifted_citus.sql"), &[]).await?;
     let chats = tx
         .prepare_cached(include_str!("sql/reconcile_chats_count_citus.sql"))
         .await?;
