@@ -42,12 +42,16 @@ impl GinIndex {
     }
 }
 
-/// The GIN indexes of every messages partition and of the search dictionary.
+/// The GIN indexes of every messages partition and of the search dictionary. On Citus the
+/// coordinator's catalog names them (those of its empty shells), and each one stands for the
+/// same index on every shard of its table, on the nodes: the rows written to them all decide
+/// when they are merged, together.
 async fn gin_indexes(db: &Db) -> anyhow::Result<Vec<GinIndex>> {
     let client = db.client().await?;
-    if db.on_citus() {
-        return citus_gin_indexes(&client).await;
-    }
+    let on_nodes = match db.on_citus() {
+        true => Some(written_on_nodes(&client).await?),
+        false => None,
+    };
     let statement = client
         .prepare_cached(include_str!("sql/gin_pending_indexes.sql"))
         .await?;
@@ -56,16 +60,18 @@ async fn gin_indexes(db: &Db) -> anyhow::Result<Vec<GinIndex>> {
         .iter()
         .map(|r| GinIndex {
             oid: r.get(0),
-            written: r.get(1),
+            written: match &on_nodes {
+                None => r.get(1),
+                Some(per_table) => per_table.get(r.get::<_, &str>(4)).copied().unwrap_or(0),
+            },
             last_merge: r.get::<_, Option<i64>>(2).zip(r.get::<_, Option<f64>>(3)),
         })
         .collect())
 }
 
-/// `gin_indexes` on Citus: the coordinator's catalog names the indexes (those of its empty
-/// shells), and each one stands for the same index on every shard of its table, on the nodes:
-/// the rows written to them all (`gin_written_citus.sql`) decide when they are merged, together.
-async fn citus_gin_indexes(client: &Object) -> anyhow::Result<Vec<GinIndex>> {
+/// On Citus, the rows written so far to the shards of each messages partition and of the
+/// search dictionary, on every node, by table name (`gin_written_citus.sql`).
+async fn written_on_nodes(client: &Object) -> anyhow::Result<HashMap<String, i64>> {
     let written = client.prepare_cached(include_str!("sql/gin_written_citus.sql")).await?;
     let mut per_table: HashMap<String, i64> = HashMap::new();
     for answer in answers(&client.query(&written, &[]).await?)? {
@@ -73,18 +79,7 @@ async fn citus_gin_indexes(client: &Object) -> anyhow::Result<Vec<GinIndex>> {
             *per_table.entry(table).or_default() += rows;
         }
     }
-    let indexes = client
-        .prepare_cached(include_str!("sql/gin_pending_indexes_citus.sql"))
-        .await?;
-    let rows = client.query(&indexes, &[]).await?;
-    Ok(rows
-        .iter()
-        .map(|r| GinIndex {
-            oid: r.get(0),
-            written: per_table.get(r.get::<_, &str>(1)).copied().unwrap_or(0),
-            last_merge: r.get::<_, Option<i64>>(2).zip(r.get::<_, Option<f64>>(3)),
-        })
-        .collect())
+    Ok(per_table)
 }
 
 /// Merges one index's pending list and records it (in `gin_merges`, shared by all instances).
