@@ -14,6 +14,7 @@
 
 mod client;
 mod deliver;
+mod expire;
 pub mod model;
 mod payload;
 pub mod registry;

@@ -84,7 +84,8 @@ pub struct Webhook {
 
 impl Webhook {
     /// From columns 0..=8 (and the secret in column 9, when `with_secret`); `None` for a row of
-    /// NULLs.
+    /// NULLs. The previous secret's end is shown only while it is ahead (`webhook_update.sql`
+    /// returns it as stored).
     pub fn from_row(row: &Row, with_secret: bool) -> Option<Self> {
         let id = row.get::<_, Option<i64>>(0)?;
         let events: Vec<String> = row.get(2);
@@ -93,7 +94,9 @@ impl Webhook {
             url: row.get(1),
             events: events.iter().filter_map(|e| EventType::parse(e)).collect(),
             secret: with_secret.then(|| row.get(9)),
-            previous_secret_expires_at: row.get(8),
+            previous_secret_expires_at: row
+                .get::<_, Option<DateTime<Utc>>>(8)
+                .filter(|until| *until > Utc::now()),
             paused: row.get(3),
             paused_reason: row.get(4),
             failing_since: row.get(5),

@@ -1,11 +1,19 @@
-//! The cleaner that merges the search indexes' GIN pending lists in lots, one index at a time.
+//! The cleaner that merges the search indexes' GIN pending lists in lots, one index at a time
+//! (on Citus, one index of the coordinator's catalog at a time: the same index on every shard of
+//! its table, on the nodes).
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
 
+use anyhow::bail;
+use deadpool_postgres::Object;
+use tokio_postgres::types::ToSql;
 use tokio_util::sync::CancellationToken;
 
-use super::sleep::sleep;
-use crate::store::{Db, DbResult};
+use super::{nodes::answers, sleep::sleep};
+use crate::store::Db;
 
 /// Base of the advisory locks (one per index: base + the index's oid) that keep cleaners of
 /// different instances from merging the same index at once.
@@ -34,9 +42,16 @@ impl GinIndex {
     }
 }
 
-/// The GIN indexes of every messages partition and of the search dictionary.
-async fn gin_indexes(db: &Db) -> DbResult<Vec<GinIndex>> {
+/// The GIN indexes of every messages partition and of the search dictionary. On Citus the
+/// coordinator's catalog names them (those of its empty shells), and each one stands for the
+/// same index on every shard of its table, on the nodes: the rows written to them all decide
+/// when they are merged, together.
+async fn gin_indexes(db: &Db) -> anyhow::Result<Vec<GinIndex>> {
     let client = db.client().await?;
+    let on_nodes = match db.on_citus() {
+        true => Some(written_on_nodes(&client).await?),
+        false => None,
+    };
     let statement = client
         .prepare_cached(include_str!("sql/gin_pending_indexes.sql"))
         .await?;
@@ -45,21 +60,44 @@ async fn gin_indexes(db: &Db) -> DbResult<Vec<GinIndex>> {
         .iter()
         .map(|r| GinIndex {
             oid: r.get(0),
-            written: r.get(1),
+            written: match &on_nodes {
+                None => r.get(1),
+                Some(per_table) => per_table.get(r.get::<_, &str>(4)).copied().unwrap_or(0),
+            },
             last_merge: r.get::<_, Option<i64>>(2).zip(r.get::<_, Option<f64>>(3)),
         })
         .collect())
 }
 
+/// On Citus, the rows written so far to the shards of each messages partition and of the
+/// search dictionary, on every node, by table name (`gin_written_citus.sql`).
+async fn written_on_nodes(client: &Object) -> anyhow::Result<HashMap<String, i64>> {
+    let written = client.prepare_cached(include_str!("sql/gin_written_citus.sql")).await?;
+    let mut per_table: HashMap<String, i64> = HashMap::new();
+    for answer in answers(&client.query(&written, &[]).await?)? {
+        for (table, rows) in serde_json::from_str::<HashMap<String, i64>>(answer)? {
+            *per_table.entry(table).or_default() += rows;
+        }
+    }
+    Ok(per_table)
+}
+
 /// Merges one index's pending list and records it (in `gin_merges`, shared by all instances).
-/// Returns the pages merged, or `None` when another instance is merging it.
-async fn clean_gin_index(db: &Db, index: &GinIndex) -> DbResult<Option<i64>> {
+/// Returns the pages merged, or `None` when another instance is merging it. On Citus, the index
+/// of every shard of its table, on every node that holds some (`gin_clean_citus.sql`).
+async fn clean_gin_index(db: &Db, index: &GinIndex) -> anyhow::Result<Option<i64>> {
     let client = db.client().await?;
+    let params: [&(dyn ToSql + Sync); 3] = [&GIN_CLEAN_LOCK, &index.oid, &index.written];
+    if db.on_citus() {
+        let statement = client.prepare_cached(include_str!("sql/gin_clean_citus.sql")).await?;
+        let row = client.query_one(&statement, &params).await?;
+        if let Some(failed) = row.get::<_, Option<&str>>(2) {
+            bail!("on the nodes: {failed}");
+        }
+        return Ok(row.get::<_, bool>(0).then(|| row.get(1)));
+    }
     let statement = client.prepare_cached(include_str!("sql/gin_clean.sql")).await?;
-    let merged: i64 = client
-        .query_one(&statement, &[&GIN_CLEAN_LOCK, &index.oid, &index.written])
-        .await?
-        .get(0);
+    let merged: i64 = client.query_one(&statement, &params).await?.get(0);
     Ok((merged >= 0).then_some(merged))
 }
 

@@ -7,6 +7,8 @@
 
 mod gin;
 mod keys;
+mod keys_by_app;
+mod nodes;
 mod purge;
 mod reconcile;
 mod releases;

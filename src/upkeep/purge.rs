@@ -3,7 +3,9 @@
 
 use std::{sync::Arc, time::Duration};
 
+use deadpool_postgres::{Object, Transaction};
 use tokio::sync::Notify;
+use tokio_postgres::Row;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -54,9 +56,12 @@ const CHAT_PURGE: &[&str] = &[
 /// the batch commits, possibly after that chunk.
 async fn purge_step(db: &Db) -> DbResult<bool> {
     let mut client = db.client().await?;
+    let pending = match db.on_citus() {
+        true => Some(pending_purges(&client).await?),
+        false => None,
+    };
     let tx = client.transaction().await?;
-    let claim = tx.prepare_cached(include_str!("sql/purge_claim.sql")).await?;
-    let Some(purge) = tx.query_opt(&claim, &[]).await? else {
+    let Some(purge) = claim(&tx, pending).await? else {
         return Ok(false);
     };
     let (id, app, chat): (i64, i64, Option<i64>) = (purge.get(0), purge.get(1), purge.get(2));
@@ -99,6 +104,37 @@ async fn purge_step(db: &Db) -> DbResult<bool> {
     }
     tx.commit().await?;
     Ok(true)
+}
+
+/// Purges the Citus claim looks at: at most one is held per instance, so the first unheld one
+/// is among them unless as many instances are purging.
+const CANDIDATES: i64 = 32;
+
+/// On Citus, the oldest pending purges (application, id), read from every shard without locks:
+/// Citus takes row locks only within one shard, so `claim` then locks them one by one.
+async fn pending_purges(client: &Object) -> DbResult<Vec<(i64, i64)>> {
+    let pending = client
+        .prepare_cached(include_str!("sql/purge_pending_citus.sql"))
+        .await?;
+    let rows = client.query(&pending, &[&CANDIDATES]).await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+/// Locks the oldest pending purge no other instance holds, for the transaction: (id,
+/// application, chat number). Among the `pending` ones on Citus (each on its own shard), else
+/// in one statement.
+async fn claim(tx: &Transaction<'_>, pending: Option<Vec<(i64, i64)>>) -> DbResult<Option<Row>> {
+    let Some(pending) = pending else {
+        let claim = tx.prepare_cached(include_str!("sql/purge_claim.sql")).await?;
+        return Ok(tx.query_opt(&claim, &[]).await?);
+    };
+    let claim = tx.prepare_cached(include_str!("sql/purge_claim_citus.sql")).await?;
+    for (app, id) in pending {
+        if let Some(purge) = tx.query_opt(&claim, &[&app, &id]).await? {
+            return Ok(Some(purge));
+        }
+    }
+    Ok(None)
 }
 
 /// The purger task: runs pending purges when woken (by a delete in this process) or every few

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use deadpool_postgres::Transaction;
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{Db, DbResult};
@@ -24,12 +25,38 @@ pub async fn reconcile_counts(db: &Db) -> DbResult<Option<u64>> {
     }
     // Whole-table counts: sequential scans allowed (the service's connections disable them).
     tx.batch_execute(include_str!("sql/reconcile_settings.sql")).await?;
-    let chats = tx.execute(include_str!("sql/reconcile_chats_count.sql"), &[]).await?;
-    let messages = tx
-        .execute(include_str!("sql/reconcile_messages_count.sql"), &[])
-        .await?;
+    let corrected = match db.on_citus() {
+        true => reconcile_by_app(&tx).await?,
+        false => {
+            let chats = tx.execute(include_str!("sql/reconcile_chats_count.sql"), &[]).await?;
+            let messages = tx
+                .execute(include_str!("sql/reconcile_messages_count.sql"), &[])
+                .await?;
+            chats + messages
+        }
+    };
     tx.commit().await?;
-    Ok(Some(chats + messages))
+    Ok(Some(corrected))
+}
+
+/// The reconciliation on Citus. The applications with a drifted count are found by a read of
+/// every shard without locks; each is counted again and corrected by statements that name it,
+/// which Citus runs on its shard (the node that holds its chats, messages and chat count, all
+/// in one snapshot there).
+async fn reconcile_by_app(tx: &Transaction<'_>) -> DbResult<u64> {
+    let drifted = tx.query(include_str!("sql/reconcile_drifted_citus.sql"), &[]).await?;
+    let chats = tx
+        .prepare_cached(include_str!("sql/reconcile_chats_count_citus.sql"))
+        .await?;
+    let messages = tx
+        .prepare_cached(include_str!("sql/reconcile_messages_count_citus.sql"))
+        .await?;
+    let mut corrected = 0;
+    for app in drifted.iter().map(|r| r.get::<_, i64>(0)) {
+        corrected += tx.execute(&chats, &[&app]).await?;
+        corrected += tx.execute(&messages, &[&app]).await?;
+    }
+    Ok(corrected)
 }
 
 /// The reconciler task: corrects counts every `interval`.

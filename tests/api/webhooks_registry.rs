@@ -117,3 +117,40 @@ async fn an_edit_of_a_queued_message_is_in_its_creation() {
     assert_eq!(types, vec!["chat.created", "message.created"]);
     assert_eq!(got[1].body["message"]["body"], "final");
 }
+
+/// The registry's statements take the application's id, which an instance caches: deleted
+/// through another instance, the application is gone on this one too, for every call.
+#[tokio::test]
+async fn a_deleted_application_s_webhooks_are_gone_on_an_instance_that_cached_its_id() {
+    let url = crate::helpers::fresh_database_url().await;
+    let a = TestApp::spawn_on(&url, crate::helpers::test_config(), true).await;
+    let b = TestApp::spawn_on(&url, crate::helpers::test_config(), true).await;
+    let token = a.create_app("cached").await;
+    let (id, _) = register(&a, &token, "https://example.com/hooks", &["chat.created"]).await;
+    let path = format!("/api/applications/{token}/webhooks");
+    assert_eq!(a.get(&format!("{path}/{id}")).await.status, 200, "A caches the id");
+
+    let deleted = b.delete(&format!("/api/applications/{token}")).await;
+
+    assert_eq!(deleted.status, 204);
+    let hook = format!("{path}/{id}");
+    let calls: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, path.clone(), None),
+        (
+            Method::POST,
+            path.clone(),
+            Some(json!({ "url": "https://example.com/late", "events": ALL })),
+        ),
+        (Method::GET, hook.clone(), None),
+        (Method::PATCH, hook.clone(), Some(json!({ "paused": true }))),
+        (Method::POST, format!("{hook}/rotate-secret"), None),
+        (Method::GET, format!("{hook}/deliveries"), None),
+        (Method::POST, format!("{hook}/deliveries/1/retry"), Some(json!({}))),
+        (Method::DELETE, hook.clone(), None),
+    ];
+    for (method, call, body) in calls {
+        let r = a.call(method.clone(), &call, body).await;
+        assert_eq!(r.status, 404, "{method} {call}: {}", r.body);
+        r.assert_problem(404, "application_not_found");
+    }
+}

@@ -3,7 +3,7 @@
 UPDATE webhook_deliveries d
 SET state = 'pending', next_attempt_at = now()
 FROM applications a
-WHERE a.token = $1 AND d.application_id = a.id AND d.webhook_id = $2 AND d.id = $3
+WHERE a.id = $1 AND d.application_id = $1 AND d.webhook_id = $2 AND d.id = $3
 RETURNING d.id, d.event_id, d.event_type, d.chat_number, d.message_number, d.state, d.attempts,
           d.occurred_at, d.last_attempt_at, d.last_status, d.last_latency_ms, d.last_error,
           d.next_attempt_at

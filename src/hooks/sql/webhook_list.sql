@@ -1,8 +1,8 @@
--- The application's endpoints, oldest first; one row of NULLs when it has none, no row when no
--- application has this token.
+-- The application's endpoints, oldest first; one row of NULLs when it has none, no row when
+-- the application ($1) no longer exists.
 SELECT w.id, w.url, w.events, w.paused, w.paused_reason, w.failing_since, w.created_at,
        w.updated_at, CASE WHEN w.previous_until > now() THEN w.previous_until END
 FROM applications a
-LEFT JOIN webhooks w ON w.application_id = a.id
-WHERE a.token = $1
+LEFT JOIN webhooks w ON w.application_id = $1
+WHERE a.id = $1
 ORDER BY w.id

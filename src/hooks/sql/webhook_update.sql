@@ -1,5 +1,7 @@
 -- Changes what was sent ($3 url, $4 events, $5 paused; NULL: unchanged). Pausing says so;
 -- resuming clears the reason and the failure streak, so the endpoint gets a full window again.
+-- The previous secret's end is returned as it is (Citus refuses now() in RETURNING): the caller
+-- leaves it out once passed.
 UPDATE webhooks w
 SET url = coalesce($3, w.url),
     events = coalesce($4, w.events),
@@ -10,6 +12,6 @@ SET url = coalesce($3, w.url),
     failing_since = CASE WHEN NOT $5::boolean THEN NULL ELSE w.failing_since END,
     updated_at = now()
 FROM applications a
-WHERE a.token = $1 AND w.application_id = a.id AND w.id = $2
+WHERE a.id = $1 AND w.application_id = $1 AND w.id = $2
 RETURNING w.id, w.url, w.events, w.paused, w.paused_reason, w.failing_since, w.created_at,
-          w.updated_at, CASE WHEN w.previous_until > now() THEN w.previous_until END
+          w.updated_at, w.previous_until

@@ -4,12 +4,15 @@
 -- from the statistics: each one added entries to the pending list), and the figure and the age
 -- in seconds of its last merge (NULL: never merged). A pending list nobody merges grows to
 -- gin_pending_list_limit (8 MB per partition), every search through that index reads all of
--- it, and the insert that finally overflows it merges it inline.
+-- it, and the insert that finally overflows it merges it inline. Last, its table's name: on
+-- Citus the coordinator's tables are empty shells and the rows written to their shards are
+-- counted on the nodes, by table (`gin_written_citus.sql`).
 SELECT x.indexrelid,
        pg_stat_get_tuples_inserted(x.indrelid) + pg_stat_get_tuples_updated(x.indrelid)
            - pg_stat_get_tuples_hot_updated(x.indrelid),
        m.written,
-       extract(epoch FROM now() - m.merged_at)::float8
+       extract(epoch FROM now() - m.merged_at)::float8,
+       x.indrelid::regclass::text
 FROM pg_index x
 JOIN pg_class idx ON idx.oid = x.indexrelid
 JOIN pg_am am ON am.oid = idx.relam AND am.amname = 'gin'

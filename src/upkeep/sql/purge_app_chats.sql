@@ -1,2 +1,2 @@
-DELETE FROM chats WHERE (application_id, number) IN (
-    SELECT application_id, number FROM chats WHERE application_id = $1 LIMIT $2)
+DELETE FROM chats WHERE application_id = $1 AND number IN (
+    SELECT number FROM chats WHERE application_id = $1 LIMIT $2)
