@@ -104,24 +104,13 @@ pub(super) async fn apply(
     let (chats, messages): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.message_number.is_none());
     let (chats_per_app, messages_per_chat) = tallies(&chats, &messages);
 
+    let [insert_messages, count_messages, count_chats, add_words] = statements(lexicon.is_some(), one_app.is_some());
     let insert_chats = tx.prepare_cached(include_str!("sql/jobs_insert_chats.sql"));
-    let insert_messages = tx.prepare_cached(match lexicon {
-        Some(_) => include_str!("sql/jobs_insert_messages.sql"),
-        None => include_str!("sql/jobs_insert_messages_unkeyed.sql"),
-    });
-    let count_messages = tx.prepare_cached(match one_app {
-        None => include_str!("sql/jobs_count_messages.sql"),
-        Some(_) => include_str!("sql/jobs_count_messages_app.sql"),
-    });
-    let count_chats = tx.prepare_cached(match one_app {
-        None => include_str!("sql/jobs_count_chats.sql"),
-        Some(_) => include_str!("sql/jobs_count_chats_app.sql"),
-    });
+    let insert_messages = tx.prepare_cached(insert_messages);
+    let count_messages = tx.prepare_cached(count_messages);
+    let count_chats = tx.prepare_cached(count_chats);
     let outbox = tx.prepare_cached(super::hooks::ENQUEUE_CREATED);
-    let add_words = tx.prepare_cached(match one_app {
-        None => lexicon::ADD,
-        Some(_) => lexicon::ADD_CITUS,
-    });
+    let add_words = tx.prepare_cached(add_words);
     let (insert_chats, insert_messages, count_messages, count_chats, outbox, add_words) = tokio::try_join!(
         biased; insert_chats, insert_messages, count_messages, count_chats, outbox, add_words
     )?;
@@ -183,6 +172,30 @@ pub(super) async fn apply(
         queued,
         words: columns.keyed.words,
     })
+}
+
+/// The texts of a lot's statements that have other forms: the messages' insert (without keys
+/// unless `keyed`), the counts' updates and the dictionary's insert; with `one_app`, the forms
+/// for a lot of one application, which Citus runs on its shard.
+fn statements(keyed: bool, one_app: bool) -> [&'static str; 4] {
+    let insert_messages = match keyed {
+        true => include_str!("sql/jobs_insert_messages.sql"),
+        false => include_str!("sql/jobs_insert_messages_unkeyed.sql"),
+    };
+    match one_app {
+        false => [
+            insert_messages,
+            include_str!("sql/jobs_count_messages.sql"),
+            include_str!("sql/jobs_count_chats.sql"),
+            lexicon::ADD,
+        ],
+        true => [
+            insert_messages,
+            include_str!("sql/jobs_count_messages_app.sql"),
+            include_str!("sql/jobs_count_chats_app.sql"),
+            lexicon::ADD_CITUS,
+        ],
+    }
 }
 
 /// The messages of a lot as the insert's columns, with their folded texts and keys unless

@@ -29,7 +29,7 @@ pub(super) trait Creation: Sized + Send + Sync + 'static {
     fn application(&self) -> Option<Uuid>;
     /// Sends one request alone (a batch of one: an idle or lightly loaded server), recorded under
     /// `id`. `app`: on Citus, the application every request of the batch is for (its id; 0 for
-    /// application creations), whose node runs it (`shards`).
+    /// application creations), whose node runs it (`run_per_application`).
     fn one<'a>(
         db: &'a Db,
         request: &'a Request<Self>,
@@ -64,7 +64,7 @@ pub(super) struct Request<C: Creation> {
 
 impl<C: Creation> Request<C> {
     /// Answers the request from what its statement recorded for it.
-    pub(super) async fn answer(self, db: &Db, number: Option<i64>, at: DateTime<Utc>) {
+    async fn answer(self, db: &Db, number: Option<i64>, at: DateTime<Utc>) {
         let result = self.what.created(db, number, at).await;
         self.pending.respond(db, result).await;
     }
@@ -145,18 +145,39 @@ fn fill<C: Creation>(rx: &mut mpsc::Receiver<Request<C>>, batch: &mut Vec<Reques
 /// committed when the next goes out) before its requests are answered with the error.
 const TRANSIENT_ATTEMPTS: u32 = 4;
 
-/// Runs a batch to its answers (on Citus, a batch per application: `shards`).
+/// Runs a batch to its answers (on Citus, a batch per application).
 pub(super) async fn run<C: Creation>(db: &Db, batch: Vec<Request<C>>) {
     if db.on_citus() {
-        return super::shards::run_per_application(db, batch).await;
+        return run_per_application(db, batch).await;
     }
     run_on(db, batch, None).await
+}
+
+/// On Citus, `batch` goes out as one batch per application: each runs and commits on the node
+/// that holds its application (V21's functions, delegated there), so no creation needs a
+/// transaction across nodes; the applications' batches go out side by side. Application
+/// creations go under 0 (as V21 keeps their keys); a request for a token no application has is
+/// answered as the statement would answer it.
+async fn run_per_application<C: Creation>(db: &Db, batch: Vec<Request<C>>) {
+    let mut groups: std::collections::BTreeMap<i64, Vec<Request<C>>> = Default::default();
+    for request in batch {
+        let app = match request.what.application() {
+            None => Ok(Some(0)),
+            Some(token) => db.app_id(token).await,
+        };
+        match app {
+            Ok(Some(app)) => groups.entry(app).or_default().push(request),
+            Ok(None) => request.answer(db, None, Utc::now()).await,
+            Err(e) => request.pending.fail(db, e).await,
+        }
+    }
+    futures::future::join_all(groups.into_iter().map(|(app, group)| run_on(db, group, Some(app)))).await;
 }
 
 /// Runs a batch to its answers (on Citus, of application `app`); if it fails as a whole for a
 /// reason that is not transient, runs its requests one by one, so that one request cannot fail
 /// the others.
-pub(super) async fn run_on<C: Creation>(db: &Db, batch: Vec<Request<C>>, app: Option<i64>) {
+async fn run_on<C: Creation>(db: &Db, batch: Vec<Request<C>>, app: Option<i64>) {
     match send(db, batch, app).await {
         // (Not when the outcome is unknown: the batch may have committed.)
         (batch, Err(e)) if batch.len() > 1 && !e.is_unavailable() && !matches!(e, DbError::OutcomeUnknown) => {

@@ -21,8 +21,8 @@
 //! One job per file, in the order a request passes them:
 //! - `handle`: [`Intake`], the entry point (`config`: its [`IntakeConfig`]);
 //! - `pending`: a request's reply plumbing (its key, its deadline, whom to answer);
-//! - `coalesce`: the batch runner (collect, send, retry, answer), generic over `creations`;
-//! - `shards`: on Citus, a batch split by application, each part run on its application's node;
+//! - `coalesce`: the batch runner (collect, send, retry, answer; on Citus, a batch split by
+//!   application, each part run on its application's node), generic over `creations`;
 //! - `creations`: the three kinds of creation and their statements;
 //! - `fence`: exactly-once resolution of a statement whose answer was lost.
 
@@ -32,7 +32,6 @@ mod creations;
 mod fence;
 mod handle;
 mod pending;
-mod shards;
 
 pub use config::IntakeConfig;
 pub use fence::expire_batches;
