@@ -106,8 +106,8 @@ async fn purge_step(db: &Db) -> DbResult<bool> {
     Ok(true)
 }
 
-/// Purges the Citus claim looks at: at most one is held per instance, so the first unheld one
-/// is among them unless as many instances are purging.
+/// How many of the oldest pending purges the claim tries on Citus: an instance holds one at a
+/// time, so an unheld one is among them unless that many instances are purging at once.
 const CANDIDATES: i64 = 32;
 
 /// On Citus, the oldest pending purges (application, id), read from every shard without locks:
