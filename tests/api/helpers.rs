@@ -1,5 +1,8 @@
 //! The test harness: one throwaway PostgreSQL cluster per test binary (or `DATABASE_URL`), a
-//! migrated template database copied for every test, and a real server on a random port.
+//! migrated template database copied for every test (on a Citus coordinator: a distributed
+//! database from a pool, see `citus`), and a real server on a random port.
+
+mod citus;
 
 use std::{
     path::PathBuf,
@@ -23,7 +26,17 @@ const TEMPLATE: &str = "chat_template";
 struct TestCluster {
     /// URL of a database on the server, with `{db}` where the database name goes.
     url_pattern: String,
+    databases: Databases,
     _cluster: Option<Cluster>,
+}
+
+/// Where each test's database comes from.
+enum Databases {
+    /// A copy of the migrated template (PostgreSQL).
+    Template,
+    /// Lent from a pool of migrated, distributed databases (`DATABASE_URL` is a Citus
+    /// coordinator's database).
+    Citus(citus::Pool),
 }
 
 fn cluster() -> &'static TestCluster {
@@ -41,13 +54,14 @@ fn cluster() -> &'static TestCluster {
         }
         // Set up on a thread of its own: the tests' runtimes cannot block.
         std::thread::spawn(|| {
-            let (url_pattern, cluster) = match std::env::var("DATABASE_URL") {
-                Ok(url) => {
+            let given = std::env::var("DATABASE_URL").ok();
+            let (url_pattern, cluster) = match &given {
+                Some(url) => {
                     let mut parts: Vec<&str> = url.rsplitn(2, '/').collect();
                     parts.reverse();
                     (format!("{}/{{db}}", parts[0]), None)
                 }
-                Err(_) => {
+                None => {
                     let dir = fresh_data_dir();
                     let cluster = Cluster::start(&dir, None, Durability::Throwaway).expect("start test cluster");
                     (cluster.url("{db}"), Some(cluster))
@@ -57,7 +71,12 @@ fn cluster() -> &'static TestCluster {
                 .enable_all()
                 .build()
                 .unwrap();
-            runtime.block_on(async {
+            let databases = runtime.block_on(async {
+                if let Some(url) = &given {
+                    if citus::is_citus(url).await {
+                        return Databases::Citus(citus::Pool::new(url).await);
+                    }
+                }
                 let admin = connect(&url_pattern.replace("{db}", "postgres"));
                 let client = admin.client().await.expect("connect to test cluster");
                 client
@@ -70,9 +89,11 @@ fn cluster() -> &'static TestCluster {
                     .unwrap();
                 let template = connect(&url_pattern.replace("{db}", TEMPLATE));
                 store::migrate(&template).await.expect("migrate template");
+                Databases::Template
             });
             TestCluster {
                 url_pattern,
+                databases,
                 _cluster: cluster,
             }
         })
@@ -137,10 +158,28 @@ pub fn test_config() -> Settings {
 /// A fresh migrated database of its own on the test cluster; returns its URL.
 pub async fn fresh_database_url() -> String {
     let cluster = cluster();
+    if let Databases::Citus(pool) = &cluster.databases {
+        return pool.lease().await;
+    }
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
     let admin = connect(&cluster.url_pattern.replace("{db}", "postgres"));
     let client = admin.client().await.unwrap();
     create_database(&client, &name).await;
+    cluster.url_pattern.replace("{db}", &name)
+}
+
+/// A new database of its own without the migrations (for a service's first start); returns
+/// its URL. On Citus it is ready to be distributed: the extension on every node, the nodes
+/// registered.
+pub async fn empty_database_url() -> String {
+    let cluster = cluster();
+    if let Databases::Citus(pool) = &cluster.databases {
+        return pool.unmigrated().await;
+    }
+    let name = format!("empty_{}", uuid::Uuid::new_v4().simple());
+    let admin = connect(&cluster.url_pattern.replace("{db}", "postgres"));
+    let client = admin.client().await.unwrap();
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
     cluster.url_pattern.replace("{db}", &name)
 }
 
