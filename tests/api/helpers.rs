@@ -183,6 +183,26 @@ pub async fn empty_database_url() -> String {
     cluster.url_pattern.replace("{db}", &name)
 }
 
+/// True when the tests run on a Citus cluster.
+pub fn on_citus() -> bool {
+    matches!(cluster().databases, Databases::Citus(_))
+}
+
+/// The statement counting the sessions whose `application_name` is LIKE `$1` that wait on a
+/// lock in this database. On Citus a statement waits on the node that holds the row, in a
+/// session of Citus' own that carries the statement's global id (its session on the
+/// coordinator waits for that node's answer): every node's sessions are read.
+pub fn lock_waits_sql() -> &'static str {
+    if on_citus() {
+        "SELECT count(DISTINCT w.global_pid) FROM citus_stat_activity w
+           JOIN citus_stat_activity s ON s.global_pid = w.global_pid AND NOT s.is_worker_query
+          WHERE w.wait_event_type = 'Lock' AND s.datname = current_database() AND s.application_name LIKE $1"
+    } else {
+        "SELECT count(*) FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name LIKE $1 AND wait_event_type = 'Lock'"
+    }
+}
+
 /// One test's service: its own database, a server on a random port, workers optional.
 pub struct TestApp {
     pub base: String,
@@ -311,6 +331,19 @@ impl TestApp {
             assert!(Instant::now() < deadline, "timed out waiting for: {what}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// The database id of the application with `token` (for checks of what is stored: on
+    /// Citus a statement names the application to reach its shard).
+    pub async fn app_id(&self, token: &str) -> i64 {
+        self.count(&format!("SELECT id FROM applications WHERE token = '{token}'"))
+            .await
+    }
+
+    /// How many sessions whose `application_name` is LIKE `name` wait on a lock.
+    pub async fn lock_waits(&self, name: &str) -> i64 {
+        let client = self.db.client().await.unwrap();
+        client.query_one(lock_waits_sql(), &[&name]).await.unwrap().get(0)
     }
 
     /// A single number from SQL, for checks of what is stored.

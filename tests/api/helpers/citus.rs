@@ -166,7 +166,10 @@ impl Pool {
             let started = Instant::now();
             match self.empty(&name).await {
                 Ok(()) => {
-                    eprintln!("test database {name}: emptied for this test in {:.1?}", started.elapsed());
+                    eprintln!(
+                        "test database {name}: emptied for this test in {:.1?}",
+                        started.elapsed()
+                    );
                     break name;
                 }
                 Err(why) => {
@@ -175,7 +178,10 @@ impl Pool {
                 }
             }
         };
-        let lease = Lease { pool: self, name: name.clone() };
+        let lease = Lease {
+            pool: self,
+            name: name.clone(),
+        };
         // Held by a task that never ends: dropped (and the database returned) when the test's
         // runtime is, after everything of the test that used it.
         tokio::spawn(async move {
@@ -215,7 +221,7 @@ impl Pool {
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
-            .unwrap_or_else(|e| panic!("create {name} on every node: {e}"));
+            .unwrap_or_else(|e| panic!("create {name} on every node: {}", why(&e)));
         for node in &self.nodes {
             on(node, &name, "CREATE EXTENSION citus").await;
         }
@@ -232,7 +238,11 @@ impl Pool {
                 .await
                 .unwrap();
         }
-        eprintln!("test database {name}: created on {} nodes in {:.1?}", self.nodes.len(), started.elapsed());
+        eprintln!(
+            "test database {name}: created on {} nodes in {:.1?}",
+            self.nodes.len(),
+            started.elapsed()
+        );
         name
     }
 
@@ -250,7 +260,10 @@ impl Pool {
         assert!(distributed > 0, "the migrations distributed no table of {name}");
         let layout = layout(&client).await;
         self.layout.lock().unwrap().get_or_insert(layout);
-        eprintln!("test database {name}: {distributed} distributed tables, migrated in {:.1?}", started.elapsed());
+        eprintln!(
+            "test database {name}: {distributed} distributed tables, migrated in {:.1?}",
+            started.elapsed()
+        );
     }
 
     /// Makes a returned database as a new one is, or says why it cannot.
@@ -265,7 +278,7 @@ impl Pool {
         let tables: Vec<String> = client
             .query(&TABLES.replace("OWN_NAMESPACES", OWN_NAMESPACES), &[])
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| why(&e))?
             .iter()
             .map(|r| r.get(0))
             .collect();
@@ -274,7 +287,7 @@ impl Pool {
         client
             .batch_execute(&format!("BEGIN; {delete} COMMIT;"))
             .await
-            .map_err(|e| format!("emptying: {e}"))?;
+            .map_err(|e| format!("emptying: {}", why(&e)))?;
         let reset = RESET_NODE.replace("OWN_NAMESPACES", OWN_NAMESPACES);
         futures::future::join_all(self.nodes.iter().map(|node| on(node, name, &reset))).await;
         Ok(())
@@ -282,18 +295,24 @@ impl Pool {
 
     /// Drops a database on every node (best effort: a leftover costs only disk).
     async fn drop_database(&self, name: &str) {
+        let _one_at_a_time = self.creating.lock().await;
         let admin = connect(&self.admin_url);
-        let Ok(admin) = admin.client().await else { return };
-        let dropped = admin
-            .batch_execute("SET citus.enable_create_database_propagation = on")
-            .await;
-        if dropped.is_ok() {
-            if let Err(e) = admin
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        let dropped = match admin.client().await {
+            // Two statements: DROP DATABASE cannot share a batch (a transaction).
+            Ok(admin) => match admin
+                .batch_execute("SET citus.enable_create_database_propagation = on")
                 .await
             {
-                eprintln!("test database {name} left in place: {e}");
-            }
+                Ok(()) => admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .map_err(|e| why(&e)),
+                Err(e) => Err(why(&e)),
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(e) = dropped {
+            eprintln!("test database {name} left in place: {e}");
         }
     }
 }
@@ -320,11 +339,7 @@ async fn end_sessions(client: &deadpool_postgres::Object) -> Result<(), String> 
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut waited = 0;
     loop {
-        let left: i64 = client
-            .query_one(&count, &[])
-            .await
-            .map_err(|e| e.to_string())?
-            .get(0);
+        let left: i64 = client.query_one(&count, &[]).await.map_err(|e| why(&e))?.get(0);
         if left == 0 {
             return Ok(());
         }
@@ -336,7 +351,7 @@ async fn end_sessions(client: &deadpool_postgres::Object) -> Result<(), String> 
             client
                 .batch_execute(&format!("SELECT pg_terminate_backend(pid) {TEST_SESSIONS}"))
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| why(&e))?;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -353,6 +368,13 @@ async fn layout(client: &deadpool_postgres::Object) -> String {
     }
 }
 
+/// What the server said, or the client's error.
+fn why(e: &tokio_postgres::Error) -> String {
+    e.as_db_error()
+        .map(|db| db.message().to_owned())
+        .unwrap_or_else(|| e.to_string())
+}
+
 /// Runs `sql` in database `name` on the node of `node` (a URL pattern).
 async fn on(node: &str, name: &str, sql: &str) {
     let db = connect(&node.replace("{db}", name));
@@ -363,7 +385,7 @@ async fn on(node: &str, name: &str, sql: &str) {
     client
         .batch_execute(sql)
         .await
-        .unwrap_or_else(|e| panic!("{sql} on a node of {name}: {e}"));
+        .unwrap_or_else(|e| panic!("{sql} on a node of {name}: {}", why(&e)));
 }
 
 /// `url` with the node's host and port and `{db}` as the database: `scheme://user:password@`
@@ -384,7 +406,11 @@ mod tests {
     #[test]
     fn node_urls_keep_the_credentials_and_the_query() {
         assert_eq!(
-            super::node_url("postgres://postgres:pw@127.0.0.1:9800/chat_system?sslmode=disable", "10.0.0.2", 5432),
+            super::node_url(
+                "postgres://postgres:pw@127.0.0.1:9800/chat_system?sslmode=disable",
+                "10.0.0.2",
+                5432
+            ),
             "postgres://postgres:pw@10.0.0.2:5432/{db}?sslmode=disable"
         );
         assert_eq!(
