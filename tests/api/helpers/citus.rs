@@ -293,11 +293,22 @@ impl Pool {
         Ok(())
     }
 
-    /// Drops a database on every node (best effort: a leftover costs only disk).
+    /// Drops a database on every node (best effort: a leftover costs only disk). A worker may
+    /// still hold a session of it for a moment (Citus' own): then again, a few times.
     async fn drop_database(&self, name: &str) {
         let _one_at_a_time = self.creating.lock().await;
+        for attempt in 1..=5 {
+            match self.try_drop(name).await {
+                Ok(()) => return,
+                Err(_) if attempt < 5 => tokio::time::sleep(Duration::from_secs(1)).await,
+                Err(e) => eprintln!("test database {name} left in place: {e}"),
+            }
+        }
+    }
+
+    async fn try_drop(&self, name: &str) -> Result<(), String> {
         let admin = connect(&self.admin_url);
-        let dropped = match admin.client().await {
+        match admin.client().await {
             // Two statements: DROP DATABASE cannot share a batch (a transaction).
             Ok(admin) => match admin
                 .batch_execute("SET citus.enable_create_database_propagation = on")
@@ -310,9 +321,6 @@ impl Pool {
                 Err(e) => Err(why(&e)),
             },
             Err(e) => Err(e.to_string()),
-        };
-        if let Err(e) = dropped {
-            eprintln!("test database {name} left in place: {e}");
         }
     }
 }
