@@ -21,9 +21,9 @@ use std::sync::{
 };
 use std::time::{Duration, Instant};
 
-use chat_system::store;
+use chat_system::store::{self, Db};
 
-use super::connect;
+use super::test_config;
 
 /// What a client session of a test database can be; the Citus sessions of a node (named
 /// `citus_internal …`, `citus_run_command …`) belong to another session or to the maintenance
@@ -374,6 +374,16 @@ async fn layout(client: &deadpool_postgres::Object) -> String {
         // The history table gone, for example: a layout no new database has.
         Err(e) => format!("unreadable: {e}"),
     }
+}
+
+/// A pool for the harness's own work on a test database: patient, since it runs while the
+/// machine is as busy as the tests make it (opening a connection to a worker took more than the
+/// service's 3 s at a load of 28).
+fn connect(url: &str) -> Db {
+    let mut config = test_config();
+    config.db_acquire_timeout_ms = 60_000;
+    config.db_statement_timeout_ms = 300_000;
+    Db::connect(url, &config).expect("pool")
 }
 
 /// What the server said, or the client's error.
