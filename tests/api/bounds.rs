@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::{
     faults::Instance,
-    helpers::{fresh_database_url, test_config, Response, TestApp},
+    helpers::{fresh_database_url, lock_waits_sql, test_config, Response, TestApp},
 };
 
 /// A search's URL in `token`'s chat 1.
@@ -236,11 +236,7 @@ async fn waiting_on_the_lock(client: &deadpool_postgres::Object, n: i64) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let waiting: i64 = client
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-                 AND application_name = $1 AND wait_event_type = 'Lock'",
-                &[&chat_system::store::APPLICATION_NAME],
-            )
+            .query_one(lock_waits_sql(), &[&chat_system::store::APPLICATION_NAME])
             .await
             .unwrap()
             .get(0);

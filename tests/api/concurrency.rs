@@ -229,20 +229,16 @@ async fn creations_arriving_while_a_batch_commits_go_out_together() {
     let chat = app.create_chat(&token).await;
     let batches = || app.count("SELECT count(*) FROM intake_batches");
     let before = batches().await;
+    let id = app.app_id(&token).await;
     let mut admin = app.db.client().await.unwrap();
     let lock = admin.transaction().await.unwrap();
     lock.execute(
-        "SELECT 1 FROM chat_counters WHERE chat_number = $1 FOR UPDATE",
-        &[&chat],
+        "SELECT 1 FROM chat_counters WHERE application_id = $1 AND chat_number = $2 FOR UPDATE",
+        &[&id, &chat],
     )
     .await
     .unwrap();
-    let waiting = || {
-        app.count(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-             AND application_name LIKE 'chat-system%' AND wait_event_type = 'Lock'",
-        )
-    };
+    let waiting = || app.lock_waits("chat-system%");
     let post = |i: i64| {
         let (http, url) = (
             app.http.clone(),

@@ -400,8 +400,10 @@ pub async fn verify(url: &str, ledger: &Ledger, scenario: &str) {
     }
     let wrong: i64 = client
         .query_one(
-            "SELECT count(*) FROM chats c LEFT JOIN (SELECT chat_number, count(*) n FROM messages GROUP BY 1) m
-               ON m.chat_number = c.number WHERE c.messages_count <> coalesce(m.n, 0)",
+            "SELECT count(*) FROM chats c
+               LEFT JOIN (SELECT application_id, chat_number, count(*) n FROM messages GROUP BY 1, 2) m
+               ON m.application_id = c.application_id AND m.chat_number = c.number
+             WHERE c.messages_count <> coalesce(m.n, 0)",
             &[],
         )
         .await

@@ -1,5 +1,8 @@
 //! The test harness: one throwaway PostgreSQL cluster per test binary (or `DATABASE_URL`), a
-//! migrated template database copied for every test, and a real server on a random port.
+//! migrated template database copied for every test (on a Citus coordinator: a distributed
+//! database from a pool, see `citus`), and a real server on a random port.
+
+mod citus;
 
 use std::{
     path::PathBuf,
@@ -23,7 +26,17 @@ const TEMPLATE: &str = "chat_template";
 struct TestCluster {
     /// URL of a database on the server, with `{db}` where the database name goes.
     url_pattern: String,
+    databases: Databases,
     _cluster: Option<Cluster>,
+}
+
+/// Where each test's database comes from.
+enum Databases {
+    /// A copy of the migrated template (PostgreSQL).
+    Template,
+    /// Lent from a pool of migrated, distributed databases (`DATABASE_URL` is a Citus
+    /// coordinator's database).
+    Citus(citus::Pool),
 }
 
 fn cluster() -> &'static TestCluster {
@@ -41,13 +54,14 @@ fn cluster() -> &'static TestCluster {
         }
         // Set up on a thread of its own: the tests' runtimes cannot block.
         std::thread::spawn(|| {
-            let (url_pattern, cluster) = match std::env::var("DATABASE_URL") {
-                Ok(url) => {
+            let given = std::env::var("DATABASE_URL").ok();
+            let (url_pattern, cluster) = match &given {
+                Some(url) => {
                     let mut parts: Vec<&str> = url.rsplitn(2, '/').collect();
                     parts.reverse();
                     (format!("{}/{{db}}", parts[0]), None)
                 }
-                Err(_) => {
+                None => {
                     let dir = fresh_data_dir();
                     let cluster = Cluster::start(&dir, None, Durability::Throwaway).expect("start test cluster");
                     (cluster.url("{db}"), Some(cluster))
@@ -57,7 +71,12 @@ fn cluster() -> &'static TestCluster {
                 .enable_all()
                 .build()
                 .unwrap();
-            runtime.block_on(async {
+            let databases = runtime.block_on(async {
+                if let Some(url) = &given {
+                    if citus::is_citus(url).await {
+                        return Databases::Citus(citus::Pool::new(url).await);
+                    }
+                }
                 let admin = connect(&url_pattern.replace("{db}", "postgres"));
                 let client = admin.client().await.expect("connect to test cluster");
                 client
@@ -70,9 +89,11 @@ fn cluster() -> &'static TestCluster {
                     .unwrap();
                 let template = connect(&url_pattern.replace("{db}", TEMPLATE));
                 store::migrate(&template).await.expect("migrate template");
+                Databases::Template
             });
             TestCluster {
                 url_pattern,
+                databases,
                 _cluster: cluster,
             }
         })
@@ -137,11 +158,49 @@ pub fn test_config() -> Settings {
 /// A fresh migrated database of its own on the test cluster; returns its URL.
 pub async fn fresh_database_url() -> String {
     let cluster = cluster();
+    if let Databases::Citus(pool) = &cluster.databases {
+        return pool.lease().await;
+    }
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
     let admin = connect(&cluster.url_pattern.replace("{db}", "postgres"));
     let client = admin.client().await.unwrap();
     create_database(&client, &name).await;
     cluster.url_pattern.replace("{db}", &name)
+}
+
+/// A new database of its own without the migrations (for a service's first start); returns
+/// its URL. On Citus it is ready to be distributed: the extension on every node, the nodes
+/// registered.
+pub async fn empty_database_url() -> String {
+    let cluster = cluster();
+    if let Databases::Citus(pool) = &cluster.databases {
+        return pool.unmigrated().await;
+    }
+    let name = format!("empty_{}", uuid::Uuid::new_v4().simple());
+    let admin = connect(&cluster.url_pattern.replace("{db}", "postgres"));
+    let client = admin.client().await.unwrap();
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    cluster.url_pattern.replace("{db}", &name)
+}
+
+/// True when the tests run on a Citus cluster.
+pub fn on_citus() -> bool {
+    matches!(cluster().databases, Databases::Citus(_))
+}
+
+/// The statement counting the sessions whose `application_name` is LIKE `$1` that wait on a
+/// lock in this database. On Citus a statement waits on the node that holds the row, in a
+/// session of Citus' own that carries the statement's global id (its session on the
+/// coordinator waits for that node's answer): every node's sessions are read.
+pub fn lock_waits_sql() -> &'static str {
+    if on_citus() {
+        "SELECT count(DISTINCT w.global_pid) FROM citus_stat_activity w
+           JOIN citus_stat_activity s ON s.global_pid = w.global_pid AND NOT s.is_worker_query
+          WHERE w.wait_event_type = 'Lock' AND s.datname = current_database() AND s.application_name LIKE $1"
+    } else {
+        "SELECT count(*) FROM pg_stat_activity
+          WHERE datname = current_database() AND application_name LIKE $1 AND wait_event_type = 'Lock'"
+    }
 }
 
 /// One test's service: its own database, a server on a random port, workers optional.
@@ -272,6 +331,19 @@ impl TestApp {
             assert!(Instant::now() < deadline, "timed out waiting for: {what}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// The database id of the application with `token` (for checks of what is stored: on
+    /// Citus a statement names the application to reach its shard).
+    pub async fn app_id(&self, token: &str) -> i64 {
+        self.count(&format!("SELECT id FROM applications WHERE token = '{token}'"))
+            .await
+    }
+
+    /// How many sessions whose `application_name` is LIKE `name` wait on a lock.
+    pub async fn lock_waits(&self, name: &str) -> i64 {
+        let client = self.db.client().await.unwrap();
+        client.query_one(lock_waits_sql(), &[&name]).await.unwrap().get(0)
     }
 
     /// A single number from SQL, for checks of what is stored.

@@ -12,6 +12,7 @@ mod demo;
 mod faults;
 mod first_hour;
 mod folding;
+mod harness;
 mod healthcheck;
 mod helpers;
 mod idempotency;

@@ -169,9 +169,12 @@ async fn a_lock_timeout_is_not_an_attempt() {
 
     // The chat row the worker must update is held: its batch times out on the lock, again and
     // again, and none of that counts against the job.
+    let id = app.app_id(&token).await;
     let mut admin = app.db.client().await.unwrap();
     let lock = admin.transaction().await.unwrap();
-    lock.execute("SELECT 1 FROM chats FOR UPDATE", &[]).await.unwrap();
+    lock.execute("SELECT 1 FROM chats WHERE application_id = $1 FOR UPDATE", &[&id])
+        .await
+        .unwrap();
     for _ in 0..3 {
         let outcome = app.worker.run_batch().await;
         assert!(outcome.is_err(), "the batch cannot take the lock: {outcome:?}");

@@ -41,11 +41,6 @@ where
 }
 
 /// The id behind a token (read before the application is deleted).
-async fn app_id(app: &TestApp, token: &str) -> i64 {
-    app.count(&format!("SELECT id FROM applications WHERE token = '{token}'"))
-        .await
-}
-
 /// Every table holding rows of application `id` (or, with `chat`, of that chat of it), with
 /// their number: `applications` itself and every table with an `application_id` column, found
 /// in the catalog so that tables added later are covered too. For a chat: the tables that also
@@ -186,7 +181,7 @@ async fn an_application_deleted_with_20000_creations_queued_leaves_no_row_anywhe
     }
     let kept_chat = front.create_chat(&kept).await;
     front.drain().await;
-    let id = app_id(&front, &doomed).await;
+    let id = front.app_id(&doomed).await;
     let keyed = front
         .raw(
             front
@@ -286,7 +281,7 @@ async fn a_worker_batch_that_commits_during_the_purge_does_not_end_it_early() {
     let token = app.create_app("Doomed").await;
     let chat = app.create_chat(&token).await;
     app.drain().await;
-    let id = app_id(&app, &token).await;
+    let id = app.app_id(&token).await;
     // 6,000 queued messages: more than one purge chunk (5,000).
     app.db
         .client()
@@ -318,11 +313,7 @@ async fn a_worker_batch_that_commits_during_the_purge_does_not_end_it_early() {
     // which then commits.
     let deleted = app.delete(&format!("/api/applications/{token}")).await;
     until("the purger waits for the batch", 30, || async {
-        app.count(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .await
-            > 0
+        app.lock_waits("%").await > 0
     })
     .await;
     batch.commit().await.unwrap();
@@ -347,7 +338,7 @@ async fn a_chat_deleted_while_its_creations_are_queued_and_written_leaves_no_row
     let doomed = front.create_chat(&token).await;
     let kept = front.create_chat(&token).await;
     front.drain().await;
-    let id = app_id(&front, &token).await;
+    let id = front.app_id(&token).await;
     bury_a_job(&front, id, doomed).await;
     assert_eq!(
         queue_messages(&front, &token, &[doomed, kept], 10_000, 64).await,
@@ -507,7 +498,7 @@ async fn the_purger_empties_a_100000_message_chat_while_other_chats_keep_taking_
         app.count("SELECT count(*) FROM chats").await == 3
     })
     .await;
-    let id = app_id(&app, &token).await;
+    let id = app.app_id(&token).await;
     // 100,000 messages straight into the tables, as the workers would have written them.
     app.db
         .client()
@@ -707,7 +698,7 @@ async fn a_deleted_application_is_gone_on_an_instance_that_cached_its_id() {
             .header("Idempotency-Key", key)
     };
     assert_eq!(a.raw(keyed("cached-1")).await.status, StatusCode::CREATED);
-    let id = app_id(&a, &token).await;
+    let id = a.app_id(&token).await;
     // Instance A resolves the token to its id (and caches it) by serving a read.
     let one = format!("/api/applications/{token}/chats/{chat}/messages/1");
     assert_eq!(a.get(&one).await.body["body"], "hello");
@@ -759,7 +750,7 @@ async fn a_deleted_application_is_gone_on_an_instance_that_cached_its_id() {
 
     // A new application starts empty, whichever instance serves it.
     let fresh = a.create_app("Fresh").await;
-    let fresh_id = app_id(&a, &fresh).await;
+    let fresh_id = a.app_id(&fresh).await;
     assert_ne!(fresh_id, id);
     assert_eq!(
         a.get(&format!("/api/applications/{fresh}")).await.body["chats_count"],

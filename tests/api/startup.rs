@@ -16,7 +16,7 @@ use chat_system::{
     store::{Db, MIGRATION_LOCK},
 };
 
-use crate::helpers::fresh_database_url;
+use crate::helpers::{empty_database_url, fresh_database_url};
 
 /// A TCP port on 127.0.0.1 that nothing listens on (now).
 fn free_port() -> u16 {
@@ -134,14 +134,6 @@ pub async fn create_database(admin_url: &str, prefix: &str) -> String {
     let client = admin.client().await.unwrap();
     client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
     name
-}
-
-/// A new empty database on the test cluster; its URL.
-async fn empty_database_url() -> String {
-    let url = fresh_database_url().await;
-    let (server, _) = url.rsplit_once('/').unwrap();
-    let name = create_database(&url, "empty").await;
-    format!("{server}/{name}")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

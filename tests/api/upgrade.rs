@@ -86,15 +86,16 @@ async fn indexes_left_to_the_partitions_are_built_and_valid_after_migrating() {
         32
     );
 
-    // As a later migration would leave it, with one partition's build failed half-way.
-    client
-        .batch_execute(
-            "CREATE INDEX messages_later ON ONLY messages (number);
-             CREATE INDEX messages_later_messages_p3 ON messages_p3 (number);
-             UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'messages_later_messages_p3'::regclass;",
-        )
-        .await
-        .unwrap();
+    // As a later migration would leave it, with one partition's build failed half-way. One
+    // statement at a time: Citus sends a DDL statement's text to the workers, and refuses a
+    // text of several statements there.
+    for statement in [
+        "CREATE INDEX messages_later ON ONLY messages (number)",
+        "CREATE INDEX messages_later_messages_p3 ON messages_p3 (number)",
+        "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'messages_later_messages_p3'::regclass",
+    ] {
+        client.batch_execute(statement).await.unwrap();
+    }
     store::migrate(&db).await.unwrap();
     assert_eq!(
         count("SELECT count(*) FROM pg_inherits WHERE inhparent = 'messages_later'::regclass").await,
