@@ -207,15 +207,24 @@ async fn concurrent_reads_each_get_their_own_answer(app: TestApp) {
     }
 }
 
+/// What these read tests check is each answer, not how fast it comes: on a loaded machine (or
+/// a loaded Citus cluster) 64 reads at once could wait longer for a connection than the default
+/// acquire timeout and be answered 503.
+fn patient_config() -> chat_system::settings::Settings {
+    let mut config = crate::helpers::test_config();
+    config.db_acquire_timeout_ms = 30_000;
+    config
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_reads_of_written_messages_each_get_their_own() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(patient_config(), true).await;
     concurrent_reads_each_get_their_own_answer(app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_reads_of_queued_messages_each_get_their_own() {
-    let app = TestApp::spawn_paused().await;
+    let app = TestApp::spawn_with(patient_config(), false).await;
     concurrent_reads_each_get_their_own_answer(app).await;
 }
 
