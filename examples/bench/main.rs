@@ -22,6 +22,7 @@
 //! the search dataset is kept between runs), and start the service's release binary as a child
 //! process on 127.0.0.1, so what is measured is what users run.
 
+mod compare;
 mod corpus;
 mod cpu;
 mod dataset;
@@ -32,13 +33,17 @@ mod indexes;
 mod isolation;
 mod lengths;
 mod load;
+mod logs;
+mod nodes;
 mod oracle;
+mod procs;
 mod profile;
 #[path = "../../tests/api/proxy.rs"]
 mod proxy;
 mod queries;
 mod search;
 mod stats;
+mod target;
 mod text;
 mod throughput;
 mod timing;
