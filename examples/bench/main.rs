@@ -23,6 +23,7 @@
 //! process on 127.0.0.1, so what is measured is what users run.
 
 mod compare;
+mod compare_search;
 mod corpus;
 mod cpu;
 mod dataset;
