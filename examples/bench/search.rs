@@ -156,7 +156,7 @@ pub async fn search(target: &Target, d: &Dataset, runs: usize, measured: bool) -
 }
 
 pub async fn run(args: &[String]) -> Result<()> {
-    if let Some(url) = arg(args, "--database-url") {
+    if let Some(url) = crate::throughput::coordinator_url(args)? {
         return crate::compare_search::run(args, &url).await;
     }
     let runs: usize = arg(args, "--runs").map_or(60, |v| v.parse().unwrap());

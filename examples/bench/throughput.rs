@@ -8,6 +8,11 @@
 //! `cargo run --release --example bench -- throughput [--seconds N] [--clients N] [--soak N] [--text synthetic|real]`
 //! (`--text real`: S1, S2, S4 and the fixed rate create messages of real text, `corpus`;
 //! `--senders N`: S1's messages name one of N senders, who thereby join their chats).
+//!
+//! `--database-url <Citus coordinator>`: all of it (no soak unless `--soak N`) on the single node
+//! and then on that Citus cluster, reported side by side with each node's cost per request
+//! (`compare`). Under `scale/citus/run`:
+//! `scale/citus/run -- sh -c 'cargo run --release --example bench -- throughput --database-url "$DATABASE_URL"'`.
 
 use std::{
     collections::HashMap,
@@ -89,7 +94,7 @@ impl Book {
 }
 
 pub async fn run(args: &[String]) -> Result<()> {
-    if let Some(url) = string_arg(args, "--database-url") {
+    if let Some(url) = coordinator_url(args)? {
         return crate::compare::throughput(args, &url).await;
     }
     let soak = arg(args, "--soak", 60);
@@ -102,6 +107,19 @@ pub fn string_arg(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// `--database-url`, if given: a Citus coordinator's URL. `scale/citus/run -- CMD` sets
+/// `DATABASE_URL` for CMD, not for the shell the command line was typed in, so
+/// `--database-url "$DATABASE_URL"` there must be expanded by a shell CMD starts.
+pub fn coordinator_url(args: &[String]) -> Result<Option<String>> {
+    match string_arg(args, "--database-url") {
+        Some(url) if !url.starts_with("postgres") => bail!(
+            "--database-url {url:?} is not a PostgreSQL URL; under scale/citus/run let its shell expand it: \
+             scale/citus/run -- sh -c 'cargo run --release --example bench -- throughput --database-url \"$DATABASE_URL\"'"
+        ),
+        url => Ok(url),
+    }
 }
 
 /// One pgbench baseline: its transactions per second, or why it could not run.
