@@ -6,7 +6,6 @@ use anyhow::Result;
 
 use crate::{
     env::Env,
-    nodes::Cost,
     search::{dataset, describe, search, Searched},
     stats::{machine, report},
     target::Target,
@@ -59,7 +58,9 @@ pub async fn run(args: &[String], url: &str) -> Result<()> {
          Target (big chat, newest 20): HTTP p95 ≤ 50 ms and p99 ≤ 200 ms. Missed on the single node: {};\n\
          on Citus: {}.\n\n\
          Oracle (the answers of a sample of queries against an independent scan): single node: {}; Citus: {}.\n\n\
-         What a search cost (CPU µs per search, HTTP and library searches together; the database's per node):\n\
+         What a search cost, CPU µs per search (HTTP and library searches together, `/proc`; the database's\n\
+         per node, and net of the background's: the database's CPU per second measured for {} s before,\n\
+         with the service idle, times the timing's window ÷ its searches):\n\
          {}\n\n\
          Errors logged meanwhile: {}\n",
         shown.join(" "),
@@ -70,9 +71,10 @@ pub async fn run(args: &[String], url: &str) -> Result<()> {
         misses(&citus.timed),
         verdict(single),
         verdict(citus),
+        crate::throughput::IDLE.as_secs(),
         [(sides[0].0, single), (sides[1].0, citus)]
             .iter()
-            .map(|(side, s)| format!("{side}: {}", s.cost.as_ref().map_or("not measured".into(), cost)))
+            .map(|(side, s)| format!("{side}: {}", cost(s)))
             .collect::<Vec<_>>()
             .join("; "),
         [(sides[0].0, single), (sides[1].0, citus)]
@@ -137,14 +139,21 @@ fn verdict(s: &Searched) -> String {
     }
 }
 
-fn cost(c: &Cost) -> String {
-    let nodes: Vec<String> = c.node_us.iter().map(|us| format!("{us:.0}")).collect();
+fn cost(s: &Searched) -> String {
+    let (Some(c), Some(idle)) = (&s.cost, &s.idle) else {
+        return "not measured".into();
+    };
+    let show = |us: &[f64]| us.iter().map(|v| format!("{v:.0}")).collect::<Vec<_>>().join(" · ");
+    let net = c.net_node_us(idle);
     format!(
-        "service {:.0}, database {:.0} ({}), benchmark {:.0}",
+        "service {:.0}, database {:.0} ({}), net of the background {:.0} ({}), benchmark {:.0}; background {:.0} µs/s",
         c.service_us,
         c.node_us.iter().sum::<f64>(),
-        nodes.join(" · "),
-        c.generator_us
+        show(&c.node_us),
+        net.iter().sum::<f64>(),
+        show(&net),
+        c.generator_us,
+        idle.node_us.iter().sum::<f64>() / idle.seconds,
     )
 }
 

@@ -116,6 +116,8 @@ pub async fn dataset(target: &Target, args: &[String]) -> Result<Dataset> {
 pub struct Searched {
     pub timed: Vec<Timed>,
     pub cost: Option<Cost>,
+    /// The background's cost per second, measured before (see `Cost::net_node_us`).
+    pub idle: Option<Cost>,
     /// The oracle's verdicts, or why it could not run.
     pub oracle: Result<oracle::Verdicts, String>,
     pub service_log: logs::Summary,
@@ -136,6 +138,15 @@ pub async fn search(target: &Target, d: &Dataset, runs: usize, measured: bool) -
     let marks = nodes.as_ref().map(|n| n.log_marks()).unwrap_or_default();
     let chats = d.chats();
     let tokens = [(chats[0].0.as_str(), chats[0].1), (chats[1].0.as_str(), chats[1].1)];
+    // The background's cost (upkeep; the queue workers are off) with no searches, per second.
+    let idle = match &nodes {
+        Some(nodes) => {
+            let start = nodes.read().await?;
+            tokio::time::sleep(crate::throughput::IDLE).await;
+            Some(nodes.cost(&start, 1).await?)
+        }
+        None => None,
+    };
     let (timed, cost) = time_shapes(&d.db, &service.base, &d.shapes, tokens, runs, nodes.as_ref()).await?;
     let oracle = oracle::check(
         &d.db,
@@ -149,6 +160,7 @@ pub async fn search(target: &Target, d: &Dataset, runs: usize, measured: bool) -
     Ok(Searched {
         timed,
         cost,
+        idle,
         oracle,
         service_log: logs::service(&logs::tail(&log, 0)),
         node_logs: nodes.map(|n| n.log_errors(&marks)).unwrap_or_default(),
