@@ -14,6 +14,9 @@
 //! cargo run --release --example bench -- inbox        # issue 17: inbox pages and unread counts, 100,000 chats
 //! ```
 //!
+//! `search` and `throughput` take `--database-url <Citus coordinator>`: the same run on the single
+//! node and then on that cluster, reported side by side (`compare`, `compare_search`).
+//!
 //! `search` and `throughput` take `--text real` for messages of real text (Debian's `fortunes`,
 //! `fortunes-min` and documentation, see `corpus`) instead of the synthetic default; the real
 //! search dataset is kept in a database of its own beside the synthetic one.
