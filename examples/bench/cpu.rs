@@ -17,6 +17,7 @@ use crate::{
     dataset::{Rng, Vocabulary},
     env::{free_port, Env, Service},
     load::closed_loop,
+    procs::{self, clock_ticks, process_ticks},
     stats::{machine, report},
     text::Text,
     throughput::{
@@ -24,43 +25,9 @@ use crate::{
     },
 };
 
-/// Clock ticks per second of `/proc/<pid>/stat`'s times (`getconf CLK_TCK`; 100 on Linux).
-fn clock_ticks() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
-/// `/proc/<pid>/stat` after the command name: (ppid, utime + stime, cutime + cstime) in ticks.
-fn stat(pid: u32) -> Option<(u32, u64, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = text.get(text.rfind(')')? + 2..)?.split_whitespace().collect();
-    let n = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
-    Some((n(1)? as u32, n(11)? + n(12)?, n(13)? + n(14)?))
-}
-
-/// CPU ticks of `pid` itself and its reaped children.
-fn process_ticks(pid: u32) -> u64 {
-    stat(pid).map_or(0, |(_, own, reaped)| own + reaped)
-}
-
-/// CPU ticks of the PostgreSQL server whose postmaster is `postmaster`: its own, its reaped
-/// children's (backends that exited) and its live children's.
+/// CPU ticks of the benchmark cluster's server.
 fn server_ticks(postmaster: u32) -> u64 {
-    let live: u64 = std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(stat)
-        .filter(|(ppid, _, _)| *ppid == postmaster)
-        .map(|(_, own, _)| own)
-        .sum();
-    process_ticks(postmaster) + live
+    procs::server_ticks(&[postmaster])[0]
 }
 
 /// The benchmark cluster's postmaster.
@@ -104,7 +71,7 @@ pub async fn run(args: &[String]) -> Result<()> {
     let mut naive = Vec::new();
     for script in [NAIVE_SPREAD, NAIVE_READ] {
         let before = server_ticks(pg);
-        let tps = pgbench(&env, script, clients, secs)?;
+        let tps = pgbench(&env.url("bench_pgbench"), script, clients, secs)?;
         let per = (server_ticks(pg) - before) as f64 * tick_us / (tps * secs as f64);
         naive.push((tps, per));
     }

@@ -2,7 +2,7 @@
 //! runs), databases on it, and the service's release binary started as a child process.
 
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
@@ -10,7 +10,6 @@ use std::{
 use anyhow::{bail, Context, Result};
 use chat_system::{
     cluster::{Cluster, Durability},
-    settings::Settings,
     store::Db,
 };
 
@@ -42,14 +41,7 @@ impl Env {
 
     /// A pool on database `name`.
     pub fn db(&self, name: &str) -> Result<Db> {
-        let mut config = Settings::defaults();
-        config.db_pool_size = 8;
-        config.db_statement_timeout_ms = 600_000;
-        // The benchmark's own searches through the library include counting every hit of a
-        // query in the 1M-message chat (the tables' "hits" column), which may read most of it;
-        // the service under test keeps its default budget.
-        config.search_statement_timeout_ms = 600_000;
-        Db::connect(&self.url(name), &config)
+        Db::connect(&self.url(name), &crate::target::settings())
     }
 
     /// Runs SQL on the `postgres` database.
@@ -92,6 +84,11 @@ impl Service {
     /// `BENCH_SERVICE_BIN` names another binary to measure instead (an earlier release, for a
     /// before/after comparison in one session).
     pub async fn start(database_url: &str, port: u16, env: &[(&str, &str)]) -> Result<Self> {
+        Self::start_logged(database_url, port, env, None).await
+    }
+
+    /// `start`, with the service's output (its log) written to `log` instead of this process's.
+    pub async fn start_logged(database_url: &str, port: u16, env: &[(&str, &str)], log: Option<&Path>) -> Result<Self> {
         let bin = match std::env::var("BENCH_SERVICE_BIN") {
             Ok(bin) => bin,
             Err(_) => {
@@ -115,6 +112,10 @@ impl Service {
             .stdin(Stdio::null());
         for (k, v) in env {
             cmd.env(k, v);
+        }
+        if let Some(log) = log {
+            let file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+            cmd.env("NO_COLOR", "1").stdout(file.try_clone()?).stderr(file);
         }
         // BENCH_SERVICE_ENV="NAME=value NAME=value": settings to try without editing the benchmark.
         let extra = std::env::var("BENCH_SERVICE_ENV").unwrap_or_default();

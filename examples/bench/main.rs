@@ -14,6 +14,9 @@
 //! cargo run --release --example bench -- inbox        # issue 17: inbox pages and unread counts, 100,000 chats
 //! ```
 //!
+//! `search` and `throughput` take `--database-url <Citus coordinator>`: the same run on the single
+//! node and then on that cluster, reported side by side (`compare`, `compare_search`).
+//!
 //! `search` and `throughput` take `--text real` for messages of real text (Debian's `fortunes`,
 //! `fortunes-min` and documentation, see `corpus`) instead of the synthetic default; the real
 //! search dataset is kept in a database of its own beside the synthetic one.
@@ -22,6 +25,8 @@
 //! the search dataset is kept between runs), and start the service's release binary as a child
 //! process on 127.0.0.1, so what is measured is what users run.
 
+mod compare;
+mod compare_search;
 mod corpus;
 mod cpu;
 mod dataset;
@@ -32,13 +37,17 @@ mod indexes;
 mod isolation;
 mod lengths;
 mod load;
+mod logs;
+mod nodes;
 mod oracle;
+mod procs;
 mod profile;
 #[path = "../../tests/api/proxy.rs"]
 mod proxy;
 mod queries;
 mod search;
 mod stats;
+mod target;
 mod text;
 mod throughput;
 mod timing;

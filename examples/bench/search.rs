@@ -7,8 +7,11 @@
 //! lengths are reported, and the answers of a sample of queries are checked by `oracle`.
 //!
 //! `cargo run --release --example bench -- search [--text synthetic|real] [--messages N] [--rebuild] [--build-only] [--runs N] [--diagnose]`
+//!
+//! With `--database-url <Citus coordinator>`, the dataset is built and searched on the single
+//! node and on that Citus cluster in one run, reported side by side (`compare_search`).
 
-use std::{collections::HashSet, sync::Arc, time::Instant};
+use std::{collections::HashSet, path::PathBuf, sync::Arc, time::Instant};
 
 use anyhow::Result;
 use bytes::Bytes;
@@ -24,10 +27,13 @@ use crate::{
     env::{free_port, Env, Service},
     indexes::{index_sizes, write_rates},
     lengths::{Lengths, Summary},
+    logs,
+    nodes::{Cost, Nodes},
     oracle, queries,
     stats::{machine, report},
+    target::Target,
     text::Text,
-    timing::{diagnose, shapes, time_shapes},
+    timing::{diagnose, rows, shapes, time_shapes, Timed},
 };
 
 const DB: &str = "bench_search";
@@ -44,53 +50,146 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-pub async fn run(args: &[String]) -> Result<()> {
+/// A dataset ready to be searched.
+pub struct Dataset {
+    pub name: String,
+    pub total: i64,
+    pub big: i64,
+    pub text: Arc<Text>,
+    pub db: Db,
+    pub big_token: Uuid,
+    pub small_token: Uuid,
+    pub shapes: Vec<queries::Shape>,
+    /// The dataset's message lengths, for the report.
+    pub lengths: String,
+}
+
+impl Dataset {
+    /// The two chats searched, the big one first, with their labels.
+    pub fn chats(&self) -> [(String, Uuid); 2] {
+        let small = (self.total - self.big) / (APPS * CHATS_PER_APP);
+        [
+            (format!("big ({})", count(self.big)), self.big_token),
+            (format!("small ({})", count(small)), self.small_token),
+        ]
+    }
+}
+
+/// The dataset `args` name on `target`, built first when it is not there (or `--rebuild`).
+pub async fn dataset(target: &Target, args: &[String]) -> Result<Dataset> {
     let total: i64 = arg(args, "--messages").map_or(DEFAULT_MESSAGES, |v| v.parse().unwrap());
-    let runs: usize = arg(args, "--runs").map_or(60, |v| v.parse().unwrap());
     let big = total / 10;
-    let env = Env::start()?;
     let text = Arc::new(Text::choose(args, || Vocabulary::new(VOCAB, SEED))?);
     let name = dataset_name(&text, total);
-    if args.iter().any(|a| a == "--rebuild") || !ready(&env, &name, total).await? {
-        build(&env, &name, &text, total, big).await?;
+    if args.iter().any(|a| a == "--rebuild") || !ready(target, &name, total).await? {
+        build(target, &name, &text, total, big).await?;
     }
-    if args.iter().any(|a| a == "--build-only") {
-        return Ok(());
-    }
-    let db = env.db(&name)?;
+    let db = target.db(&name).await?;
     let client = db.client().await?;
     let meta = |k: &'static str| meta(&client, k);
     let big_token: Uuid = meta("big_token").await?.parse()?;
+    let small_token: Uuid = meta("small_token").await?.parse()?;
     let shapes = match &*text {
         Text::Synthetic(vocab) => shapes(vocab),
         Text::Real(corpus) => queries::shapes(corpus, big),
     };
-    if args.iter().any(|a| a == "--diagnose") {
-        return diagnose(&db, &shapes, big_token).await;
-    }
-    let small_token: Uuid = meta("small_token").await?.parse()?;
     // Counted as the dataset was built; a dataset built before that was counted is sampled.
     let lengths = match meta("lengths").await.ok().and_then(|l| Summary::decode(&l)) {
         Some(exact) => exact.line(),
         None => format!("{} (a sample)", text.sample_lengths(1000).line()),
     };
     drop(client);
+    Ok(Dataset {
+        name,
+        total,
+        big,
+        text,
+        db,
+        big_token,
+        small_token,
+        shapes,
+        lengths,
+    })
+}
 
-    let service = Service::start(&env.url(&name), free_port(), &[("WORKERS", "0")]).await?;
-    let small = (total - big) / (APPS * CHATS_PER_APP);
-    let (big_name, small_name) = (format!("big ({})", count(big)), format!("small ({})", count(small)));
-    let tokens = [(big_name.as_str(), big_token), (small_name.as_str(), small_token)];
-    let (rows, misses) = time_shapes(&db, &service.base, &shapes, tokens, runs).await?;
+/// What searching a dataset through the service measured.
+pub struct Searched {
+    pub timed: Vec<Timed>,
+    pub cost: Option<Cost>,
+    /// The background's cost per second, measured before (see `Cost::net_node_us`).
+    pub idle: Option<Cost>,
+    /// The oracle's verdicts, or why it could not run.
+    pub oracle: Result<oracle::Verdicts, String>,
+    pub service_log: logs::Summary,
+    pub node_logs: Vec<(String, logs::Summary)>,
+}
+
+/// Times the shapes through the service (its workers off) and runs the oracle; with `measured`,
+/// also each node's cost of the timed searches, and the errors logged meanwhile.
+pub async fn search(target: &Target, d: &Dataset, runs: usize, measured: bool) -> Result<Searched> {
+    let nodes = match measured {
+        true => Some(Nodes::find(&d.db, 0).await?),
+        false => None,
+    };
+    let log = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/bench-data"))
+        .join(format!("service-search-{}.log", target.label().replace(' ', "-")));
+    let service = Service::start_logged(&target.url(&d.name), free_port(), &[("WORKERS", "0")], Some(&log)).await?;
+    let nodes = nodes.map(|n| n.with_service(service.child.id()));
+    let marks = nodes.as_ref().map(|n| n.log_marks()).unwrap_or_default();
+    let chats = d.chats();
+    let tokens = [(chats[0].0.as_str(), chats[0].1), (chats[1].0.as_str(), chats[1].1)];
+    // The background's cost (upkeep; the queue workers are off) with no searches, per second.
+    let idle = match &nodes {
+        Some(nodes) => {
+            let start = nodes.read().await?;
+            tokio::time::sleep(crate::throughput::IDLE).await;
+            Some(nodes.cost(&start, 1).await?)
+        }
+        None => None,
+    };
+    let (timed, cost) = time_shapes(&d.db, &service.base, &d.shapes, tokens, runs, nodes.as_ref()).await?;
     let oracle = oracle::check(
-        &db,
+        &d.db,
         &service.base,
-        &shapes,
-        &[("small", small_token, true), ("big", big_token, false)],
+        &d.shapes,
+        &[("small", d.small_token, true), ("big", d.big_token, false)],
     )
-    .await?;
+    .await
+    .map_err(|e| e.to_string());
     drop(service);
-    let sizes = index_sizes(&db).await?;
-    let writes = write_rates(&env, &text).await?;
+    Ok(Searched {
+        timed,
+        cost,
+        idle,
+        oracle,
+        service_log: logs::service(&logs::tail(&log, 0)),
+        node_logs: nodes.map(|n| n.log_errors(&marks)).unwrap_or_default(),
+    })
+}
+
+pub async fn run(args: &[String]) -> Result<()> {
+    if let Some(url) = crate::throughput::coordinator_url(args)? {
+        return crate::compare_search::run(args, &url).await;
+    }
+    let runs: usize = arg(args, "--runs").map_or(60, |v| v.parse().unwrap());
+    let env = Env::start()?;
+    let target = Target::Single(env);
+    let d = dataset(&target, args).await?;
+    if args.iter().any(|a| a == "--build-only") {
+        return Ok(());
+    }
+    if args.iter().any(|a| a == "--diagnose") {
+        return diagnose(&d.db, &d.shapes, d.big_token).await;
+    }
+    let searched = search(&target, &d, runs, false).await?;
+    let (rows, misses) = rows(&searched.timed);
+    let oracle = searched.oracle.map_err(anyhow::Error::msg)?;
+    let Target::Single(env) = &target else {
+        unreachable!("the single node")
+    };
+    let sizes = index_sizes(&d.db).await?;
+    let writes = write_rates(env, &d.text).await?;
+    let (total, big, text, lengths) = (d.total, d.big, &d.text, &d.lengths);
     report(&format!(
         "\n## Search ({total} messages, one chat of {big}{})\n\n\
          Command: `cargo run --release --example bench -- search{}` ({})\n\n\
@@ -110,7 +209,7 @@ pub async fn run(args: &[String]) -> Result<()> {
         args.iter().map(|a| format!(" {a}")).collect::<String>(),
         machine(),
         APPS * CHATS_PER_APP + 1,
-        dataset(&text),
+        describe(text),
         if misses.is_empty() { "none".to_owned() } else { misses.join(", ") },
         oracle.report(),
     ))
@@ -147,7 +246,7 @@ async fn meta(client: &tokio_postgres::Client, key: &str) -> Result<String> {
 }
 
 /// The report's sentence about the dataset's text.
-fn dataset(text: &Text) -> String {
+pub fn describe(text: &Text) -> String {
     match text {
         Text::Synthetic(_) => format!(
             "Text: words from a {VOCAB}-word vocabulary drawn from a Zipf\n\
@@ -161,11 +260,11 @@ fn dataset(text: &Text) -> String {
     }
 }
 
-async fn ready(env: &Env, name: &str, total: i64) -> Result<bool> {
-    if !env.has_database(name).await? {
+async fn ready(target: &Target, name: &str, total: i64) -> Result<bool> {
+    if !target.has_database(name).await? {
         return Ok(false);
     }
-    let client = env.db(name)?.client().await?;
+    let client = target.db(name).await?.client().await?;
     // Built for this schema: with the search keys and the dictionary of V19.
     let row = client
         .query_opt(
@@ -180,17 +279,25 @@ async fn ready(env: &Env, name: &str, total: i64) -> Result<bool> {
 }
 
 /// Builds the dataset: COPY without the search indexes, then build them.
-async fn build(env: &Env, name: &str, text: &Arc<Text>, total: i64, big: i64) -> Result<()> {
+async fn build(target: &Target, name: &str, text: &Arc<Text>, total: i64, big: i64) -> Result<()> {
     let started = Instant::now();
-    println!("building the search dataset {name}: {total} messages (kept in bench-data/ for later runs)…");
-    let db = env.fresh_database(name).await?;
+    println!(
+        "building the search dataset {name} on the {}: {total} messages (kept for later runs)…",
+        target.label()
+    );
+    let db = target.fresh(name).await?;
     let client = db.client().await?;
-    client
-        .batch_execute(
-            "DROP INDEX messages_search_keys; DROP INDEX messages_unkeyed; DROP INDEX search_words_trgm;
-             CREATE TABLE bench_meta (key text PRIMARY KEY, value text NOT NULL);",
-        )
-        .await?;
+    // One statement at a time: Citus sends a DDL statement on to the workers as the text it came
+    // in, and refuses a text of several there ("cannot insert multiple commands into a prepared
+    // statement").
+    for sql in [
+        "DROP INDEX messages_search_keys",
+        "DROP INDEX messages_unkeyed",
+        "DROP INDEX search_words_trgm",
+        "CREATE TABLE bench_meta (key text PRIMARY KEY, value text NOT NULL)",
+    ] {
+        client.batch_execute(sql).await?;
+    }
     let big_token = Uuid::new_v4();
     let small_token = Uuid::new_v4();
     client
@@ -231,11 +338,32 @@ async fn build(env: &Env, name: &str, text: &Arc<Text>, total: i64, big: i64) ->
                SELECT application_id, chat_number, count(*), min(created_at), max(created_at)
                FROM messages GROUP BY 1, 2;
              INSERT INTO chat_counters (application_id, chat_number, last_message_number)
-               SELECT application_id, number, messages_count FROM chats;
-             UPDATE applications a SET chats_count = c.n, last_chat_number = c.n
-               FROM (SELECT application_id, count(*) AS n FROM chats GROUP BY 1) c WHERE c.application_id = a.id;",
+               SELECT application_id, number, messages_count FROM chats;",
         )
         .await?;
+    // Each application's chat count, read first and written by value: Citus updates a reference
+    // table (`applications`) from no distributed table in the same statement. On Citus the chat
+    // counter is in `app_counters` (V21).
+    let counts = client
+        .query("SELECT application_id, count(*) FROM chats GROUP BY 1", &[])
+        .await?;
+    let (ids, ns): (Vec<i64>, Vec<i64>) = counts.iter().map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1))).unzip();
+    client
+        .execute(
+            "UPDATE applications a SET chats_count = c.n, last_chat_number = c.n
+             FROM unnest($1::bigint[], $2::bigint[]) c(id, n) WHERE a.id = c.id",
+            &[&ids, &ns],
+        )
+        .await?;
+    if target.is_citus() {
+        client
+            .execute(
+                "INSERT INTO app_counters (application_id, last_chat_number, chats_count)
+                 SELECT id, n, n FROM unnest($1::bigint[], $2::bigint[]) c(id, n)",
+                &[&ids, &ns],
+            )
+            .await?;
+    }
     for (what, sql) in [
         (
             "the keys' GIN",
@@ -256,9 +384,33 @@ async fn build(env: &Env, name: &str, text: &Arc<Text>, total: i64, big: i64) ->
         client.batch_execute(sql).await?;
         println!("  {what} built in {:.1} s", t.elapsed().as_secs_f64());
     }
-    // What the structures V19 replaced took on the same data (built, measured, dropped). They
-    // indexed the folded text of every message; a plain-ASCII body may be stored without it
-    // (its folded text is the body lower-cased), so that is what they index then.
+    if !target.is_citus() {
+        before_v19(&client).await?;
+    }
+    for sql in ["VACUUM ANALYZE messages", "ANALYZE chats", "ANALYZE applications"] {
+        client.batch_execute(sql).await?;
+    }
+    client
+        .execute(
+            "INSERT INTO bench_meta VALUES ('big_token', $1), ('small_token', $2), ('messages', $3), ('lengths', $4),
+                                           ('schema', 'V19 keys')",
+            &[
+                &big_token.to_string(),
+                &small_token.to_string(),
+                &total.to_string(),
+                &lengths.summary().encode(),
+            ],
+        )
+        .await?;
+    println!("  dataset ready in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// What the structures V19 replaced took on the same data (built, measured, dropped), kept in
+/// `bench_meta`. They indexed the folded text of every message; a plain-ASCII body may be stored
+/// without it (its folded text is the body lower-cased), so that is what they index then. (Not
+/// on Citus: the coordinator's partitions, whose sizes this reads, are empty there.)
+async fn before_v19(client: &tokio_postgres::Client) -> Result<()> {
     println!("  measuring the indexes before V19 on the same data…");
     let t = Instant::now();
     client
@@ -288,22 +440,6 @@ async fn build(env: &Env, name: &str, text: &Arc<Text>, total: i64, big: i64) ->
             &[&before.to_string()],
         )
         .await?;
-    for sql in ["VACUUM ANALYZE messages", "ANALYZE chats", "ANALYZE applications"] {
-        client.batch_execute(sql).await?;
-    }
-    client
-        .execute(
-            "INSERT INTO bench_meta VALUES ('big_token', $1), ('small_token', $2), ('messages', $3), ('lengths', $4),
-                                           ('schema', 'V19 keys')",
-            &[
-                &big_token.to_string(),
-                &small_token.to_string(),
-                &total.to_string(),
-                &lengths.summary().encode(),
-            ],
-        )
-        .await?;
-    println!("  dataset ready in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 

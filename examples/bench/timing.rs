@@ -5,97 +5,145 @@ use std::time::Instant;
 
 use anyhow::Result;
 use chat_system::{
-    search::{self, SearchOrder, Wanted},
+    search::{self, Wanted},
     store::Db,
 };
 use uuid::Uuid;
 
 use crate::{
     dataset::Vocabulary,
+    nodes::{Cost, Nodes},
     oracle,
     queries::Shape,
     stats::{encode, Samples},
 };
 
-/// Times every shape's queries in both chats, both orders: the report's rows, and the shapes
-/// that miss the target.
+/// One shape's timings in one chat and order.
+pub struct Timed {
+    pub shape: &'static str,
+    pub query: String,
+    pub chat: String,
+    pub big: bool,
+    pub order: &'static str,
+    /// Every hit of the shape's first query in the chat.
+    pub hits: i64,
+    pub http: Samples,
+    pub sql: Samples,
+}
+
+impl Timed {
+    /// Whether it meets the target (p95 ≤ 50 ms and p99 ≤ 200 ms through HTTP).
+    pub fn ok(&self) -> bool {
+        self.http.pct(95.0) <= 50.0 && self.http.pct(99.0) <= 200.0
+    }
+}
+
+/// Times every shape's queries in both chats (`tokens`: the big chat's first), both orders. With
+/// `nodes`, also what the timed searches cost on each node (HTTP and library calls together:
+/// `2 × runs` searches per shape, chat and order; the hit counts are taken before, apart).
 pub async fn time_shapes(
     db: &Db,
     base: &str,
     shapes: &[Shape],
     tokens: [(&str, Uuid); 2],
     runs: usize,
-) -> Result<(String, Vec<String>)> {
+    nodes: Option<&Nodes>,
+) -> Result<(Vec<Timed>, Option<Cost>)> {
     let http = reqwest::Client::new();
     let client = db.client().await?;
-    let mut rows = String::new();
-    let mut misses = Vec::new();
-    let big_token = tokens[0].1;
+    let mut timed = Vec::new();
     for shape in shapes {
-        for (chat_name, token) in tokens {
-            let chat = 1i64;
+        for (i, (chat, token)) in tokens.iter().enumerate() {
             // Counted by the database (see `oracle::count` for why not through the library).
-            let hits = oracle::count(&client, token, &shape.queries[0]).await?;
-            for order in [SearchOrder::Newest, SearchOrder::Relevance] {
-                let order_name = if order == SearchOrder::Newest {
-                    "newest"
-                } else {
-                    "relevance"
-                };
-                let (mut via_http, mut via_sql) = (Samples::default(), Samples::default());
-                for i in 0..runs + 5 {
-                    let q = &shape.queries[i % shape.queries.len()];
-                    let url = format!(
-                        "{base}/api/applications/{token}/chats/{chat}/messages?limit=20&order={order_name}&query={}",
-                        encode(q)
-                    );
-                    let start = Instant::now();
-                    let r = http.get(&url).send().await?;
-                    assert!(r.status().is_success(), "{q}: {}", r.status());
-                    let _ = r.bytes().await?;
-                    let t_http = start.elapsed();
-                    let terms = search::parse(q).unwrap();
-                    let start = Instant::now();
-                    let score = |body: &str| search::relevance(body, &terms);
-                    let wanted = if order == SearchOrder::Newest {
-                        newest(21)
-                    } else {
-                        Wanted {
-                            need: search::RELEVANCE_CANDIDATES,
-                            offset: 0,
-                            limit: 20,
-                            rank: Some(&score),
-                        }
-                    };
-                    search::fetch(db, token, chat, &terms, None, (0, i64::MAX), wanted).await?;
-                    let t_sql = start.elapsed();
-                    if i >= 5 {
-                        via_http.push(t_http);
-                        via_sql.push(t_sql);
-                    }
-                }
-                let ok = via_http.pct(95.0) <= 50.0 && via_http.pct(99.0) <= 200.0;
-                if token == big_token && order == SearchOrder::Newest && !ok {
-                    misses.push(format!("{} ({})", shape.name, order_name));
-                }
-                rows.push_str(&format!(
-                    "| {} | `{}` | {} | {} | {} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} |\n",
-                    shape.name,
-                    shape.queries[0],
-                    chat_name,
-                    order_name,
+            let hits = oracle::count(&client, *token, &shape.queries[0]).await?;
+            for order in ["newest", "relevance"] {
+                timed.push(Timed {
+                    shape: shape.name,
+                    query: shape.queries[0].clone(),
+                    chat: chat.to_string(),
+                    big: i == 0,
+                    order,
                     hits,
-                    via_http.pct(50.0),
-                    via_http.pct(95.0),
-                    via_http.pct(99.0),
-                    via_sql.pct(50.0),
-                    via_sql.pct(95.0),
-                    via_sql.pct(99.0),
-                ));
+                    http: Samples::default(),
+                    sql: Samples::default(),
+                });
             }
         }
     }
-    Ok((rows, misses))
+    let start = match nodes {
+        Some(nodes) => Some(nodes.read().await?),
+        None => None,
+    };
+    let mut searches = 0;
+    for t in timed.iter_mut() {
+        let shape = shapes.iter().find(|s| s.name == t.shape).expect("a timed shape");
+        let token = tokens.iter().find(|(name, _)| *name == t.chat).expect("a timed chat").1;
+        let chat = 1i64;
+        for i in 0..runs + 5 {
+            let q = &shape.queries[i % shape.queries.len()];
+            let url = format!(
+                "{base}/api/applications/{token}/chats/{chat}/messages?limit=20&order={}&query={}",
+                t.order,
+                encode(q)
+            );
+            let start = Instant::now();
+            let r = http.get(&url).send().await?;
+            assert!(r.status().is_success(), "{q}: {}", r.status());
+            let _ = r.bytes().await?;
+            let t_http = start.elapsed();
+            let terms = search::parse(q).unwrap();
+            let start = Instant::now();
+            let score = |body: &str| search::relevance(body, &terms);
+            let wanted = if t.order == "newest" {
+                newest(21)
+            } else {
+                Wanted {
+                    need: search::RELEVANCE_CANDIDATES,
+                    offset: 0,
+                    limit: 20,
+                    rank: Some(&score),
+                }
+            };
+            search::fetch(db, token, chat, &terms, None, (0, i64::MAX), wanted).await?;
+            let t_sql = start.elapsed();
+            searches += 2;
+            if i >= 5 {
+                t.http.push(t_http);
+                t.sql.push(t_sql);
+            }
+        }
+    }
+    let cost = match (nodes, start) {
+        (Some(nodes), Some(start)) => Some(nodes.cost(&start, searches).await?),
+        _ => None,
+    };
+    Ok((timed, cost))
+}
+
+/// The report's rows of the timings, and the shapes that miss the target (big chat, newest).
+pub fn rows(timed: &[Timed]) -> (String, Vec<String>) {
+    let mut rows = String::new();
+    let mut misses = Vec::new();
+    for t in timed {
+        if t.big && t.order == "newest" && !t.ok() {
+            misses.push(format!("{} ({})", t.shape, t.order));
+        }
+        rows.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} |\n",
+            t.shape,
+            t.query,
+            t.chat,
+            t.order,
+            t.hits,
+            t.http.pct(50.0),
+            t.http.pct(95.0),
+            t.http.pct(99.0),
+            t.sql.pct(50.0),
+            t.sql.pct(95.0),
+            t.sql.pct(99.0),
+        ));
+    }
+    (rows, misses)
 }
 
 /// `--diagnose`: each query of each shape on the big chat, newest first, through `search::fetch`:
