@@ -4,7 +4,7 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 # Build the dependencies first so that source edits do not rebuild them.
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && cargo build --release --locked \
     && rm -rf src
