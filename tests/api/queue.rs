@@ -324,10 +324,13 @@ async fn the_cleaner_merges_every_search_index_pending_list() {
 #[tokio::test]
 async fn a_shallow_queue_is_written_in_lots() {
     let mut config = test_config();
-    config.worker_linger_ms = 400;
+    // The three creations below and the reads after them must fit in one linger. A creation on
+    // Citus is a call on the application's node through the coordinator: on the loaded test
+    // machine three of them took longer than 400 ms once (two messages written already).
+    config.worker_linger_ms = if on_citus() { 2_000 } else { 400 };
     config.worker_poll_ms = 60_000; // no look at the queue but the ones rung
     config.workers = 1;
-    let app = TestApp::spawn_with(config, true).await;
+    let app = TestApp::spawn_with(config.clone(), true).await;
     let token = app.create_app("lots").await;
     let chat = app.create_chat(&token).await;
     app.eventually("the chat is written", || async {
@@ -335,7 +338,7 @@ async fn a_shallow_queue_is_written_in_lots() {
     })
     .await;
     // The worker has looked again since (after its linger) and is waiting to be rung.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(Duration::from_millis(config.worker_linger_ms + 600)).await;
 
     for body in ["one", "two", "three"] {
         app.create_message(&token, chat, body).await;
