@@ -78,7 +78,7 @@ pub async fn fill(db: &Db, size: DemoSize, progress: bool) -> anyhow::Result<Vec
     );
     bar.set_message("loading");
     let mut client = db.client().await?;
-    let load = Loader::begin(&mut client).await?;
+    let load = Loader::begin(&mut client, db.on_citus()).await?;
     let now = Utc::now();
     let start = now - chrono::Duration::days(DAYS);
     let mut rng = Rng::new(now.timestamp_nanos_opt().unwrap_or_default() as u64);

@@ -12,6 +12,10 @@
 //!
 //! So the service carries on numbering after loaded data exactly as after its own creations. A
 //! load stores every message's folded text (`store::releases`: it may run beside any release).
+//!
+//! On Citus the counters are those V21's creations take (an application's last chat number in
+//! `app_counters`), each statement names the application, and the workers' statements take their
+//! forms for one application (`apply`'s `one_app`), as a worker's batch there does.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Object, Transaction};
@@ -26,36 +30,59 @@ pub struct Loader<'a> {
     tx: Transaction<'a>,
     /// The dictionary words this load added (seen by its later statements, in its transaction).
     lexicon: Lexicon,
+    /// The database is a Citus coordinator (`Db::on_citus`).
+    citus: bool,
+    /// The transaction's `now()`, for the statements that may not call it on Citus (the same
+    /// value, so the same on one node).
+    now: DateTime<Utc>,
 }
 
 impl<'a> Loader<'a> {
-    /// Starts a load on `client`.
-    pub async fn begin(client: &'a mut Object) -> DbResult<Self> {
+    /// Starts a load on `client`, of a Citus coordinator when `citus`.
+    pub async fn begin(client: &'a mut Object, citus: bool) -> DbResult<Self> {
+        let tx = client.transaction().await?;
+        let now = tx.query_one("SELECT now()", &[]).await?.get(0);
         Ok(Loader {
-            tx: client.transaction().await?,
+            tx,
             lexicon: Lexicon::default(),
+            citus,
+            now,
         })
     }
 
     /// Creates an application named `name`, dated `at`, with a fresh token: (its id, its token).
+    /// On Citus with its counters' row (`app_counters`), as `application_create_citus` makes it.
     pub async fn application(&self, name: &str, at: DateTime<Utc>) -> DbResult<(i64, Uuid)> {
         let sql = include_str!("sql/load_application.sql");
         let row = self.tx.query_one(sql, &[&name, &at]).await?;
-        Ok((row.get(0), row.get(1)))
+        let (id, token) = (row.get(0), row.get(1));
+        if self.citus {
+            let sql = include_str!("sql/load_app_counters_citus.sql");
+            self.tx.execute(sql, &[&id]).await?;
+        }
+        Ok((id, token))
     }
 
     /// Creates `count` chats, dated `at`, in the application `app` (its id): their numbers.
     pub async fn chats(&self, app: i64, count: i64, at: DateTime<Utc>) -> DbResult<Vec<i64>> {
-        let sql = include_str!("sql/load_chat_numbers.sql");
-        let numbers: Vec<i64> = self
-            .tx
-            .query(sql, &[&app, &count])
-            .await?
-            .iter()
-            .map(|row| row.get(0))
-            .collect();
+        let numbers: Vec<i64> = match self.citus {
+            false => {
+                let sql = include_str!("sql/load_chat_numbers.sql");
+                let rows = self.tx.query(sql, &[&app, &count]).await?;
+                rows.iter().map(|row| row.get(0)).collect()
+            }
+            true => {
+                // Citus never sends an inserting CTE to one shard: the counter, then the chats'
+                // message counters.
+                let sql = include_str!("sql/load_chat_numbers_citus.sql");
+                let taken: i64 = self.tx.query_one(sql, &[&app, &count]).await?.get(0);
+                let sql = include_str!("sql/load_chat_counters_citus.sql");
+                self.tx.execute(sql, &[&app, &taken, &count, &self.now]).await?;
+                (taken + 1..=taken + count).collect()
+            }
+        };
         let jobs: Vec<Job> = numbers.iter().map(|&number| job(app, number, None, at)).collect();
-        self.apply(&jobs).await?;
+        self.apply(app, &jobs).await?;
         Ok(numbers)
     }
 
@@ -64,17 +91,18 @@ impl<'a> Loader<'a> {
     pub async fn messages(&self, app: i64, chat: i64, messages: Vec<(String, DateTime<Utc>)>) -> DbResult<()> {
         let sql = include_str!("sql/load_message_numbers.sql");
         let count = messages.len() as i64;
-        let taken: i64 = self.tx.query_one(sql, &[&app, &chat, &count]).await?.get(0);
+        let taken: i64 = self.tx.query_one(sql, &[&app, &chat, &count, &self.now]).await?.get(0);
         let jobs: Vec<Job> = (taken + 1..)
             .zip(messages)
             .map(|(number, (body, at))| job(app, chat, Some((number, body)), at))
             .collect();
-        self.apply(&jobs).await
+        self.apply(app, &jobs).await
     }
 
-    /// Writes `jobs` as the workers do.
-    async fn apply(&self, jobs: &[Job]) -> DbResult<()> {
-        let applied = apply(&self.tx, jobs, Some(&self.lexicon), false, None).await?;
+    /// Writes `jobs` (all of application `app`) as the workers do.
+    async fn apply(&self, app: i64, jobs: &[Job]) -> DbResult<()> {
+        let one_app = self.citus.then_some(app);
+        let applied = apply(&self.tx, jobs, Some(&self.lexicon), false, one_app).await?;
         self.lexicon.learned(applied.words);
         Ok(())
     }

@@ -321,12 +321,21 @@ impl TestApp {
     }
 
     /// Polls `check` until it holds or 5 seconds pass.
-    pub async fn eventually<F, Fut>(&self, what: &str, mut check: F)
+    pub async fn eventually<F, Fut>(&self, what: &str, check: F)
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        self.eventually_within(what, Duration::from_secs(5), check).await
+    }
+
+    /// Polls `check` until it holds or `within` passes.
+    pub async fn eventually_within<F, Fut>(&self, what: &str, within: Duration, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = Instant::now() + within;
         while !check().await {
             assert!(Instant::now() < deadline, "timed out waiting for: {what}");
             tokio::time::sleep(Duration::from_millis(20)).await;

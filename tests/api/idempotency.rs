@@ -236,9 +236,13 @@ async fn a_full_intake_refuses_at_once_and_an_expired_request_is_never_sent() {
     config.intake_max_batch = 1;
     config.intake_max_queued = 2;
     config.request_timeout_ms = 1_500;
-    let app = TestApp::spawn_with(config, true).await;
-    let token = app.create_app("A").await;
-    let chat = app.create_chat(&token).await;
+    // The application and its chat are created through an instance with the usual deadline: on
+    // Citus an application's creation writes the reference table `applications` on every node
+    // (a two-phase commit), which on a loaded machine took longer than this instance's 1.5 s.
+    let setup = TestApp::spawn().await;
+    let token = setup.create_app("A").await;
+    let chat = setup.create_chat(&token).await;
+    let app = TestApp::spawn_on(&setup.url, config, true).await;
     let messages = format!("/api/applications/{token}/chats/{chat}/messages");
     let id = app.app_id(&token).await;
     let mut admin = app.db.client().await.unwrap();

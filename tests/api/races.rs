@@ -45,6 +45,12 @@ where
 /// their number: `applications` itself and every table with an `application_id` column, found
 /// in the catalog so that tables added later are covered too. For a chat: the tables that also
 /// have a `chat_number` column, and `chats`.
+///
+/// Not `intake_batches`: a creation batch's record is kept 15 minutes whatever becomes of its
+/// application, on one node as on Citus (the intake's exactly-once resolution reads it, and a
+/// request still on its way, or its fence, may write one after the delete); it holds the numbers
+/// a batch created, nothing the requests sent. Only Citus files it under the application (V21,
+/// to route it), where this look would see it.
 async fn leftovers(app: &TestApp, id: i64, chat: Option<i64>) -> Vec<(String, i64)> {
     let client = app.db.client().await.unwrap();
     let tables = client
@@ -53,6 +59,7 @@ async fn leftovers(app: &TestApp, id: i64, chat: Option<i64>) -> Vec<(String, i6
              FROM information_schema.columns c
              JOIN information_schema.columns o USING (table_schema, table_name)
              WHERE c.table_schema = 'public' AND c.column_name = 'application_id'
+               AND c.table_name <> 'intake_batches'
              GROUP BY 1 ORDER BY 1",
             &[],
         )
@@ -136,6 +143,16 @@ impl Told {
             .lock()
             .unwrap()
             .push((target.to_owned(), r.status, r.body.clone(), after_delete));
+    }
+
+    /// Waits until a request sent after the delete has been answered, for every one of
+    /// `targets`: the traffic must not stop before any was sent (the purge can end within one
+    /// round of creations, which on Citus is slower than on one node).
+    async fn after_delete(&self, targets: &[&str]) {
+        until("requests sent after the delete answered", 60, || async {
+            targets.iter().all(|t| self.of(t).iter().any(|a| a.2))
+        })
+        .await;
     }
 
     /// The answers for `target`.
@@ -224,6 +241,7 @@ async fn an_application_deleted_with_20000_creations_queued_leaves_no_row_anywhe
                 == 0
         })
         .await;
+        told.after_delete(&["doomed", "doomed chat"]).await;
         stop.store(true, Ordering::SeqCst);
         r
     });
@@ -369,6 +387,7 @@ async fn a_chat_deleted_while_its_creations_are_queued_and_written_leaves_no_row
             front.count("SELECT count(*) FROM purges").await == 0
         })
         .await;
+        told.after_delete(&["doomed"]).await;
         stop.store(true, Ordering::SeqCst);
         r
     });
@@ -576,8 +595,15 @@ async fn the_reconciler_running_while_workers_write_leaves_every_count_right() {
     // Two drifted counts for the reconciler to find while the workers write.
     app.count("WITH x AS (UPDATE chats SET messages_count = messages_count + 7 WHERE number = 1 RETURNING 1) SELECT count(*) FROM x")
         .await;
-    app.count("WITH x AS (UPDATE applications SET chats_count = chats_count + 3 RETURNING 1) SELECT count(*) FROM x")
-        .await;
+    // The application's count is a column of `applications`; on Citus, of `app_counters` (V21).
+    let drift = match app.db.on_citus() {
+        false => "WITH x AS (UPDATE applications SET chats_count = chats_count + 3 RETURNING 1) SELECT count(*) FROM x",
+        true => {
+            "WITH x AS (UPDATE app_counters SET chats_count = chats_count + 3 WHERE application_id > 0 RETURNING 1) \
+                 SELECT count(*) FROM x"
+        }
+    };
+    app.count(drift).await;
 
     // Act: 3,000 creations while the reconciler runs over and over.
     let done = AtomicBool::new(false);

@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::TestApp;
+use crate::helpers::{on_citus, test_config, TestApp};
 
 pub(crate) struct Chat<'a> {
     app: &'a TestApp,
@@ -320,7 +320,12 @@ async fn bad_search_parameters_are_400_and_blank_queries_list() {
 /// all hits, newest first, each once, across pages.
 #[tokio::test]
 async fn big_chat_searches_find_every_hit_whatever_the_route() {
-    let app = TestApp::spawn().await;
+    let mut config = test_config();
+    if on_citus() {
+        // The key filler looks every 30 maintenance intervals there (`upkeep::keys`).
+        config.maintenance_interval_ms = 100;
+    }
+    let app = TestApp::spawn_with(config, true).await;
     let token = app.create_app("big").await;
     let chat = app.create_chat(&token).await;
     let total = 30_000i64;
@@ -361,12 +366,25 @@ async fn big_chat_searches_find_every_hit_whatever_the_route() {
         }
         words.join(" ")
     };
+    // Written as by a release before V19: no keys, and no folded text, which a trigger fills
+    // (V19). On Citus, where no such release ever ran and V19 made no trigger, as this release
+    // leaves an edited message: its folded text, no keys.
+    let insert = match on_citus() {
+        false => {
+            "WITH a AS (SELECT id FROM applications WHERE token = $1)
+             INSERT INTO messages (application_id, chat_number, number, body, created_at, updated_at)
+             SELECT a.id, $2, n, b, now(), now() FROM a, unnest($3::bigint[], $4::text[]) AS t(n, b)"
+        }
+        true => {
+            "WITH a AS (SELECT id FROM applications WHERE token = $1)
+             INSERT INTO messages (application_id, chat_number, number, body, search_text, created_at, updated_at)
+             SELECT a.id, $2, n, b, chat_search_text(b), now(), now() FROM a, unnest($3::bigint[], $4::text[]) AS t(n, b)"
+        }
+    };
     let client = app.db.client().await.unwrap();
     client
         .execute(
-            "WITH a AS (SELECT id FROM applications WHERE token = $1)
-             INSERT INTO messages (application_id, chat_number, number, body, created_at, updated_at)
-             SELECT a.id, $2, n, b, now(), now() FROM a, unnest($3::bigint[], $4::text[]) AS t(n, b)",
+            insert,
             &[
                 &uuid::Uuid::parse_str(&token).unwrap(),
                 &chat,

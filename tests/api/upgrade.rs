@@ -6,7 +6,7 @@ use chat_system::{settings::Settings, store};
 
 use crate::{
     faults::{setup, Instance},
-    helpers::{fresh_database_url, TestApp},
+    helpers::{fresh_database_url, on_citus, TestApp},
 };
 
 /// Records a migration as applied that no binary of this build knows (a newer release's).
@@ -175,7 +175,12 @@ async fn a_plain_bodys_folded_text_is_stored_only_while_an_earlier_release_is_co
     assert_eq!(numbers("creme").await, vec![3]);
     assert_eq!(numbers("PLAIN").await, vec![2, 1]);
 
-    // The release before V19: neither folded text nor keys written.
+    // The release before V19: neither folded text nor keys written; V19's trigger folds the
+    // text. Not on Citus: no release before V19 ran there (issue 15 came later), so V19 made no
+    // trigger there and nothing writes such rows.
+    if on_citus() {
+        return;
+    }
     app.db
         .client()
         .await

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::{
     faults::{free_port, Instance},
-    helpers::{fresh_database_url, test_config, TestApp},
+    helpers::{fresh_database_url, on_citus, test_config, TestApp},
     webhook_receiver::{bodies, signed_by, Received, Receiver, Reply},
 };
 
@@ -179,7 +179,12 @@ async fn failures_are_retried_honouring_retry_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_failing_delivery_stops_blocking_and_a_failing_endpoint_is_paused() {
-    let app = spawn(4).await;
+    // The retry window: long enough for the first delivery's three attempts (retried after
+    // 0.5-1 s, then 1-2 s), which must all come before the endpoint, failing for the whole
+    // window, is paused. On Citus the dispatcher looks for retries due every second instead of
+    // every 200 ms (`hooks::deliver`, POLL_CITUS), which can put the third attempt past 4 s.
+    let window = if on_citus() { 8 } else { 4 };
+    let app = spawn(window).await;
     let receiver = Receiver::start().await;
     // The first message always fails; the ones after it arrive anyway, in order.
     receiver.answer_with(|body| {
@@ -208,7 +213,7 @@ async fn a_failing_delivery_stops_blocking_and_a_failing_endpoint_is_paused() {
     assert_eq!(later, vec![2, 3]);
 
     // One failing delivery does not make the endpoint failing; failing for the whole retry
-    // window (4 s here), it is paused, saying why, and the deliveries are kept as failed.
+    // window (`window` here), it is paused, saying why, and the deliveries are kept as failed.
     receiver.answer_with(|_| Reply::Status(503));
     app.create_message(&token, chat, "four").await;
     let hook = format!("/api/applications/{token}/webhooks/{id}");
