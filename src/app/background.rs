@@ -24,7 +24,8 @@ impl Background {
         // The queue workers wake this process's webhook dispatcher when a batch queued deliveries.
         let deliveries = Arc::new(Notify::new());
         let worker = write::Worker::new(db.writer(), settings.worker_batch_size, settings.job_max_attempts)
-            .waking(deliveries.clone());
+            .waking(deliveries.clone())
+            .hinted(state.bell.hints());
         let mut tasks = write::spawn_workers(
             worker,
             settings.workers,

@@ -9,15 +9,26 @@
 //! (`chat_jobs_stuck`). Transient failures (a lost connection, lock or statement timeouts,
 //! serialization failures and deadlocks) are not attempts: the batch is simply run again.
 
-use std::sync::Arc;
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use tokio::sync::Notify;
 
-use super::apply::{apply, Applied, Job};
+use super::{
+    apply::{apply, Applied, Job},
+    bell::Hints,
+};
 use crate::store::{lexicon::Lexicon, Db, DbResult};
 
 /// On Citus, how many applications with jobs ready one round of batches takes at most.
 const APPS_PER_ROUND: i64 = 64;
+/// On Citus, how often this process's workers read every shard for ready jobs while hints keep
+/// them busy: jobs queued by other instances or due for a retry are found within this.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+/// On Citus, shares of the hints one call of `run_batch` takes at most.
+const HINT_SHARES: usize = 4;
 
 /// Drains the job table; cheap to clone, one per worker task.
 #[derive(Clone)]
@@ -29,6 +40,10 @@ pub struct Worker {
     deliveries: Option<Arc<Notify>>,
     /// False: messages are written without search keys (`without_search_keys`).
     keys: bool,
+    /// On Citus, the applications this process queued jobs for (`hinted`).
+    hints: Option<Hints>,
+    /// When this process's workers last read every shard for ready jobs (shared by the clones).
+    swept: Arc<Mutex<Instant>>,
 }
 
 /// What one batch did.
@@ -50,7 +65,30 @@ impl Worker {
             stuck_after: stuck_after.max(1),
             deliveries: None,
             keys: true,
+            hints: None,
+            // The first look reads every shard (jobs left from before the start).
+            swept: Arc::new(Mutex::new(
+                Instant::now().checked_sub(SWEEP_EVERY).unwrap_or_else(Instant::now),
+            )),
         }
+    }
+
+    /// On Citus, this worker claims the applications in `hints` (the ones this process's
+    /// creations queued jobs for) on their shards first, and reads every shard to find others
+    /// only when it has no hint or once every `SWEEP_EVERY`.
+    pub fn hinted(mut self, hints: Hints) -> Self {
+        self.hints = Some(hints);
+        self
+    }
+
+    /// Whether the periodic read of every shard is due (and if so, it is now taken).
+    fn sweep_due(&self) -> bool {
+        let mut swept = self.swept.lock().unwrap();
+        let due = swept.elapsed() >= SWEEP_EVERY;
+        if due {
+            *swept = Instant::now();
+        }
+        due
     }
 
     /// This worker writes messages without search keys or dictionary words (NULL keys: the key
@@ -90,9 +128,43 @@ impl Worker {
 
     /// On Citus, a batch per application with jobs ready: row locks work only within one shard,
     /// so each application's jobs are claimed on its shard (`jobs_claim_app.sql`). Which
-    /// applications have jobs is read from every shard, without locks; the list is rotated so
-    /// that workers starting together do not all begin with the same application.
+    /// applications have jobs: the hints of this process's creations (a share at a time, so that
+    /// the workers split them; an application that filled its lot is hinted again), and, without
+    /// hints or once every `SWEEP_EVERY` for the process, a read of every shard without locks
+    /// (jobs of other instances, retries), rotated so that workers do not all begin with the
+    /// same application.
     async fn run_per_application(&self) -> DbResult<BatchOutcome> {
+        let mut apps = match self.hints.is_none() || self.sweep_due() {
+            true => self.ready_apps().await?,
+            false => Vec::new(),
+        };
+        let mut outcome = BatchOutcome::default();
+        // A few shares per call at most: the worker's loop looks at its cancellation between.
+        for _ in 0..HINT_SHARES {
+            if let Some(hints) = &self.hints {
+                for app in hints.take_share() {
+                    if !apps.contains(&app) {
+                        apps.push(app);
+                    }
+                }
+            }
+            if apps.is_empty() {
+                break;
+            }
+            for app in std::mem::take(&mut apps) {
+                let one = self.run_claimed(Some(app)).await?;
+                if let (Some(hints), true) = (&self.hints, one.claimed as i64 >= self.batch_size) {
+                    hints.add([app]);
+                }
+                outcome.claimed += one.claimed;
+                outcome.failed += one.failed;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// On Citus, up to `APPS_PER_ROUND` applications with jobs ready, from every shard.
+    async fn ready_apps(&self) -> DbResult<Vec<i64>> {
         let rows = self
             .db
             .query(include_str!("sql/jobs_ready_apps.sql"), &[&APPS_PER_ROUND])
@@ -105,13 +177,7 @@ impl Worker {
             let len = apps.len();
             apps.rotate_left(start % len);
         }
-        let mut outcome = BatchOutcome::default();
-        for app in apps {
-            let one = self.run_claimed(Some(app)).await?;
-            outcome.claimed += one.claimed;
-            outcome.failed += one.failed;
-        }
-        Ok(outcome)
+        Ok(apps)
     }
 
     /// Claims a batch, of any application or of `app` only, and writes it.

@@ -123,8 +123,8 @@ pub(super) async fn coalesce<C: Creation>(
         crate::metrics::metrics().intake_batch(kind, batch.len());
         let (db, bell, finished) = (db.clone(), bell.clone(), finished.clone());
         tokio::spawn(async move {
-            run(&db, batch).await;
-            bell.announce();
+            let apps = run(&db, batch).await;
+            bell.announce_for(apps);
             drop(permit);
             finished.notify_one();
         });
@@ -145,12 +145,14 @@ fn fill<C: Creation>(rx: &mut mpsc::Receiver<Request<C>>, batch: &mut Vec<Reques
 /// committed when the next goes out) before its requests are answered with the error.
 const TRANSIENT_ATTEMPTS: u32 = 4;
 
-/// Runs a batch to its answers (on Citus, a batch per application).
-pub(super) async fn run<C: Creation>(db: &Db, batch: Vec<Request<C>>) {
+/// Runs a batch to its answers (on Citus, a batch per application). Returns the applications
+/// whose batches went out on Citus (their workers' hints), none on one node.
+pub(super) async fn run<C: Creation>(db: &Db, batch: Vec<Request<C>>) -> Vec<i64> {
     if db.on_citus() {
         return run_per_application(db, batch).await;
     }
-    run_on(db, batch, None).await
+    run_on(db, batch, None).await;
+    Vec::new()
 }
 
 /// On Citus, `batch` goes out as one batch per application: each runs and commits on the node
@@ -158,7 +160,7 @@ pub(super) async fn run<C: Creation>(db: &Db, batch: Vec<Request<C>>) {
 /// transaction across nodes; the applications' batches go out side by side. Application
 /// creations go under 0 (as V21 keeps their keys); a request for a token no application has is
 /// answered as the statement would answer it.
-async fn run_per_application<C: Creation>(db: &Db, batch: Vec<Request<C>>) {
+async fn run_per_application<C: Creation>(db: &Db, batch: Vec<Request<C>>) -> Vec<i64> {
     let mut groups: std::collections::BTreeMap<i64, Vec<Request<C>>> = Default::default();
     for request in batch {
         let app = match request.what.application() {
@@ -171,7 +173,10 @@ async fn run_per_application<C: Creation>(db: &Db, batch: Vec<Request<C>>) {
             Err(e) => request.pending.fail(db, e).await,
         }
     }
+    // Application creations (under 0) queue no job.
+    let apps = groups.keys().copied().filter(|&app| app != 0).collect();
     futures::future::join_all(groups.into_iter().map(|(app, group)| run_on(db, group, Some(app)))).await;
+    apps
 }
 
 /// Runs a batch to its answers (on Citus, of application `app`); if it fails as a whole for a
