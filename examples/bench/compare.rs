@@ -10,7 +10,7 @@ use crate::{
     load::{Outcome, FIXED_RATE_GRACE},
     nodes::Cost,
     stats::{machine, report},
-    target::Target,
+    target::{shown_args, Target},
     throughput::{arg, measure, Figures, IDLE},
 };
 
@@ -18,16 +18,6 @@ pub async fn throughput(args: &[String], url: &str) -> Result<()> {
     let soak = arg(args, "--soak", 0);
     let single = measure(&Target::Single(Env::start()?), args, soak, true).await?;
     let citus = measure(&Target::Citus { url: url.to_owned() }, args, 0, true).await?;
-    let shown: Vec<&str> = args
-        .iter()
-        .map(|a| {
-            if a.starts_with("postgres") {
-                "<coordinator URL>"
-            } else {
-                a.as_str()
-            }
-        })
-        .collect();
     report(&format!(
         "\n## Throughput: single node and Citus, one run\n\n\
          Command: `cargo run --release --example bench -- throughput {}` ({})\n\n\
@@ -60,7 +50,7 @@ pub async fn throughput(args: &[String], url: &str) -> Result<()> {
          |---|---|---|---|---|---|---|---|---|---|\n{}\n\
          ### Errors logged during the run\n\n{}\n\
          ### Throughput with N worker machines, from these costs\n\n{}",
-        shown.join(" "),
+        shown_args(args),
         machine(),
         citus.nodes.join(", "),
         single.clients,

@@ -8,7 +8,7 @@ use crate::{
     env::Env,
     search::{dataset, describe, search, Searched},
     stats::{machine, report},
-    target::Target,
+    target::{shown_args, Target},
     timing::Timed,
 };
 
@@ -35,16 +35,6 @@ pub async fn run(args: &[String], url: &str) -> Result<()> {
     }
     let (single, citus) = (&sides[0].5, &sides[1].5);
     let (total, big, text, lengths) = (sides[0].1, sides[0].2, &sides[0].3, &sides[0].4);
-    let shown: Vec<&str> = args
-        .iter()
-        .map(|a| {
-            if a.starts_with("postgres") {
-                "<coordinator URL>"
-            } else {
-                a.as_str()
-            }
-        })
-        .collect();
     report(&format!(
         "\n## Search: single node and Citus, one run ({total} messages, one chat of {big})\n\n\
          Command: `cargo run --release --example bench -- search {}` ({})\n\n\
@@ -63,7 +53,7 @@ pub async fn run(args: &[String], url: &str) -> Result<()> {
          with the service idle, times the timing's window ÷ its searches):\n\
          {}\n\n\
          Errors logged meanwhile: {}\n",
-        shown.join(" "),
+        shown_args(args),
         machine(),
         describe(text),
         rows(&single.timed, &citus.timed),

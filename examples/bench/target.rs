@@ -111,3 +111,16 @@ async fn empty(db: &Db) -> Result<()> {
     client.batch_execute("DROP TABLE IF EXISTS bench_meta").await?;
     Ok(())
 }
+
+/// A benchmark's arguments as its report shows them: the coordinator's URL (with its password)
+/// as `<coordinator URL>`.
+pub fn shown_args(args: &[String]) -> String {
+    let shown: Vec<&str> = args
+        .iter()
+        .map(|a| match a.starts_with("postgres") {
+            true => "<coordinator URL>",
+            false => a.as_str(),
+        })
+        .collect();
+    shown.join(" ")
+}

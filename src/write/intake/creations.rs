@@ -54,10 +54,10 @@ impl Creation for NewMessage {
         let senders: Vec<Option<&str>> = batch.iter().map(|r| r.what.sender.as_deref()).collect();
         if let Some(app) = app {
             let sql = include_str!("../sql/intake_messages_app.sql");
-            return on_shard(db, sql, &[&app, &chats, &bodies, &senders], batch, id).await;
+            return together(db, sql, &[&app, &chats, &bodies, &senders], batch, id, true).await;
         }
         let sql = include_str!("../sql/intake_messages.sql");
-        together(db, sql, &[&tokens, &chats, &bodies, &senders], batch, id).await
+        together(db, sql, &[&tokens, &chats, &bodies, &senders], batch, id, false).await
     }
 
     async fn created(self, db: &Db, number: Option<i64>, at: DateTime<Utc>) -> DbResult<Message> {
@@ -97,10 +97,26 @@ impl Creation for NewChat {
 
     async fn many(db: &Db, batch: &[Request<Self>], id: Uuid, app: Option<i64>) -> DbResult<Recorded> {
         if let Some(app) = app {
-            return on_shard(db, include_str!("../sql/intake_chats_app.sql"), &[&app], batch, id).await;
+            return together(
+                db,
+                include_str!("../sql/intake_chats_app.sql"),
+                &[&app],
+                batch,
+                id,
+                true,
+            )
+            .await;
         }
         let tokens: Vec<Uuid> = batch.iter().map(|r| r.what.token).collect();
-        together(db, include_str!("../sql/intake_chats.sql"), &[&tokens], batch, id).await
+        together(
+            db,
+            include_str!("../sql/intake_chats.sql"),
+            &[&tokens],
+            batch,
+            id,
+            false,
+        )
+        .await
     }
 
     async fn created(self, _db: &Db, number: Option<i64>, at: DateTime<Utc>) -> DbResult<Chat> {
@@ -173,33 +189,23 @@ async fn alone<C: Creation>(
 
 /// Sends a group-commit statement: its parameters are the batch's own columns (`own`), then the
 /// idempotency scope, key and claim columns (NULL where a request has no key), then the batch id.
+/// `function`: the statement calls a creation function of V21/V22 on Citus for one
+/// application's batch (`own` then starts with the application's id), whose record is JSON.
 async fn together<C: Creation>(
     db: &Db,
     sql: &str,
     own: &[&(dyn ToSql + Sync)],
     batch: &[Request<C>],
     id: Uuid,
+    function: bool,
 ) -> DbResult<Recorded> {
     let (scopes, keys, claims) = key_columns(batch.iter().map(|r| r.pending.key()));
     let keyed: [&(dyn ToSql + Sync); 4] = [&scopes, &keys, &claims, &id];
     let params: Vec<_> = own.iter().copied().chain(keyed).collect();
-    Recorded::from_statement(db, sql, &params).await
-}
-
-/// Calls a creation function of V21 on Citus for one application's batch: its parameters are the
-/// batch's own columns (`own`, the application's id first), then the idempotency scope, key and
-/// claim columns, then the batch id.
-async fn on_shard<C: Creation>(
-    db: &Db,
-    sql: &str,
-    own: &[&(dyn ToSql + Sync)],
-    batch: &[Request<C>],
-    id: Uuid,
-) -> DbResult<Recorded> {
-    let (scopes, keys, claims) = key_columns(batch.iter().map(|r| r.pending.key()));
-    let keyed: [&(dyn ToSql + Sync); 4] = [&scopes, &keys, &claims, &id];
-    let params: Vec<_> = own.iter().copied().chain(keyed).collect();
-    Recorded::from_function(db, sql, &params).await
+    match function {
+        true => Recorded::from_function(db, sql, &params).await,
+        false => Recorded::from_statement(db, sql, &params).await,
+    }
 }
 
 /// The idempotency scope, key and claim columns of a batch (NULL where a request has no key).
