@@ -135,7 +135,11 @@ impl Db {
     /// claim, and only while no result is recorded: a creation still committing holds the row
     /// locked, so this waits for it and then finds its result).
     pub async fn release_idempotency(&self, key: &IdemKey) -> DbResult<()> {
-        let kept_under = self.key_app(key).await?.unwrap_or(0);
+        // On Citus the key is kept under its application's id (a lookup, cached); one node needs none.
+        let kept_under = match self.on_citus() {
+            true => self.key_app(key).await?.unwrap_or(0),
+            false => 0,
+        };
         retry_idempotent(KEY_STATEMENT_ATTEMPTS, || async {
             match self.on_citus() {
                 false => {

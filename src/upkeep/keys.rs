@@ -47,16 +47,10 @@ pub async fn fill_keys(db: &Db) -> DbResult<usize> {
     let chats: Vec<i64> = ids.iter().map(|k| k.1).collect();
     let numbers: Vec<i64> = ids.iter().map(|k| k.2).collect();
     let fill = tx.prepare_cached(include_str!("sql/keys_fill.sql")).await?;
-    let add_words = tx
-        .prepare_cached(if db.on_citus() {
-            lexicon::ADD_CITUS
-        } else {
-            lexicon::ADD
-        })
-        .await?;
+    let add_words = tx.prepare_cached(lexicon::ADD).await?;
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
         [&apps, &chats, &numbers, &keyed.keys, &keyed.from, &keyed.to];
-    tokio::try_join!(biased; keyed.words.add(&tx, &add_words, db.on_citus()), tx.execute(&fill, &params))?;
+    tokio::try_join!(biased; keyed.words.add(&tx, &add_words, false), tx.execute(&fill, &params))?;
     tx.commit().await?;
     db.lexicon().learned(keyed.words);
     Ok(rows.len())

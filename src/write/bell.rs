@@ -78,7 +78,9 @@ impl Bell {
     /// New jobs were committed for `apps` (on Citus; empty on one node, where workers claim
     /// from the whole job table): hints them, then `announce`s.
     pub fn announce_for(&self, apps: Vec<i64>) {
-        self.hints.add(apps);
+        if !apps.is_empty() {
+            self.hints.add(apps);
+        }
         self.announce();
     }
 

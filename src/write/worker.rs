@@ -151,8 +151,14 @@ impl Worker {
             if apps.is_empty() {
                 break;
             }
-            for app in std::mem::take(&mut apps) {
-                let one = self.run_claimed(Some(app)).await?;
+            let taken = std::mem::take(&mut apps);
+            for (i, &app) in taken.iter().enumerate() {
+                let one = self.run_claimed(Some(app)).await.inspect_err(|_| {
+                    // The applications not run yet stay hinted for the next round.
+                    self.hints
+                        .iter()
+                        .for_each(|hints| hints.add(taken[i..].iter().copied()));
+                })?;
                 if let (Some(hints), true) = (&self.hints, one.claimed as i64 >= self.batch_size) {
                     hints.add([app]);
                 }

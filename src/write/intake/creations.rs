@@ -54,10 +54,10 @@ impl Creation for NewMessage {
         let senders: Vec<Option<&str>> = batch.iter().map(|r| r.what.sender.as_deref()).collect();
         if let Some(app) = app {
             let sql = include_str!("../sql/intake_messages_app.sql");
-            return together(db, sql, &[&app, &chats, &bodies, &senders], batch, id, true).await;
+            return together(db, sql, &[&app, &chats, &bodies, &senders], batch, id, Some(app)).await;
         }
         let sql = include_str!("../sql/intake_messages.sql");
-        together(db, sql, &[&tokens, &chats, &bodies, &senders], batch, id, false).await
+        together(db, sql, &[&tokens, &chats, &bodies, &senders], batch, id, None).await
     }
 
     async fn created(self, db: &Db, number: Option<i64>, at: DateTime<Utc>) -> DbResult<Message> {
@@ -103,20 +103,12 @@ impl Creation for NewChat {
                 &[&app],
                 batch,
                 id,
-                true,
+                Some(app),
             )
             .await;
         }
         let tokens: Vec<Uuid> = batch.iter().map(|r| r.what.token).collect();
-        together(
-            db,
-            include_str!("../sql/intake_chats.sql"),
-            &[&tokens],
-            batch,
-            id,
-            false,
-        )
-        .await
+        together(db, include_str!("../sql/intake_chats.sql"), &[&tokens], batch, id, None).await
     }
 
     async fn created(self, _db: &Db, number: Option<i64>, at: DateTime<Utc>) -> DbResult<Chat> {
@@ -189,22 +181,22 @@ async fn alone<C: Creation>(
 
 /// Sends a group-commit statement: its parameters are the batch's own columns (`own`), then the
 /// idempotency scope, key and claim columns (NULL where a request has no key), then the batch id.
-/// `function`: the statement calls a creation function of V21/V22 on Citus for one
-/// application's batch (`own` then starts with the application's id), whose record is JSON.
+/// With `app`, the statement calls a creation function of V21/V22 on Citus for that
+/// application's batch (`own` then starts with its id), whose record is JSON.
 async fn together<C: Creation>(
     db: &Db,
     sql: &str,
     own: &[&(dyn ToSql + Sync)],
     batch: &[Request<C>],
     id: Uuid,
-    function: bool,
+    app: Option<i64>,
 ) -> DbResult<Recorded> {
     let (scopes, keys, claims) = key_columns(batch.iter().map(|r| r.pending.key()));
     let keyed: [&(dyn ToSql + Sync); 4] = [&scopes, &keys, &claims, &id];
     let params: Vec<_> = own.iter().copied().chain(keyed).collect();
-    match function {
-        true => Recorded::from_function(db, sql, &params).await,
-        false => Recorded::from_statement(db, sql, &params).await,
+    match app {
+        Some(_) => Recorded::from_function(db, sql, &params).await,
+        None => Recorded::from_statement(db, sql, &params).await,
     }
 }
 
