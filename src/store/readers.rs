@@ -94,7 +94,10 @@ impl Db {
 
     /// A page of `reader`'s inbox: its chats below `cursor` by latest activity, at most `limit`.
     pub async fn inbox(&self, token: Uuid, reader: &str, cursor: InboxCursor, limit: i64) -> DbResult<Inbox> {
-        let plan = include_str!("sql/inbox_plan.sql");
+        let plan = match self.on_citus() {
+            false => include_str!("sql/inbox_plan.sql"),
+            true => include_str!("sql/inbox_plan_citus.sql"),
+        };
         let app = self.app(token).await?;
         let row = self
             .query_opt(plan, &[&app, &reader, &(limit + 1)])
