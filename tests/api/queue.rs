@@ -242,16 +242,21 @@ const GIN_PARTITIONS: &str = "FROM pg_index x JOIN pg_class i ON i.oid = x.index
      JOIN pg_inherits p ON p.inhparent = x.indexrelid
      WHERE x.indrelid = 'messages'::regclass";
 
-/// On Citus: the entries waiting in the pending lists of the GIN indexes of every shard of every
-/// messages partition, on every node (the coordinator's partitions are empty shells).
-const PENDING_ON_NODES: &str = "SELECT coalesce(sum(result::bigint), 0)::bigint FROM run_command_on_workers($c$
-     SELECT coalesce(sum((gin_metapage_info(get_raw_page(i.indexrelid::regclass::text, 0))).n_pending_tuples), 0)
-     FROM pg_dist_shard s
+/// On Citus: the GIN indexes of every shard of every messages partition, on every node (the
+/// coordinator's partitions are empty shells), as the FROM of a query run on each worker.
+const GIN_ON_NODES: &str = "FROM pg_dist_shard s
      CROSS JOIN LATERAL to_regclass(shard_name(s.logicalrelid, s.shardid)) r
      JOIN pg_index i ON i.indrelid = r
      JOIN pg_class c ON c.oid = i.indexrelid
      JOIN pg_am am ON am.oid = c.relam AND am.amname = 'gin'
-     WHERE s.logicalrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'messages'::regclass)$c$)";
+     WHERE s.logicalrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'messages'::regclass)";
+
+/// On Citus: `select` (a number) over `GIN_ON_NODES` on every worker, summed.
+fn on_nodes(select: &str) -> String {
+    format!(
+        "SELECT coalesce(sum(result::bigint), 0)::bigint FROM run_command_on_workers($c${select} {GIN_ON_NODES}$c$)"
+    )
+}
 
 /// How long a GIN cleaner may take to merge every index once. On Citus each merge is a command on
 /// every node (new connections each time: about 50 ms) followed by the cleaner's pause of twice
@@ -306,7 +311,11 @@ async fn the_cleaner_merges_every_search_index_pending_list() {
         false => format!(
             "SELECT coalesce(sum((gin_metapage_info(get_raw_page(p.inhrelid::regclass::text, 0))).n_pending_tuples), 0)::bigint {gin_partitions}"
         ),
-        true => PENDING_ON_NODES.to_owned(),
+        true => {
+            // Indexes found, so that no pending entry below means merged, not unseen.
+            assert!(app.count(&on_nodes("SELECT count(*)")).await > 0, "the shards' search keys");
+            on_nodes("SELECT coalesce(sum((gin_metapage_info(get_raw_page(i.indexrelid::regclass::text, 0))).n_pending_tuples), 0)")
+        }
     };
     app.eventually_within("every pending list merged", merging_time(), || async {
         app.count(&pending).await == 0
