@@ -16,8 +16,10 @@ use crate::{
 
 pub async fn throughput(args: &[String], url: &str) -> Result<()> {
     let soak = arg(args, "--soak", 0);
+    let citus = Target::Citus { url: url.to_owned() };
+    citus.check().await?;
     let single = measure(&Target::Single(Env::start()?), args, soak, true).await?;
-    let citus = measure(&Target::Citus { url: url.to_owned() }, args, 0, true).await?;
+    let citus = measure(&citus, args, 0, true).await?;
     report(&format!(
         "\n## Throughput: single node and Citus, one run\n\n\
          Command: `cargo run --release --example bench -- throughput {}` ({})\n\n\

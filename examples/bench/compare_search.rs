@@ -18,8 +18,10 @@ pub async fn run(args: &[String], url: &str) -> Result<()> {
         .position(|a| a == "--runs")
         .and_then(|i| args.get(i + 1))
         .map_or(30, |v| v.parse().unwrap());
+    let citus = Target::Citus { url: url.to_owned() };
+    citus.check().await?;
     let mut sides = Vec::new();
-    for target in [Target::Single(Env::start()?), Target::Citus { url: url.to_owned() }] {
+    for target in [Target::Single(Env::start()?), citus] {
         let d = dataset(&target, args).await?;
         eprintln!("search on {}: dataset ready", target.label());
         let searched = search(&target, &d, runs, true).await?;

@@ -44,9 +44,18 @@ impl Target {
             Target::Single(env) => env.db(name),
             Target::Citus { url } => {
                 let db = Db::connect(url, &settings())?;
+                ensure_ours(&*db.client().await?).await?;
                 chat_system::store::migrate(&db).await?;
                 Ok(db)
             }
+        }
+    }
+
+    /// Before anything runs: on Citus, that the given database may be emptied (`ensure_ours`).
+    pub async fn check(&self) -> Result<()> {
+        match self {
+            Target::Single(_) => Ok(()),
+            Target::Citus { .. } => self.db("").await.map(drop),
         }
     }
 
@@ -91,8 +100,44 @@ pub fn settings() -> Settings {
     config
 }
 
+/// What marks a database as the benchmarks' own: its comment, set the first time one is emptied.
+const OURS: &str = "chat-system benchmarks: emptied by every run";
+
+/// Refuses a database that holds applications and is not marked as the benchmarks' own (a user's
+/// data, given by mistake: the benchmarks migrate and empty it); marks the database otherwise.
+async fn ensure_ours(client: &tokio_postgres::Client) -> Result<()> {
+    let row = client
+        .query_one(
+            "SELECT d.datname::text, shobj_description(d.oid, 'pg_database'), to_regclass('applications') IS NOT NULL
+             FROM pg_database d WHERE d.datname = current_database()",
+            &[],
+        )
+        .await?;
+    let (name, comment, migrated): (String, Option<String>, bool) = (row.get(0), row.get(1), row.get(2));
+    if comment.as_deref() == Some(OURS) {
+        return Ok(());
+    }
+    let apps: i64 = match migrated {
+        true => client.query_one("SELECT count(*) FROM applications", &[]).await?.get(0),
+        false => 0,
+    };
+    anyhow::ensure!(
+        apps == 0,
+        "database {name:?} holds {apps} application(s) and is not a benchmark's: `--database-url` \
+         empties every table of the database it is given. Give it a throwaway cluster's \
+         (scale/citus/run starts one), or mark this database as the benchmarks' with \
+         COMMENT ON DATABASE \"{name}\" IS '{OURS}'"
+    );
+    let name = name.replace('"', "\"\"");
+    client
+        .batch_execute(&format!("COMMENT ON DATABASE \"{name}\" IS '{OURS}'"))
+        .await?;
+    Ok(())
+}
+
 /// Empties every distributed and reference table (partitions through their parent) and the
-/// coordinator's own tables the service writes, and drops what a benchmark added.
+/// coordinator's own tables the service writes, and drops what a benchmark added (in a database
+/// `Target::db` found to be the benchmarks').
 async fn empty(db: &Db) -> Result<()> {
     let client = db.client().await?;
     let tables: String = client

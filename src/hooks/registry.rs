@@ -31,32 +31,21 @@ fn names(events: &[EventType]) -> Vec<&'static str> {
     events.iter().map(|e| e.as_str()).collect()
 }
 
-/// The id of the application with `token`; NotFound (the application) when there is none.
-async fn app_id(db: &Db, token: Uuid) -> DbResult<i64> {
-    db.app_id(token).await?.ok_or(DbError::NotFound(Missing::Application))
-}
-
-/// The NotFound error of an application found gone by a statement: its id is forgotten.
-fn gone(db: &Db, token: Uuid) -> DbError {
-    db.forget_app_id(token);
-    DbError::NotFound(Missing::Application)
-}
-
 /// The NotFound error naming what is missing: the application, or else `missing`.
 async fn not_found(db: &Db, token: Uuid, app: i64, missing: Missing) -> DbResult<DbError> {
     let rows = db.query(include_str!("sql/application_exists.sql"), &[&app]).await?;
     Ok(match rows.first().is_some_and(|r| r.get::<_, bool>(0)) {
         true => DbError::NotFound(missing),
-        false => gone(db, token),
+        false => db.app_gone(token),
     })
 }
 
 /// Registers an endpoint with a new secret (shown in the answer only). `None` when the
 /// application has `MAX_WEBHOOKS` already.
 pub async fn create(db: &Db, token: Uuid, url: &str, events: &[EventType]) -> DbResult<Option<Webhook>> {
-    let app = app_id(db, token).await?;
+    let app = db.app(token).await?;
     let counted = db.query(include_str!("sql/webhook_count.sql"), &[&app]).await?;
-    let endpoints: i64 = counted.first().ok_or_else(|| gone(db, token))?.get(0);
+    let endpoints: i64 = counted.first().ok_or_else(|| db.app_gone(token))?.get(0);
     if endpoints >= MAX_WEBHOOKS {
         return Ok(None);
     }
@@ -68,25 +57,25 @@ pub async fn create(db: &Db, token: Uuid, url: &str, events: &[EventType]) -> Db
 
 /// The application's endpoints, oldest first.
 pub async fn list(db: &Db, token: Uuid) -> DbResult<Vec<Webhook>> {
-    let app = app_id(db, token).await?;
+    let app = db.app(token).await?;
     let rows = db.query(include_str!("sql/webhook_list.sql"), &[&app]).await?;
     if rows.is_empty() {
-        return Err(gone(db, token));
+        return Err(db.app_gone(token));
     }
     Ok(rows.iter().filter_map(|r| Webhook::from_row(r, false)).collect())
 }
 
 /// One endpoint.
 pub async fn get(db: &Db, token: Uuid, id: i64) -> DbResult<Webhook> {
-    let app = app_id(db, token).await?;
+    let app = db.app(token).await?;
     let rows = db.query(include_str!("sql/webhook_get.sql"), &[&app, &id]).await?;
-    let row = rows.first().ok_or_else(|| gone(db, token))?;
+    let row = rows.first().ok_or_else(|| db.app_gone(token))?;
     Webhook::from_row(row, false).ok_or(DbError::NotFound(Missing::Webhook))
 }
 
 /// Applies `changes` to an endpoint.
 pub async fn update(db: &Db, token: Uuid, id: i64, changes: &Changes) -> DbResult<Webhook> {
-    let app = app_id(db, token).await?;
+    let app = db.app(token).await?;
     let events = changes.events.as_deref().map(names);
     let sql = include_str!("sql/webhook_update.sql");
     let rows = db
@@ -101,7 +90,7 @@ pub async fn update(db: &Db, token: Uuid, id: i64, changes: &Changes) -> DbResul
 /// Gives an endpoint a new secret (shown in the answer only); the previous one also signs for
 /// 24 hours.
 pub async fn rotate(db: &Db, token: Uuid, id: i64) -> DbResult<Webhook> {
-    let app = app_id(db, token).await?;
+    let app = db.app(token).await?;
     let secret = secret::generate();
     let rows = db
         .query(include_str!("sql/webhook_rotate.sql"), &[&app, &id, &secret])
@@ -114,7 +103,7 @@ pub async fn rotate(db: &Db, token: Uuid, id: i64) -> DbResult<Webhook> {
 
 /// Deletes an endpoint and its deliveries.
 pub async fn delete(db: &Db, token: Uuid, id: i64) -> DbResult<()> {
-    let app = app_id(db, token).await?;
+    let app = db.app(token).await?;
     let rows = db.query(include_str!("sql/webhook_delete.sql"), &[&app, &id]).await?;
     if rows.first().is_some_and(|r| r.get::<_, i64>(0) > 0) {
         return Ok(());
@@ -125,7 +114,7 @@ pub async fn delete(db: &Db, token: Uuid, id: i64) -> DbResult<()> {
 /// The endpoint's latest `limit` deliveries below id `before`, newest first.
 pub async fn deliveries(db: &Db, token: Uuid, id: i64, limit: i64, before: i64) -> DbResult<Vec<Delivery>> {
     get(db, token, id).await?;
-    let app = app_id(db, token).await?;
+    let app = db.app(token).await?;
     let sql = include_str!("sql/deliveries_list.sql");
     let rows = db.query(sql, &[&app, &id, &limit, &before]).await?;
     Ok(rows.iter().map(Delivery::from_row).collect())
@@ -133,7 +122,7 @@ pub async fn deliveries(db: &Db, token: Uuid, id: i64, limit: i64, before: i64) 
 
 /// Makes a delivery due now, once more.
 pub async fn retry(db: &Db, token: Uuid, id: i64, delivery: i64) -> DbResult<Delivery> {
-    let app = app_id(db, token).await?;
+    let app = db.app(token).await?;
     let sql = include_str!("sql/delivery_retry.sql");
     let rows = db.query(sql, &[&app, &id, &delivery]).await?;
     if let Some(row) = rows.first() {

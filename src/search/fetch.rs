@@ -50,9 +50,7 @@ pub async fn fetch(
     wanted: Wanted<'_>,
 ) -> DbResult<(Vec<Message>, bool)> {
     let budget = Budget::new(db.search_timeout_ms());
-    let Some(app) = db.app_id(token).await? else {
-        return Err(DbError::NotFound(Missing::Application));
-    };
+    let app = db.app(token).await?;
     let mut client = db.client().await?;
     let tx = client
         .build_transaction()
@@ -61,10 +59,7 @@ pub async fn fetch(
         .start()
         .await?;
     let last = match scope(&tx, &budget, app, chat).await {
-        Err(DbError::NotFound(Missing::Application)) => {
-            db.forget_app_id(token);
-            return Err(DbError::NotFound(Missing::Application));
-        }
+        Err(DbError::NotFound(Missing::Application)) => return Err(db.app_gone(token)),
         scoped => scoped?,
     };
     let search = Search {

@@ -31,13 +31,13 @@ impl Db {
     /// The id of the application with `token`; NotFound (the application) when there is none.
     /// Statements take the id rather than the token: on Citus only a statement that names the
     /// application by id (its distribution column) goes to one shard.
-    pub(super) async fn app(&self, token: Uuid) -> DbResult<i64> {
+    pub async fn app(&self, token: Uuid) -> DbResult<i64> {
         self.app_id(token).await?.ok_or(DbError::NotFound(Missing::Application))
     }
 
     /// The NotFound error of an application found gone by a statement given its cached id
     /// (deleted since): the id is forgotten.
-    pub(super) fn app_gone(&self, token: Uuid) -> DbError {
+    pub fn app_gone(&self, token: Uuid) -> DbError {
         self.forget_app_id(token);
         DbError::NotFound(Missing::Application)
     }

@@ -58,19 +58,24 @@ impl Db {
         }
         let jobs = tx.prepare_cached(include_str!("sql/chat_delete_jobs.sql")).await?;
         tx.execute(&jobs, &[&app, &number]).await?;
-        if self.on_citus() {
+        let removed = if self.on_citus() {
             let row = tx.prepare_cached(include_str!("sql/chat_delete_row_citus.sql")).await?;
-            if tx.execute(&row, &[&app, &number]).await? > 0 {
-                let count = tx.prepare_cached(include_str!("sql/chat_delete_count.sql")).await?;
-                tx.execute(&count, &[&app]).await?;
-            }
+            let removed = tx.execute(&row, &[&app, &number]).await? > 0;
             let purge = tx.prepare_cached(include_str!("sql/chat_delete_purge.sql")).await?;
             tx.execute(&purge, &[&app, &number]).await?;
+            removed
         } else {
             let chat_row = tx.prepare_cached(include_str!("sql/chat_delete_row.sql")).await?;
             tx.execute(&chat_row, &[&app, &number]).await?;
-        }
+            false
+        };
         webhook_outbox::chat_deleted(&tx, app, number, self.on_citus()).await?;
+        if removed {
+            // On Citus, last before the commit: the application's count row is the one its chat
+            // creations lock, so it is held for one round trip, not the outbox's.
+            let count = tx.prepare_cached(include_str!("sql/chat_delete_count.sql")).await?;
+            tx.execute(&count, &[&app]).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -78,6 +83,12 @@ impl Db {
     /// The NotFound error naming what is missing: the application or the chat (or, when both
     /// exist, the message).
     pub async fn chat_missing(&self, token: Uuid, number: i64) -> DbResult<DbError> {
+        self.what_is_missing(token, number, Missing::Message).await
+    }
+
+    /// The NotFound error naming what is missing: the application, chat `number`, or else
+    /// `innermost`. An application found gone is forgotten.
+    pub(super) async fn what_is_missing(&self, token: Uuid, number: i64, innermost: Missing) -> DbResult<DbError> {
         let sql = include_str!("sql/chat_lookup.sql");
         let Some(app) = self.app_id(token).await? else {
             return Ok(DbError::NotFound(Missing::Application));
@@ -87,6 +98,6 @@ impl Db {
             self.forget_app_id(token);
         }
         let chat_exists = row.as_ref().is_some_and(|r| r.get::<_, bool>(0));
-        Ok(missing(row.is_some(), chat_exists, Missing::Message))
+        Ok(missing(row.is_some(), chat_exists, innermost))
     }
 }

@@ -73,15 +73,17 @@ impl Db {
             if tx.execute(&stmt, &params).await? == 0 {
                 continue;
             }
-            if written {
-                let count = tx.prepare_cached(include_str!("sql/message_delete_count.sql")).await?;
-                tx.execute(&count, &params[..2]).await?;
-            }
             let event = Event {
                 number: Some(number),
                 ..Event::of_chat("message.deleted", chat)
             };
             enqueue_for_app(&tx, app, &[event]).await?;
+            if written {
+                // Last before the commit: the chat's row is the one the workers' writes to this
+                // chat update, so it is held for one round trip, not the outbox's.
+                let count = tx.prepare_cached(include_str!("sql/message_delete_count.sql")).await?;
+                tx.execute(&count, &params[..2]).await?;
+            }
             tx.commit().await?;
             return Ok(());
         }

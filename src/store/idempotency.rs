@@ -66,7 +66,9 @@ pub fn params(key: Option<&IdemKey>) -> (Option<&str>, Option<&str>, Option<Uuid
 /// repeated claim recognise itself), so it is simply sent again.
 const KEY_STATEMENT_ATTEMPTS: u32 = 5;
 
-/// Claims made before this (a minute ago) whose request recorded no result are taken over.
+/// On Citus, claims made before this (a minute ago, by the service's clock: Citus takes no
+/// `now()` in an ON CONFLICT update) whose request recorded no result are taken over. On one node
+/// the statement reads the database's clock, which every instance shares.
 fn abandoned_before() -> DateTime<Utc> {
     Utc::now() - chrono::Duration::seconds(60)
 }
@@ -90,9 +92,9 @@ impl Db {
         let app = self.key_app(key).await?;
         // On Citus keys are kept under their application's id, 0 for none (V21).
         let kept_under = app.unwrap_or(0);
-        let cutoff = abandoned_before();
         let found = if self.on_citus() {
             let claim = include_str!("sql/idempotency_claim_citus.sql");
+            let cutoff = abandoned_before();
             let params: [&(dyn ToSql + Sync); 6] = [&key.scope, &key.key, &key.hash, &key.claim, &kept_under, &cutoff];
             if self.query_opt(claim, &params).await?.is_some() {
                 return Ok(Claim::Owned);
@@ -101,7 +103,7 @@ impl Db {
             self.query_opt(get, &[&key.scope, &key.key, &kept_under]).await?
         } else {
             let claim = include_str!("sql/idempotency_claim.sql");
-            let params: [&(dyn ToSql + Sync); 6] = [&key.scope, &key.key, &key.hash, &key.claim, &app, &cutoff];
+            let params: [&(dyn ToSql + Sync); 5] = [&key.scope, &key.key, &key.hash, &key.claim, &app];
             if self.query_opt(claim, &params).await?.is_some() {
                 return Ok(Claim::Owned);
             }

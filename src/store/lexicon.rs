@@ -103,8 +103,36 @@ impl NewWords {
             return Ok(0);
         }
         if citus {
-            return tx.execute(add, &[&self.apps, &self.words, &chrono::Utc::now()]).await;
+            return tx
+                .execute(add, &[&self.apps, &self.words, &seen_slot(chrono::Utc::now())])
+                .await;
         }
         tx.execute(add, &[&self.apps, &self.words]).await
+    }
+}
+
+/// How often at most a word already in the dictionary is marked seen on Citus, which takes the
+/// time from the service (`lexicon_add_citus.sql`).
+const SEEN_EVERY_SECS: i64 = 300;
+
+/// `now` rounded down to `SEEN_EVERY_SECS`: a word is marked seen again only in a later slot.
+fn seen_slot(now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    let secs = now.timestamp();
+    chrono::DateTime::from_timestamp(secs - secs.rem_euclid(SEEN_EVERY_SECS), 0).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seen_time_is_rounded_down_to_its_five_minutes() {
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        assert_eq!(seen_slot(at("2026-12-02T19:04:59.900Z")), at("2026-12-02T19:00:00Z"));
+        assert_eq!(seen_slot(at("2026-12-02T19:05:00Z")), at("2026-12-02T19:05:00Z"));
     }
 }

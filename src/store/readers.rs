@@ -75,21 +75,12 @@ impl Db {
     /// One statement (the application's id comes from the token cache); only a missing chat
     /// takes a second, to say whether its application is there.
     pub async fn chat_for(&self, token: Uuid, number: i64, reader: &str) -> DbResult<Chat> {
-        let Some(app) = self.app_id(token).await? else {
-            return Err(DbError::NotFound(Missing::Application));
-        };
+        let app = self.app(token).await?;
         let chats = self.reading(app, &[number], &[None], reader).await?;
         if let Some(chat) = chats.into_iter().next() {
             return Ok(chat);
         }
-        let row = self
-            .query_opt(include_str!("sql/chat_lookup.sql"), &[&app, &number])
-            .await?;
-        if row.is_none() {
-            self.forget_app_id(token);
-        }
-        let chat_exists = row.as_ref().is_some_and(|r| r.get::<_, bool>(0));
-        Err(missing(row.is_some(), chat_exists, Missing::Chat))
+        Err(self.what_is_missing(token, number, Missing::Chat).await?)
     }
 
     /// A page of `reader`'s inbox: its chats below `cursor` by latest activity, at most `limit`.

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::sleep::sleep;
 use crate::{
     search::keys::word_key,
-    store::{lexicon, Db, DbResult},
+    store::{Db, DbResult},
     write::keys::keyed,
 };
 
@@ -46,13 +46,8 @@ pub async fn fill_keys(db: &Db) -> DbResult<usize> {
     let apps: Vec<i64> = ids.iter().map(|k| k.0).collect();
     let chats: Vec<i64> = ids.iter().map(|k| k.1).collect();
     let numbers: Vec<i64> = ids.iter().map(|k| k.2).collect();
-    let fill = tx.prepare_cached(include_str!("sql/keys_fill.sql")).await?;
-    let add_words = tx.prepare_cached(lexicon::ADD).await?;
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
-        [&apps, &chats, &numbers, &keyed.keys, &keyed.from, &keyed.to];
-    tokio::try_join!(biased; keyed.words.add(&tx, &add_words, false), tx.execute(&fill, &params))?;
-    tx.commit().await?;
-    db.lexicon().learned(keyed.words);
+    let fill = include_str!("sql/keys_fill.sql");
+    super::key_lot::write_lot(db, tx, (fill, false), &apps, (&chats, &numbers), keyed).await?;
     Ok(rows.len())
 }
 

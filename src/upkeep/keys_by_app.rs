@@ -9,7 +9,7 @@ use deadpool_postgres::Object;
 
 use crate::{
     search::keys::word_key,
-    store::{lexicon, Db, DbResult},
+    store::{Db, DbResult},
     write::keys::keyed,
 };
 
@@ -37,13 +37,8 @@ async fn fill_app_keys(db: &Db, app: i64, lot: i64) -> DbResult<usize> {
     let keyed = keyed(db.lexicon(), rows.iter().map(|r| (app, r.get::<_, &str>(2))));
     let chats: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
     let numbers: Vec<i64> = rows.iter().map(|r| r.get(1)).collect();
-    let fill = tx.prepare_cached(include_str!("sql/keys_fill_citus.sql")).await?;
-    let add_words = tx.prepare_cached(lexicon::ADD_CITUS).await?;
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
-        [&app, &chats, &numbers, &keyed.keys, &keyed.from, &keyed.to];
-    tokio::try_join!(biased; keyed.words.add(&tx, &add_words, true), tx.execute(&fill, &params))?;
-    tx.commit().await?;
-    db.lexicon().learned(keyed.words);
+    let fill = include_str!("sql/keys_fill_citus.sql");
+    super::key_lot::write_lot(db, tx, (fill, true), &app, (&chats, &numbers), keyed).await?;
     Ok(rows.len())
 }
 

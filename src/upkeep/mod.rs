@@ -6,6 +6,7 @@
 //! this one skip). Their statements are in `sql/` beside this module.
 
 mod gin;
+mod key_lot;
 mod keys;
 mod keys_by_app;
 mod nodes;

@@ -266,7 +266,12 @@ async fn a_full_intake_refuses_at_once_and_an_expired_request_is_never_sent() {
         async move { req.send().await.unwrap() }
     };
     let first = tokio::spawn(send(0));
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The others go out once the first waits on the lock: under load its key's claim can take
+    // longer than any fixed pause, and a later request would then be the one sent.
+    app.eventually("the first creation waits on the locked counter", || async {
+        app.lock_waits("%").await > 0
+    })
+    .await;
     let answers = futures::future::join_all((1..10).map(send)).await;
     tokio::time::sleep(std::time::Duration::from_millis(2_000)).await;
     lock.commit().await.unwrap();
@@ -287,6 +292,11 @@ async fn a_full_intake_refuses_at_once_and_an_expired_request_is_never_sent() {
         app.get(&messages).await.numbers() == vec![1]
     })
     .await;
+    assert_eq!(
+        app.get(&format!("{messages}/1")).await.body["body"],
+        "m0",
+        "message 1 is the first request's"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(
         app.get(&messages).await.numbers(),
@@ -300,4 +310,44 @@ async fn a_full_intake_refuses_at_once_and_an_expired_request_is_never_sent() {
     // A queued-then-expired request's key is free again: its retry creates.
     let again = send(1).await;
     assert_eq!(again.status(), StatusCode::CREATED);
+}
+
+/// A key claimed by a request whose process died (no result recorded) is in use for a minute,
+/// then a retry takes it over and creates. The minute is the database's clock on one node
+/// (every instance's), the service's on Citus (which refuses `now()` there).
+#[tokio::test]
+async fn a_claim_left_by_a_dead_process_is_taken_over_after_a_minute() {
+    let app = TestApp::spawn().await;
+    let token = app.create_app("A").await;
+    let chat = app.create_chat(&token).await;
+    let messages = format!("/api/applications/{token}/chats/{chat}/messages");
+    let body = Some(json!({"body": "hello"}));
+    let done = post_with_key(&app, &messages, "lived", body.clone()).await;
+    assert_eq!(done.status, StatusCode::CREATED);
+
+    // Claims as a process that died mid-request leaves them: the same request, no result.
+    let client = app.db.client().await.unwrap();
+    for (key, age) in [("died-now", "0 seconds"), ("died-long-ago", "61 seconds")] {
+        client
+            .batch_execute(&format!(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, claim, application_id, created_at)
+                 SELECT scope, '{key}', request_hash, gen_random_uuid(), application_id, now() - interval '{age}'
+                 FROM idempotency_keys WHERE key = 'lived'"
+            ))
+            .await
+            .unwrap();
+    }
+
+    post_with_key(&app, &messages, "died-now", body.clone())
+        .await
+        .assert_problem(409, "idempotency_key_in_use");
+    let taken = post_with_key(&app, &messages, "died-long-ago", body.clone()).await;
+    assert_eq!(taken.status, StatusCode::CREATED, "{:?}", taken.body);
+    assert_eq!(
+        taken.body["number"], 2,
+        "created anew: the dead request had created nothing"
+    );
+    let again = post_with_key(&app, &messages, "died-long-ago", body).await;
+    assert_eq!(again.body["number"], 2, "and replayed from then on");
+    assert_eq!(app.get(&messages).await.numbers(), vec![1, 2]);
 }

@@ -544,3 +544,42 @@ async fn the_dictionary_keeps_only_words_messages_hold() {
     assert_eq!(pruned, 1, "the orphan");
     assert_eq!(app.count(words).await, 2);
 }
+
+/// A word already in the dictionary is marked seen when another process sends it again, so the
+/// pruner keeps a word messages still bring; one seen within the last 5 minutes is not rewritten.
+#[tokio::test]
+async fn a_word_sent_again_is_marked_seen_at_most_every_five_minutes() {
+    let app = TestApp::spawn_paused().await;
+    let token = app.create_app("seen").await;
+    let chat = app.create_chat(&token).await;
+    app.create_message(&token, chat, "zebra").await;
+    app.drain().await;
+    let id = app.app_id(&token).await;
+    let client = app.db.client().await.unwrap();
+    let set_seen = |age: &'static str| {
+        let sql = format!(
+            "UPDATE search_words SET seen_at = now() - interval '{age}' WHERE application_id = {id} AND word = 'zebra'"
+        );
+        let client = &client;
+        async move { client.batch_execute(&sql).await.unwrap() }
+    };
+    let seen_within = |age: &'static str| {
+        let sql = format!("SELECT count(*) FROM search_words WHERE application_id = {id} AND word = 'zebra' AND seen_at > now() - interval '{age}'");
+        let app = &app;
+        async move { app.count(&sql).await == 1 }
+    };
+
+    // Unseen for two hours; another process (which does not remember the word) writes it again.
+    set_seen("2 hours").await;
+    let other = TestApp::spawn_on(&app.url, crate::helpers::test_config(), false).await;
+    other.create_message(&token, chat, "zebra again").await;
+    other.drain().await;
+    assert!(seen_within("6 minutes").await, "marked seen when sent again");
+
+    // Seen a moment ago (here: later than now, which no rounding reaches): not rewritten.
+    set_seen("-1 hour").await;
+    let third = TestApp::spawn_on(&app.url, crate::helpers::test_config(), false).await;
+    third.create_message(&token, chat, "zebra thrice").await;
+    third.drain().await;
+    assert!(seen_within("-50 minutes").await, "left as it was");
+}

@@ -159,18 +159,28 @@ pub(super) async fn run<C: Creation>(db: &Db, batch: Vec<Request<C>>) -> Vec<i64
 /// that holds its application (V21's functions, delegated there), so no creation needs a
 /// transaction across nodes; the applications' batches go out side by side. Application
 /// creations go under 0 (as V21 keeps their keys); a request for a token no application has is
-/// answered as the statement would answer it.
+/// answered as the statement would answer it. The tokens not in the id cache are looked up side
+/// by side.
 async fn run_per_application<C: Creation>(db: &Db, batch: Vec<Request<C>>) -> Vec<i64> {
+    let tokens: std::collections::BTreeSet<Uuid> = batch.iter().filter_map(|r| r.what.application()).collect();
+    let ids: std::collections::HashMap<Uuid, Result<Option<i64>, Arc<DbError>>> = futures::future::join_all(
+        tokens
+            .into_iter()
+            .map(|token| async move { (token, db.app_id(token).await.map_err(Arc::new)) }),
+    )
+    .await
+    .into_iter()
+    .collect();
     let mut groups: std::collections::BTreeMap<i64, Vec<Request<C>>> = Default::default();
     for request in batch {
         let app = match request.what.application() {
             None => Ok(Some(0)),
-            Some(token) => db.app_id(token).await,
+            Some(token) => ids[&token].clone(),
         };
         match app {
             Ok(Some(app)) => groups.entry(app).or_default().push(request),
             Ok(None) => request.answer(db, None, Utc::now()).await,
-            Err(e) => request.pending.fail(db, e).await,
+            Err(e) => request.pending.fail(db, DbError::Shared(e)).await,
         }
     }
     // Application creations (under 0) queue no job.
