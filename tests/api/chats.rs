@@ -172,15 +172,7 @@ async fn the_reconciler_repairs_drifted_counts() {
     .await;
     app.count("WITH x AS (UPDATE chats SET messages_count = 99 RETURNING 1) SELECT count(*) FROM x")
         .await;
-    // The application's count is a column of `applications`; on Citus, of `app_counters` (V21).
-    let drift = match app.db.on_citus() {
-        false => "WITH x AS (UPDATE applications SET chats_count = 42 RETURNING 1) SELECT count(*) FROM x",
-        true => {
-            "WITH x AS (UPDATE app_counters SET chats_count = 42 WHERE application_id > 0 RETURNING 1) \
-                 SELECT count(*) FROM x"
-        }
-    };
-    app.count(drift).await;
+    app.drift_chat_counts("42").await;
 
     let corrected = chat_system::upkeep::reconcile_counts(&app.db).await.unwrap();
 

@@ -360,6 +360,17 @@ impl TestApp {
         let client = self.db.client().await.unwrap();
         client.query_one(sql, &[]).await.unwrap().get(0)
     }
+
+    /// Sets every application's stored chat count to `set` (SQL over `chats_count`), behind the
+    /// service's back: a drift for the reconciler. The count is a column of `applications`; on
+    /// Citus, of `app_counters` (V21).
+    pub async fn drift_chat_counts(&self, set: &str) {
+        let sql = match self.db.on_citus() {
+            false => format!("UPDATE applications SET chats_count = {set}"),
+            true => format!("UPDATE app_counters SET chats_count = {set} WHERE application_id > 0"),
+        };
+        self.db.client().await.unwrap().execute(&sql, &[]).await.unwrap();
+    }
 }
 
 async fn create_database(client: &tokio_postgres::Client, name: &str) {

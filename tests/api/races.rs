@@ -595,15 +595,7 @@ async fn the_reconciler_running_while_workers_write_leaves_every_count_right() {
     // Two drifted counts for the reconciler to find while the workers write.
     app.count("WITH x AS (UPDATE chats SET messages_count = messages_count + 7 WHERE number = 1 RETURNING 1) SELECT count(*) FROM x")
         .await;
-    // The application's count is a column of `applications`; on Citus, of `app_counters` (V21).
-    let drift = match app.db.on_citus() {
-        false => "WITH x AS (UPDATE applications SET chats_count = chats_count + 3 RETURNING 1) SELECT count(*) FROM x",
-        true => {
-            "WITH x AS (UPDATE app_counters SET chats_count = chats_count + 3 WHERE application_id > 0 RETURNING 1) \
-                 SELECT count(*) FROM x"
-        }
-    };
-    app.count(drift).await;
+    app.drift_chat_counts("chats_count + 3").await;
 
     // Act: 3,000 creations while the reconciler runs over and over.
     let done = AtomicBool::new(false);
